@@ -1,0 +1,3 @@
+from authenticator.cli import main
+
+raise SystemExit(main())
