@@ -1,0 +1,73 @@
+"""Prometheus metrics, with the reference's names (namespace aws_iam_authenticator).
+
+Defined once here so that the STS client, the mapping sources and the server all
+count into the same collectors.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+NAMESPACE = "aws_iam_authenticator"
+
+# Values of the `result` label of authenticate_latency_seconds.
+MALFORMED_REQUEST = "malformed_request"
+INVALID_TOKEN = "invalid_token"
+STS_ERROR = "sts_error"
+STS_THROTTLING = "sts_throttling"
+UNKNOWN_USER = "unknown_user"
+SUCCESS = "success"
+
+authenticate_latency = Histogram(
+    "authenticate_latency_seconds",
+    "Latency of /authenticate, by result.",
+    ["result"],
+    namespace=NAMESPACE,
+)
+sts_connection_failures = Counter(
+    "sts_connection_failures",
+    "STS calls that failed before an answer (transport errors, timeouts).",
+    ["StsRegion"],
+    namespace=NAMESPACE,
+)
+sts_responses = Counter(
+    "sts_responses",
+    "STS answers by HTTP status code.",
+    ["ResponseCode", "StsRegion"],
+    namespace=NAMESPACE,
+)
+sts_throttling = Counter(
+    "sts_throttling",
+    "STS answers that said the caller was throttled.",
+    ["StsRegion"],
+    namespace=NAMESPACE,
+)
+configmap_watch_failures = Counter(
+    "configmap_watch_failures",
+    "Failed or ended watches of the aws-auth ConfigMap.",
+    namespace=NAMESPACE,
+)
+dynamicfile_failures = Counter(
+    "dynamicfile_failures",
+    "Reloads of the DynamicFile source that failed.",
+    namespace=NAMESPACE,
+)
+ec2_describe_instances_calls = Counter(
+    "ec2_describe_instances_calls",
+    "DescribeInstances calls made to resolve {{EC2PrivateDNSName}}.",
+    namespace=NAMESPACE,
+)
+
+# Ours, beside the reference's.
+mapping_section_failures = Counter(
+    "mapping_section_failures",
+    "aws-auth sections that failed to parse; the last good value was kept.",
+    ["source", "section"],
+    namespace=NAMESPACE,
+)
+mapping_source_loaded = Gauge(
+    "mapping_source_loaded",
+    "1 once a mapping source has loaded at least once.",
+    ["source"],
+    namespace=NAMESPACE,
+)
