@@ -1,0 +1,202 @@
+"""``server``, ``init`` and ``verify`` as a user runs them: real processes, real TLS."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import ssl
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from server_fakes import make_token
+
+STARTUP_SECONDS = 30
+
+
+def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "authenticator", *args], capture_output=True, text=True, timeout=60, cwd=cwd
+    )
+
+
+def _assert_one_line_failure(result: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert expected in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("server: {port: 1234}\n", "missing clusterID"),
+        ("clusterID: c\nserver: {backendMode: [Nope]}\n", "unknown backend mode 'Nope'"),
+        ("clusterID: c\nserver: {backendMode: [MountedFile, EKSConfigMap]}\n", "EKSConfigMap is not implemented yet"),
+        ("clusterID: c\nserver: {backendMode: DynamicFile}\n", "DynamicFile is not implemented yet"),
+        ("clusterID: c\nserver: {partition: aws-moon}\n", "unknown partition 'aws-moon'"),
+        ("clusterID: c\nserver: {awsAuthFile: /nonexistent/aws-auth.yaml}\n", "server.awsAuthFile: no such file"),
+        ("clusterID: c\nserver: {mapRoles: {rolearn: x}}\n", "server.mapRoles"),
+        ("clusterID: [\n", "not valid YAML"),
+    ],
+)
+def test_server_start_up_errors_are_one_line_and_exit_1(tmp_path: Path, text: str, expected: str) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text(text)
+    _assert_one_line_failure(_run("server", "-c", str(config), "--state-dir", str(tmp_path / "s")), expected)
+    assert not (tmp_path / "s").exists()  # nothing written before the config is known good
+
+
+def test_server_missing_config_file(tmp_path: Path) -> None:
+    _assert_one_line_failure(_run("server", "-c", str(tmp_path / "nope.yaml")), "cannot read config file")
+
+
+def test_init_writes_cert_key_and_kubeconfig(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    result = _run("init", "-i", "demo", "--state-dir", str(state), "--hostname", "localhost", "--port", "4443")
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE((state / "key.pem").stat().st_mode) == 0o600
+    kubeconfig = state / "aws-iam-authenticator.kubeconfig"
+    assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
+    doc = yaml.safe_load(kubeconfig.read_text())
+    assert doc["clusters"][0]["cluster"]["server"] == "https://localhost:4443/authenticate"
+    assert f"--authentication-token-webhook-config-file={kubeconfig.resolve()}" in result.stdout
+    # a second run keeps the certificate the API server already trusts
+    cert = (state / "cert.pem").read_bytes()
+    again = _run("init", "--state-dir", str(state), "--port", "4443")
+    assert again.returncode == 0
+    assert (state / "cert.pem").read_bytes() == cert
+    assert "kept existing" in again.stdout
+
+
+def test_init_default_state_dir_is_the_current_directory(tmp_path: Path) -> None:
+    result = _run("init", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert {p.name for p in tmp_path.iterdir()} >= {"cert.pem", "key.pem", "aws-iam-authenticator.kubeconfig"}
+
+
+def test_verify_rejects_a_malformed_token_in_one_line() -> None:
+    _assert_one_line_failure(_run("verify", "-i", "demo", "-t", "k8s-aws-v2.nope"), "token rejected (invalid_token)")
+
+
+def test_verify_rejects_an_expired_token_without_calling_sts() -> None:
+    from datetime import UTC, datetime
+
+    old = make_token(datetime(2020, 1, 1, tzinfo=UTC))
+    _assert_one_line_failure(_run("verify", "-i", "demo", "-t", old, "-o", "json"), "expired")
+
+
+def test_verify_needs_a_cluster_id() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID"}
+    result = subprocess.run(
+        [sys.executable, "-m", "authenticator", "verify", "-t", make_token()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    _assert_one_line_failure(result, "missing cluster id")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class _Served:
+    proc: subprocess.Popen[str]
+    state: Path
+    port: int
+    lines: queue.Queue[str] = field(default_factory=queue.Queue)
+    seen: list[str] = field(default_factory=list)
+
+    def wait_for(self, text: str) -> None:
+        """Block until a stderr line contains ``text``; bounded, fails if the process ends first."""
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            self.seen.append(line)
+            if text in line:
+                return
+            assert line != "", "server exited:\n" + "".join(self.seen)
+        raise AssertionError(f"no {text!r} within {STARTUP_SECONDS}s:\n" + "".join(self.seen))
+
+    def rest(self) -> str:
+        while True:
+            line = self.lines.get(timeout=STARTUP_SECONDS)
+            if line == "":
+                return "".join(self.seen)
+            self.seen.append(line)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[_Served]:
+    port = _free_port()
+    state = tmp_path / "state"
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "clusterID: demo\nserver:\n  mapUsers:\n"
+        "    - {userarn: 'arn:aws:iam::111122223333:user/alice', username: alice, groups: [devs]}\n"
+    )
+    args = ["-l", "json", "server", "-c", str(config), "--port", str(port), "--state-dir", str(state)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "authenticator", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    served = _Served(proc, state, port)
+
+    def pump() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            served.lines.put(line)
+        served.lines.put("")  # end of output
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        yield served
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+
+
+def test_server_serves_tls_and_stops_cleanly_on_sigterm(server: _Served) -> None:
+    server.wait_for("Uvicorn running on")
+    url = f"https://localhost:{server.port}"
+    ca = ssl.create_default_context(cafile=str(server.state / "cert.pem"))
+    with httpx.Client(verify=ca, timeout=10) as client:
+        health = client.get(url + "/healthz")
+        assert (health.status_code, health.text) == (200, "ok")
+        assert client.get(url + "/readyz").status_code == 200
+        assert "aws_iam_authenticator_authenticate_latency_seconds" in client.get(url + "/metrics").text
+        bad = client.post(url + "/authenticate", json={"kind": "TokenReview"})
+        assert bad.status_code == 400
+        review = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": "x"}}
+        denied = client.post(url + "/authenticate", json=review)
+        assert denied.status_code == 403
+        assert denied.json()["status"]["authenticated"] is False
+        assert client.get(url + "/authenticate").status_code == 405
+    assert stat.S_IMODE((server.state / "key.pem").stat().st_mode) == 0o600
+    kubeconfig = yaml.safe_load((server.state / "aws-iam-authenticator.kubeconfig").read_text())
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == f"https://localhost:{server.port}/authenticate"
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(timeout=30) == 0
+    stderr = server.rest()
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert any(line.get("result") == "invalid_token" for line in lines)
+    assert "Traceback" not in stderr
