@@ -112,12 +112,15 @@ def build_app(
     if sources is None:
         sources = build_sources(config)
     chain = MappingChain(sources, reserved_prefixes=dict(config.reserved_prefix_config))
-    sts = STSClient(
-        cluster_id=config.cluster_id,
-        endpoint_override=config.sts_endpoint_override or None,
-        ca_bundle=config.sts_ca_bundle or None,
-        transport=sts_transport,
-    )
+    try:
+        sts = STSClient(
+            cluster_id=config.cluster_id,
+            endpoint_override=config.sts_endpoint_override or None,
+            ca_bundle=config.sts_ca_bundle or None,
+            transport=sts_transport,
+        )
+    except (ValueError, OSError) as exc:  # a bad override URL, an unreadable or invalid CA bundle
+        raise ConfigError(f"server.stsEndpointOverride/stsCABundle: {exc}") from None
     reviewer = Reviewer(
         sts=sts,
         mapper=chain,
@@ -178,11 +181,6 @@ class _Server:
 
 
 def run_server(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from authenticator.server.kubeconfig import write_webhook_kubeconfig
-    from authenticator.server.tls import ensure_certificate
-
     configure_logging(getattr(args, "log_format", None) or "text", "info")
     try:
         config = _load(args, "server")
@@ -195,6 +193,12 @@ def run_server(args: argparse.Namespace) -> int:
         app, _ = build_app(config)
     except ConfigError as exc:
         return _fail("server", str(exc))
+    # Imported once the configuration is known good: a mistake is reported without their cost.
+    import uvicorn
+
+    from authenticator.server.kubeconfig import write_webhook_kubeconfig
+    from authenticator.server.tls import ensure_certificate
+
     try:
         tls = ensure_certificate(config.state_dir, config.hostname, config.address)
         if not config.kubeconfig_pregenerated:
