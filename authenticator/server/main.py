@@ -77,7 +77,7 @@ def build_sources(config: ServerConfig) -> list[Any]:
                     )
                 )
             except (ValueError, TypeError, KeyError, OSError) as exc:
-                raise ConfigError(f"invalid mapping in the MountedFile source: {exc}") from None
+                raise ConfigError(f"{mode} source: {exc}") from None
         else:  # check_startable keeps us from here
             raise ConfigError(f"backend mode {mode} is not implemented yet")
     return sources
