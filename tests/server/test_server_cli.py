@@ -22,6 +22,8 @@ import pytest
 import yaml
 from server_fakes import make_token
 
+from authenticator.server.tls import generate_certificate
+
 STARTUP_SECONDS = 30
 
 
@@ -151,9 +153,12 @@ def server(tmp_path: Path) -> Iterator[_Served]:
     port = _free_port()
     state = tmp_path / "state"
     config = tmp_path / "config.yaml"
+    ca = tmp_path / "sts-ca.pem"
+    ca.write_bytes(generate_certificate("localhost", "127.0.0.1")[0])
     config.write_text(
         "clusterID: demo\nserver:\n  mapUsers:\n"
         "    - {userarn: 'arn:aws:iam::111122223333:user/alice', username: alice, groups: [devs]}\n"
+        f"  stsEndpointOverride: https://127.0.0.1:9\n  stsCABundle: {ca}\n"
     )
     args = ["-l", "json", "server", "-c", str(config), "--port", str(port), "--state-dir", str(state)]
     proc = subprocess.Popen(
@@ -177,6 +182,7 @@ def server(tmp_path: Path) -> Iterator[_Served]:
 
 
 def test_server_serves_tls_and_stops_cleanly_on_sigterm(server: _Served) -> None:
+    server.wait_for("STS endpoint override in use")
     server.wait_for("Uvicorn running on")
     url = f"https://localhost:{server.port}"
     ca = ssl.create_default_context(cafile=str(server.state / "cert.pem"))
