@@ -390,7 +390,7 @@ def _parse_role(item: object, index: int, section: str) -> EntryResult:
 
 def _sso_matcher(sso: tuple[str, str, str], reader: _EntryReader) -> SSOMatcher | None:
     permission_set, account, partition = sso
-    if not ACCOUNT_ID_RE.match(account):
+    if not ACCOUNT_ID_RE.fullmatch(account):
         reader.issue(
             "entry_invalid",
             f"sso accountID {account!r} is not a 12-digit AWS account id: entry dropped",
@@ -398,7 +398,7 @@ def _sso_matcher(sso: tuple[str, str, str], reader: _EntryReader) -> SSOMatcher 
             "sso",
         )
         return None
-    if not PERMISSION_SET_NAME_RE.match(permission_set):
+    if not PERMISSION_SET_NAME_RE.fullmatch(permission_set):
         reader.issue(
             "entry_invalid", f"sso permissionSetName {permission_set!r} is not valid: entry dropped", "error", "sso"
         )
@@ -720,7 +720,7 @@ def parse_server_mappings(
         elif isinstance(account, int) and not isinstance(account, bool):
             # A YAML loader already made it a number: leading zeros may be gone. Quote account ids.
             accounts.append(str(account))
-            if not ACCOUNT_ID_RE.match(str(account)):
+            if not ACCOUNT_ID_RE.fullmatch(str(account)):
                 problems.append(f"server.mapAccounts[{i}]: {account} is not 12 digits (quote account ids)")
         else:
             problems.append(f"server.mapAccounts[{i}] is {_type_name(account)}, not an account id")

@@ -32,9 +32,9 @@ class SSOMatcher:
 
     def __post_init__(self) -> None:
         # Validated here so that no source can build a matcher the chain cannot index.
-        if not ACCOUNT_ID_RE.match(self.account_id):
+        if not ACCOUNT_ID_RE.fullmatch(self.account_id):
             raise ValueError("sso.accountID must be 12 digits")
-        if not PERMISSION_SET_NAME_RE.match(self.permission_set_name):
+        if not PERMISSION_SET_NAME_RE.fullmatch(self.permission_set_name):
             raise ValueError(r"sso.permissionSetName must match ^[\w+=,.@-]{1,32}$")
         if not self.partition:
             raise ValueError("sso.partition must not be empty")

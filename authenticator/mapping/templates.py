@@ -41,7 +41,7 @@ def needs_ec2(template: str) -> bool:
 
 
 def is_instance_id(session_name: str) -> bool:
-    return INSTANCE_ID_RE.match(session_name) is not None
+    return INSTANCE_ID_RE.fullmatch(session_name) is not None
 
 
 def render(template: str, identity: Identity, *, ec2_private_dns_name: str | None = None) -> str:
