@@ -55,6 +55,7 @@ __all__ = [
     "SECTIONS",
     "AwsAuthLoader",
     "AwsAuthResult",
+    "DecodedSection",
     "EntryResult",
     "Issue",
     "ManifestError",
@@ -104,9 +105,13 @@ IssueCode = Literal[
 # YAML with yaml.v2's scalar rules
 
 
-class AwsAuthLoader(yaml.SafeLoader):
-    """PyYAML's SafeLoader (YAML 1.1, like Go's yaml.v2) except that timestamps stay strings,
-    as yaml.v2 keeps them when decoding into an untyped value."""
+# libyaml when present: the pure-Python scanner needs seconds for a 10,000-entry section.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class AwsAuthLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Safe YAML 1.1 loading like Go's yaml.v2 (``yes`` is a bool, ``012`` an octal int), except
+    that timestamps stay strings, as yaml.v2 keeps them when decoding into an untyped value."""
 
 
 AwsAuthLoader.yaml_implicit_resolvers = {
@@ -127,34 +132,83 @@ def _yaml_error_text(err: yaml.YAMLError) -> tuple[str, int | None, int | None]:
     return type(err).__name__, None, None
 
 
-def load_yaml(text: str) -> object:
-    """The first YAML document of ``text`` with :class:`AwsAuthLoader`; raises yaml.YAMLError."""
+def _first_document(text: str, *, construct: bool = True) -> tuple[yaml.Node | None, object, bool]:
+    """(node, value, more documents follow) of the first YAML document, in one parse.
+
+    Raises yaml.YAMLError for the first document only: like yaml.v2, later ones are not read."""
     loader = AwsAuthLoader(text)
     try:
-        return loader.get_data() if loader.check_data() else None
+        node = loader.get_node() if loader.check_node() else None
+        try:
+            more = loader.check_node()
+        except yaml.YAMLError:
+            more = True
+        value = _construct(loader, node) if node is not None and construct else None
+        return node, value, more
     finally:
         loader.dispose()
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Recursive(Exception):
+    pass
+
+
+def _construct(loader: AwsAuthLoader, root: yaml.Node) -> object:
+    """What ``loader.construct_document(root)`` returns, about twice as fast for plain documents
+    (a 10,000-entry section must lint in well under a second). Anything unusual — merge keys,
+    tags, recursive anchors — goes through PyYAML's own constructor."""
+    done: dict[int, object] = {}  # id(node) -> value: aliases share one object, as in PyYAML
+    active: set[int] = set()
+
+    def build(node: yaml.Node) -> object:
+        if isinstance(node, yaml.ScalarNode):
+            return node.value if node.tag == _STR_TAG else loader.construct_object(node, deep=True)
+        key = id(node)
+        if key in done:
+            return done[key]
+        if key in active:
+            raise _Recursive
+        active.add(key)
+        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
+            value: object = [build(child) for child in node.value]
+        elif isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG:
+            if any(k.tag == _MERGE_TAG for k, _ in node.value):
+                raise _Recursive
+            mapping: dict[object, object] = {}
+            for key_node, value_node in node.value:
+                item_key = build(key_node)
+                if isinstance(item_key, list | dict):
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+                    )
+                mapping[item_key] = build(value_node)
+            value = mapping
+        else:
+            raise _Recursive
+        active.discard(key)
+        done[key] = value
+        return value
+
+    try:
+        return build(root)
+    except _Recursive:
+        return loader.construct_document(root)
+
+
+def load_yaml(text: str) -> object:
+    """The first YAML document of ``text`` with :class:`AwsAuthLoader`; raises yaml.YAMLError."""
+    return _first_document(text)[1]
 
 
 def compose_yaml(text: str) -> yaml.Node | None:
     """The node tree of the first document (positions, raw scalar text) for the linter."""
-    loader = AwsAuthLoader(text)
-    try:
-        return loader.get_node() if loader.check_node() else None
-    finally:
-        loader.dispose()
-
-
-def _has_more_documents(text: str) -> bool:
-    loader = AwsAuthLoader(text)
-    try:
-        if loader.check_node():
-            loader.get_node()
-        return loader.check_node()
-    except yaml.YAMLError:
-        return True
-    finally:
-        loader.dispose()
+    return _first_document(text)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,54 +567,70 @@ def parse_accounts(node: yaml.Node | None, section: str = MAP_ACCOUNTS) -> tuple
 # Sections
 
 
-def decode_section(name: str, raw: object) -> tuple[object, str | None, int | None, int | None]:
-    """(decoded value, error, line, column) of one data section string.
+@dataclass(frozen=True, slots=True)
+class DecodedSection:
+    """One data section string, decoded. ``node``/``value`` are None when blank or failed."""
 
-    Blank forms decode to None. For mapAccounts the decoded value is the composed node."""
+    node: yaml.Node | None = None  # the composed first document (positions, raw scalar text)
+    value: object = None  # its constructed value (not built for mapAccounts, which reads the node)
+    more_documents: bool = False
+    error: str | None = None
+    error_line: int | None = None  # 1-based, inside the section string
+    error_column: int | None = None
+
+
+def decode_section(name: str, raw: object) -> DecodedSection:
+    """Decode ``data[name]`` as the server does (blank forms are empty; only the first document)."""
     if not isinstance(raw, str):
-        return None, f"data.{name} is {_type_name(raw)}; it must be a string (a `|` block)", None, None
+        return DecodedSection(error=f"data.{name} is {_type_name(raw)}; it must be a string (a `|` block)")
     if raw.strip() in BLANK_SECTION_VALUES:
-        return None, None, None, None
+        return DecodedSection()
     try:
-        value = compose_yaml(raw) if name == MAP_ACCOUNTS else load_yaml(raw)
+        node, value, more = _first_document(raw, construct=name != MAP_ACCOUNTS)
     except yaml.YAMLError as err:
         message, line, column = _yaml_error_text(err)
-        return None, f"{name} is not valid YAML: {message}", line, column
-    return value, None, None, None
+        return DecodedSection(error=f"{name} is not valid YAML: {message}", error_line=line, error_column=column)
+    return DecodedSection(node, value, more)
 
 
 def _parse_section(name: str, data: Mapping[str, object]) -> SectionResult:
     if name not in data:
         return SectionResult(name, False, None, None)
     raw = data[name]
-    decoded, error, line, column = decode_section(name, raw)
-    if error is not None:
-        issue = Issue(name, None, "section_invalid", error, "error")
-        return SectionResult(name, True, raw, None, error=error, error_line=line, error_column=column, issues=(issue,))
-    extra: list[Issue] = []
-    if isinstance(raw, str) and decoded is not None and _has_more_documents(raw):
-        extra.append(
-            Issue(
-                name, None, "extra_documents", f"{name} holds several YAML documents: only the first is read", "warning"
-            )
+    decoded = decode_section(name, raw)
+    if decoded.error is not None:
+        issue = Issue(name, None, "section_invalid", decoded.error, "error")
+        return SectionResult(
+            name,
+            True,
+            raw,
+            None,
+            error=decoded.error,
+            error_line=decoded.error_line,
+            error_column=decoded.error_column,
+            issues=(issue,),
         )
+    extra: list[Issue] = []
+    if decoded.more_documents:
+        message = f"{name} holds several YAML documents: only the first is read"
+        extra.append(Issue(name, None, "extra_documents", message, "warning"))
     if name == MAP_ACCOUNTS:
         try:
-            accounts, issues = parse_accounts(decoded)  # type: ignore[arg-type]
+            accounts, issues = parse_accounts(decoded.node)
         except ValueError as err:
             issue = Issue(name, None, "section_invalid", str(err), "error")
             return SectionResult(name, True, raw, None, error=str(err), issues=(issue,))
-        plain = load_yaml(raw) if decoded is not None else None
-        return SectionResult(name, True, raw, plain, accounts=accounts, issues=(*extra, *issues))
-    if decoded is None:
+        return SectionResult(name, True, raw, list(accounts), accounts=accounts, issues=(*extra, *issues))
+    value = decoded.value
+    if value is None:
         return SectionResult(name, True, raw, None, issues=tuple(extra))
-    if not isinstance(decoded, list):
-        error = f"{name} is {_type_name(decoded)}, not a list"
+    if not isinstance(value, list):
+        error = f"{name} is {_type_name(value)}, not a list"
         issue = Issue(name, None, "section_invalid", error, "error")
-        return SectionResult(name, True, raw, decoded, error=error, issues=(issue,))
-    entries = parse_role_entries(decoded, name) if name == MAP_ROLES else parse_user_entries(decoded, name)
+        return SectionResult(name, True, raw, value, error=error, issues=(issue,))
+    entries = parse_role_entries(value, name) if name == MAP_ROLES else parse_user_entries(value, name)
     issues = (*extra, *(i for e in entries for i in e.issues))
-    return SectionResult(name, True, raw, decoded, entries=entries, issues=issues)
+    return SectionResult(name, True, raw, value, entries=entries, issues=issues)
 
 
 def parse_aws_auth(data: Mapping[str, object] | None, previous: AwsAuthResult | None = None) -> AwsAuthResult:

@@ -370,3 +370,15 @@ def test_server_config_is_strict(roles: object, users: object, accounts: object)
 
 def test_result_type() -> None:
     assert isinstance(parse_aws_auth({}), AwsAuthResult)
+
+
+def test_account_id_checks_are_anchored() -> None:
+    result = parse_aws_auth({"mapRoles": '- sso: {permissionSetName: A, accountID: "111122223333\\n"}\n'})
+    assert result.roles == ()
+
+
+def test_recursive_and_merge_yaml_like_pyyaml() -> None:
+    base = f"- &base\n  rolearn: {ADMIN_ROLE}\n  username: a\n- <<: *base\n  username: b\n"
+    result = parse_aws_auth({"mapRoles": base})
+    assert [(r.rolearn, r.username) for r in result.roles] == [(ADMIN_ROLE, "a"), (ADMIN_ROLE, "b")]
+    assert parse_aws_auth({"mapRoles": "- &r [*r]\n"}).roles == ()
