@@ -34,6 +34,8 @@ Decisions where the reference is silent or odd (**ours**):
 from __future__ import annotations
 
 import logging
+import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -63,6 +65,7 @@ __all__ = [
     "SectionResult",
     "compose_yaml",
     "decode_section",
+    "go_yaml_number",
     "load_configmap_manifest",
     "load_yaml",
     "log_result",
@@ -108,16 +111,85 @@ IssueCode = Literal[
 # libyaml when present: the pure-Python scanner needs seconds for a 10,000-entry section.
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_NUMERIC_START = frozenset("+-.0123456789")
+_YAML_FLOAT_SPECIALS = {
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+}
+# Go's strconv.ParseInt(s, 0, 64) syntax (a leading 0 means octal) and yaml.v2's float regexp.
+_GO_INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
+_YAML_V2_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+
+
+def go_yaml_number(text: str) -> int | float | None:
+    """The number yaml.v2 reads from a plain scalar, or None when it reads a string.
+
+    yaml.v2 removes ``_``, tries Go's ParseInt (``0x``/``0o``/``0b`` prefixes, a leading 0 is
+    octal: ``012345670123`` is 1402433619), then its float pattern (``1e3`` is a float). PyYAML's
+    YAML 1.1 rules differ (``1e3`` and ``0o17`` are strings there, ``1:20`` is an int)."""
+    if not text:
+        return None
+    if text in _YAML_FLOAT_SPECIALS:
+        return _YAML_FLOAT_SPECIALS[text]
+    if text[0] == ".":  # yaml.v2 hands these to ParseFloat as they are
+        return float(text) if _YAML_V2_FLOAT.fullmatch(text) else None
+    plain = text.replace("_", "")
+    if _GO_INT.fullmatch(plain):
+        sign = -1 if plain.startswith("-") else 1
+        digits = plain.lstrip("+-")
+        if len(digits) > 1 and digits[0] == "0" and digits[1].isdigit():
+            return sign * int(digits, 8)
+        return sign * int(digits, 0)
+    if _YAML_V2_FLOAT.fullmatch(plain):
+        return float(plain)
+    return None
+
 
 class AwsAuthLoader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """Safe YAML 1.1 loading like Go's yaml.v2 (``yes`` is a bool, ``012`` an octal int), except
-    that timestamps stay strings, as yaml.v2 keeps them when decoding into an untyped value."""
+    """Safe YAML loading that reads plain scalars as Go's yaml.v2 does (the reference's parser):
+    YAML 1.1 booleans plus ``y``/``n``, Go's number syntax, and timestamps kept as strings."""
+
+    bool_values = {**yaml.SafeLoader.bool_values, "y": True, "n": False}
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0]:
+            if value in ("y", "Y", "n", "N"):
+                return _BOOL_TAG
+            if value and value[0] in _NUMERIC_START:
+                number = go_yaml_number(value)
+                if number is not None:
+                    return _INT_TAG if isinstance(number, int) else _FLOAT_TAG
+                tag = super().resolve(kind, value, implicit)
+                return _STR_TAG if tag in (_INT_TAG, _FLOAT_TAG) else tag
+        return super().resolve(kind, value, implicit)
+
+    def construct_go_number(self, node: yaml.ScalarNode) -> object:
+        number = go_yaml_number(node.value)
+        if number is not None:
+            return number
+        # An explicit !!int / !!float tag on something Go would not read: PyYAML's rules decide.
+        if node.tag == _INT_TAG:
+            return self.construct_yaml_int(node)
+        return self.construct_yaml_float(node)
 
 
+# yaml.v2 keeps timestamps as strings in untyped values and has no "=" value type (SafeLoader
+# would even refuse "=" as an unknown tag).
+_NOT_RESOLVED = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value")
 AwsAuthLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _NOT_RESOLVED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+AwsAuthLoader.add_constructor(_INT_TAG, AwsAuthLoader.construct_go_number)
+AwsAuthLoader.add_constructor(_FLOAT_TAG, AwsAuthLoader.construct_go_number)
 
 
 def _yaml_error_text(err: yaml.YAMLError) -> tuple[str, int | None, int | None]:
@@ -147,12 +219,6 @@ def _first_document(text: str, *, construct: bool = True) -> tuple[yaml.Node | N
         return node, value, more
     finally:
         loader.dispose()
-
-
-_STR_TAG = "tag:yaml.org,2002:str"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
-_MAP_TAG = "tag:yaml.org,2002:map"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class _Recursive(Exception):

@@ -382,3 +382,31 @@ def test_recursive_and_merge_yaml_like_pyyaml() -> None:
     result = parse_aws_auth({"mapRoles": base})
     assert [(r.rolearn, r.username) for r in result.roles] == [(ADMIN_ROLE, "a"), (ADMIN_ROLE, "b")]
     assert parse_aws_auth({"mapRoles": "- &r [*r]\n"}).roles == ()
+
+
+@pytest.mark.parametrize(
+    ("scalar", "is_string"),
+    [
+        # yaml.v2 (the reference's YAML) reads these as numbers or booleans: the field is emptied.
+        ("12345", False),
+        ("012345670123", False),
+        ("1e3", False),  # a float for yaml.v2, a string for PyYAML's YAML 1.1
+        ("0o17", False),
+        ("1_000", False),
+        ("y", False),  # a bool for yaml.v2 only
+        ("Off", False),
+        (".inf", False),
+        # ... and these as strings.
+        ("1:20", True),  # sexagesimal int for PyYAML, a string for yaml.v2
+        ("2001-12-14", True),
+        ("=", True),
+        ("+inf", True),
+        ("1.2.3", True),
+        ('"12345"', True),
+    ],
+)
+def test_scalars_are_read_as_yaml_v2_reads_them(scalar: str, is_string: bool) -> None:
+    result = parse_aws_auth({"mapRoles": f"- rolearn: {ADMIN_ROLE}\n  username: {scalar}\n"})
+    assert result.ok
+    assert (result.roles[0].username != "") is is_string
+    assert any(i.code == "wrong_type" for i in result.issues) is not is_string
