@@ -376,13 +376,17 @@ def _key_text(key: object) -> str:
     return str(key)
 
 
+# Go's case-insensitive key match also folds these two onto ASCII letters (U+017F long s, U+212A Kelvin sign).
+_GO_EXTRA_FOLDS = {0x17F: "s", 0x212A: "k"}
+
+
 def _fold_keys(item: Mapping[object, object], known: Sequence[str]) -> tuple[dict, dict, tuple[str, ...]]:
     """Case-insensitive keys the way Go's encoding/json sees sorted JSON keys: the last wins."""
     fields: dict[str, object] = {}
     spellings: dict[str, str] = {}
     unknown: list[str] = []
     for text, value in sorted(((_key_text(k), v) for k, v in item.items()), key=lambda kv: kv[0]):
-        lower = text.lower()
+        lower = text.translate(_GO_EXTRA_FOLDS).lower()
         if lower in known:
             fields[lower] = value
             spellings[lower] = text
@@ -392,6 +396,8 @@ def _fold_keys(item: Mapping[object, object], known: Sequence[str]) -> tuple[dic
 
 
 def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int | float):

@@ -410,3 +410,17 @@ def test_scalars_are_read_as_yaml_v2_reads_them(scalar: str, is_string: bool) ->
     assert result.ok
     assert (result.roles[0].username != "") is is_string
     assert any(i.code == "wrong_type" for i in result.issues) is not is_string
+
+
+def test_key_folding_follows_go() -> None:
+    # encoding/json folds the long s and the Kelvin sign onto ASCII letters when matching keys.
+    roles = f"- rolearn: {ADMIN_ROLE}\n  u\u017fername: a\n  groups: [x]\n- \u212aey: 1\n  rolearn: {NODE_ROLE}\n"
+    result = parse_aws_auth({"mapRoles": roles})
+    assert result.roles[0].username == "a"
+    assert result.sections["mapRoles"].entries[1].unknown_keys == ("\u212aey",)
+
+
+def test_null_entry_is_dropped() -> None:
+    result = parse_aws_auth({"mapRoles": f"-\n- rolearn: {ADMIN_ROLE}\n  username: a\n"})
+    assert len(result.roles) == 1
+    assert "null" in result.sections["mapRoles"].entries[0].issues[0].message
