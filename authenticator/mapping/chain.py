@@ -25,6 +25,7 @@ __all__ = [
     "MappingIndex",
     "MappingSource",
     "Match",
+    "reserved_prefixes_from_config",
 ]
 
 _SSO_PREFIX = "awsreservedsso_"
@@ -130,6 +131,41 @@ class MappingIndex:
                 return found
             cut = rest.rfind("_", 0, cut)
         return None
+
+
+# Deprecated backend-mode aliases (the reference's) -> the names sources carry.
+_MODE_ALIASES = {"file": "MountedFile", "configmap": "EKSConfigMap"}
+_MODES = {m.lower(): m for m in ("MountedFile", "EKSConfigMap", "CRD", "DynamicFile")}
+
+
+def reserved_prefixes_from_config(config: object) -> dict[str, tuple[str, ...]]:
+    """``server.reservedPrefixConfig`` -> {source name: prefixes} for :class:`MappingChain`.
+
+    Takes the list form of cli.md (``[{backendMode: X, usernamePrefixReserveList: [...]}]``) or
+    the reference's map form (``{X: {usernamePrefixReserveList: [...]}}``); keys are matched
+    case-insensitively and mode aliases are resolved. Raises ValueError on anything else."""
+    if config is None:
+        return {}
+    if isinstance(config, Mapping):
+        items = [{**(v if isinstance(v, Mapping) else {}), "backendmode": k} for k, v in config.items()]
+    elif isinstance(config, list | tuple):
+        items = list(config)
+    else:
+        raise ValueError("reservedPrefixConfig must be a list")
+    out: dict[str, tuple[str, ...]] = {}
+    for position, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise ValueError(f"reservedPrefixConfig[{position}] must be a mapping")
+        fields = {str(k).lower(): v for k, v in item.items()}
+        mode = str(fields.get("backendmode", "")).strip()
+        name = _MODES.get(mode.lower()) or _MODE_ALIASES.get(mode.lower())
+        if name is None:
+            raise ValueError(f"reservedPrefixConfig[{position}]: unknown backendMode {mode!r}")
+        prefixes = fields.get("usernameprefixreservelist") or []
+        if not isinstance(prefixes, list | tuple) or not all(isinstance(p, str) for p in prefixes):
+            raise ValueError(f"reservedPrefixConfig[{position}].usernamePrefixReserveList must be a list of strings")
+        out[name] = out.get(name, ()) + tuple(p for p in prefixes if p)
+    return out
 
 
 class MappingChain:

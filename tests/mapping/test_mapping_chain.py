@@ -234,3 +234,19 @@ def test_scrubbed_accounts_are_not_the_chains_business() -> None:
     # scrubbedAccounts changes the uid and logging in the server; the mapping itself is unchanged.
     chain = MappingChain([source(accounts=[ACCOUNT])])
     assert run_map(chain, role_identity("r")).username == f"arn:aws:iam::{ACCOUNT}:role/r"
+
+
+def test_reserved_prefixes_from_config() -> None:
+    from authenticator.mapping.chain import reserved_prefixes_from_config
+
+    listed = [
+        {"backendMode": "DynamicFile", "usernamePrefixReserveList": ["aws:", "system:"]},
+        {"backendmode": "ConfigMap", "usernamePrefixReserveList": ["eks:", ""]},
+    ]
+    assert reserved_prefixes_from_config(listed) == {"DynamicFile": ("aws:", "system:"), "EKSConfigMap": ("eks:",)}
+    as_map = {"CRD": {"usernamePrefixReserveList": ["iam:"]}}
+    assert reserved_prefixes_from_config(as_map) == {"CRD": ("iam:",)}
+    assert reserved_prefixes_from_config(None) == {}
+    for bad in ([{"backendMode": "Nope"}], [{"backendMode": "CRD", "usernamePrefixReserveList": "aws:"}], "x"):
+        with pytest.raises(ValueError):
+            reserved_prefixes_from_config(bad)
