@@ -11,7 +11,7 @@ Numbers are read as their raw text (``mapAccounts: [012345670123]`` stays the st
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -177,7 +177,10 @@ class ServerConfig(BaseModel):
     @field_validator("reserved_prefix_config", mode="before")
     @classmethod
     def _reserved(cls, value: Any) -> dict[str, tuple[str, ...]]:
-        return _reserved_prefixes(value)
+        # The mapping code owns this format (list form of cli.md and the reference's map form).
+        from authenticator.mapping.chain import reserved_prefixes_from_config
+
+        return reserved_prefixes_from_config(value)
 
     @field_validator("log_verbosity")
     @classmethod
@@ -207,35 +210,6 @@ class ServerConfig(BaseModel):
         if self.generate_kubeconfig:
             return Path(self.generate_kubeconfig)
         return Path(self.state_dir) / KUBECONFIG_FILENAME
-
-
-def _reserved_prefixes(value: Any) -> dict[str, tuple[str, ...]]:
-    """Both shapes seen in the wild: a list ``[{backendMode, usernamePrefixReserveList}]`` (cli.md)
-    and the reference's map ``{DynamicFile: {usernamePrefixReserveList: [...]}}``."""
-    if value is None or value == []:
-        return {}
-    if isinstance(value, dict):
-        items: Iterable[tuple[Any, Any]] = value.items()
-    elif isinstance(value, list) and all(isinstance(e, dict) for e in value):
-        items = [(_get(e, "backendMode"), e) for e in value]
-    else:
-        raise ValueError("must be a list of {backendMode, usernamePrefixReserveList}")
-    result: dict[str, tuple[str, ...]] = {}
-    for mode, entry in items:
-        if not isinstance(mode, str) or not isinstance(entry, dict):
-            raise ValueError("each entry needs backendMode and usernamePrefixReserveList")
-        prefixes = _get(entry, "usernamePrefixReserveList") or []
-        if not isinstance(prefixes, list) or not all(isinstance(p, str) for p in prefixes):
-            raise ValueError("usernamePrefixReserveList must be a list of strings")
-        result[canonical_backend_mode(mode)] = tuple(prefixes)
-    return result
-
-
-def _get(mapping: Mapping[Any, Any], key: str) -> Any:
-    for k, v in mapping.items():
-        if isinstance(k, str) and k.lower() == key.lower():
-            return v
-    return None
 
 
 class _RawNumberLoader(yaml.SafeLoader):

@@ -1,4 +1,4 @@
-"""TEMPORARY: stand-ins for authenticator.token / sts / mapping.chain while those branches are not
+"""TEMPORARY: a stand-in for authenticator.token while the verifier branch is not
 on main, following contracts.md. Installed only when the real modules cannot be imported; deleted
 once verifier and mapping are merged."""
 
@@ -66,32 +66,4 @@ def install() -> None:
     token.parse_token = parse_token  # type: ignore[attr-defined]
     token.TOKEN_PREFIX = "k8s-aws-v1."  # type: ignore[attr-defined]
 
-    chain = types.ModuleType("authenticator.mapping.chain")
-
-    @dataclass(frozen=True, slots=True)
-    class Match:
-        source: str
-        kind: str
-        username: str
-        groups: tuple[str, ...]
-        entry: object
-
-    @dataclass(frozen=True, slots=True)
-    class MappedUser:
-        username: str
-        groups: tuple[str, ...]
-        match: Match
-
-    class MappingDenied(Exception):
-        def __init__(self, reason: str) -> None:
-            super().__init__(reason)
-            self.reason = reason
-
-    chain.Match = Match  # type: ignore[attr-defined]
-    chain.MappedUser = MappedUser  # type: ignore[attr-defined]
-    chain.MappingDenied = MappingDenied  # type: ignore[attr-defined]
-    mapping = types.ModuleType("authenticator.mapping")
-    mapping.chain = chain  # type: ignore[attr-defined]
     sys.modules.setdefault("authenticator.token", token)
-    sys.modules.setdefault("authenticator.mapping", mapping)
-    sys.modules.setdefault("authenticator.mapping.chain", chain)

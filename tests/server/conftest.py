@@ -1,7 +1,6 @@
-"""Server tests: make the contract modules importable (TEMPORARY shim until they are on main)."""
+"""Server tests: make authenticator.token importable (TEMPORARY shim until verifier is on main)."""
 
 try:
-    import authenticator.mapping.chain
     import authenticator.token  # noqa: F401
 except ImportError:
     import _contract_shim

@@ -10,14 +10,6 @@ from datetime import UTC, datetime
 
 from authenticator.identity import Identity
 
-try:  # TEMPORARY until verifier and mapping are on main
-    import authenticator.mapping.chain
-    import authenticator.token  # noqa: F401
-except ImportError:
-    import _contract_shim
-
-    _contract_shim.install()
-
 NOW = datetime(2026, 11, 26, 4, 0, 0, tzinfo=UTC)
 STS_HOST = "sts.us-east-1.amazonaws.com"
 
