@@ -51,10 +51,13 @@ def create_app(
     on_shutdown: Sequence[Hook] = (),
     registry: CollectorRegistry = REGISTRY,
     clock: Callable[[], float] = time.perf_counter,
+    problems: Callable[[], Mapping[str, Mapping[str, str]]] | None = None,
 ) -> FastAPI:
     """The webhook app. ``readiness()`` maps each mapping source's name to whether it has loaded
-    at least once; ``on_startup``/``on_shutdown`` run in the app's lifespan (source watchers,
-    closing the STS client). ``clock`` measures latency only."""
+    at least once; ``problems()`` (optional) maps a source's name to its failing sections and why
+    (it keeps serving their last good value: shown on /readyz, still 200); ``on_startup`` and
+    ``on_shutdown`` run in the app's lifespan (source watchers, closing the STS client).
+    ``clock`` measures latency only."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -96,7 +99,12 @@ def create_app(
         waiting = [name for name, loaded in readiness().items() if not loaded]
         if waiting:
             return PlainTextResponse(f"not ready: waiting for {', '.join(waiting)}", status_code=503)
-        return PlainTextResponse("ok")
+        degraded = [
+            f"{source} {section}: {reason} (serving the last good value)"
+            for source, sections in (problems() if problems else {}).items()
+            for section, reason in sections.items()
+        ]
+        return PlainTextResponse("\n".join(["ok", *degraded]))
 
     @app.get("/metrics")
     async def prometheus() -> Response:

@@ -141,7 +141,10 @@ def build_app(
     def readiness() -> dict[str, bool]:
         return {getattr(s, "name", type(s).__name__): bool(s.ready) for s in sources}
 
-    app = create_app(reviewer, readiness, on_startup=[start], on_shutdown=[stop])
+    def problems() -> dict[str, dict[str, str]]:
+        return {s.name: dict(s.status().failures) for s in sources if callable(getattr(s, "status", None))}
+
+    app = create_app(reviewer, readiness, on_startup=[start], on_shutdown=[stop], problems=problems)
     return app, reviewer
 
 

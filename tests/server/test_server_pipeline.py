@@ -197,3 +197,19 @@ def test_aws_auth_file_mappings_are_served(tmp_path: Path) -> None:
     assert response.status_code == 200, response.text
     user = response.json()["status"]["user"]
     assert (user["username"], user["groups"]) == ("node-i-0123456789abcdef0", ["system:nodes"])
+
+
+def test_a_broken_aws_auth_section_shows_on_readyz(tmp_path: Path) -> None:
+    manifest = tmp_path / "aws-auth.yaml"
+    data = {
+        "mapRoles": "- rolearn: [unclosed\n",
+        "mapUsers": f"- userarn: arn:aws:iam::{ACCOUNT}:user/alice\n  username: a\n",
+    }
+    manifest.write_text(json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "data": data}))
+    config = _config(tmp_path, f"clusterID: demo-cluster\nserver:\n  awsAuthFile: {manifest}\n")
+    with _serve(config, FakeSts(lambda r: httpx.Response(500))) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 200
+    lines = response.text.splitlines()
+    assert lines[0] == "ok"
+    assert len(lines) == 2 and lines[1].startswith("MountedFile mapRoles: ")

@@ -187,3 +187,15 @@ def test_metrics_has_the_reference_names_and_counts_results() -> None:
         assert f"# TYPE {name.removesuffix('_bucket').removesuffix('_total')}" in text or name in text, name
     assert 'aws_iam_authenticator_authenticate_latency_seconds_count{result="success"}' in text
     assert 'aws_iam_authenticator_authenticate_latency_seconds_count{result="malformed_request"}' in text
+
+
+def test_readyz_names_failing_sections_but_stays_200() -> None:
+    reviewer = Reviewer(sts=FakeSTS(), mapper=FakeMapper(lambda i: None), partition=get_partition("aws"))
+    failing = {"MountedFile": {"mapRoles": "YAML error at line 3"}}
+    client = TestClient(create_app(reviewer, lambda: {"MountedFile": True}, problems=lambda: failing))
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.text.splitlines() == [
+        "ok",
+        "MountedFile mapRoles: YAML error at line 3 (serving the last good value)",
+    ]
