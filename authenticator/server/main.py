@@ -148,7 +148,7 @@ def build_app(
     return app, reviewer
 
 
-def _load(args: argparse.Namespace, command: str) -> ServerConfig:
+def _load(args: argparse.Namespace) -> ServerConfig:
     config, warnings = load_config_with_warnings(getattr(args, "config", None), overrides_from_args(args))
     configure_logging(config.log_format, config.log_verbosity)
     for warning in warnings:
@@ -186,7 +186,7 @@ class _Server:
 def run_server(args: argparse.Namespace) -> int:
     configure_logging(getattr(args, "log_format", None) or "text", "info")
     try:
-        config = _load(args, "server")
+        config = _load(args)
         check_startable(config)
         if config.sts_endpoint_override:
             _log.warning(
