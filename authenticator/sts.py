@@ -200,11 +200,10 @@ def identity_from_response(body: bytes, request: PresignedRequest) -> Identity:
         raise _sts_error("malformed GetCallerIdentity response: not JSON") from None
     response = _field(document, "GetCallerIdentityResponse")
     result = _field(response, "GetCallerIdentityResult")
-    if "ResponseMetadata" in response and not isinstance(response["ResponseMetadata"], dict):
-        raise _sts_error("malformed GetCallerIdentity response: ResponseMetadata")
     arn = _text_field(result, "Arn")
     account = _text_field(result, "Account")
     user_id = _text_field(result, "UserId")
+    _text_field(_field(response, "ResponseMetadata"), "RequestId")  # real STS and moto both send it
 
     try:
         canonical = canonicalize(arn)

@@ -224,6 +224,18 @@ def test_redirect_is_not_followed(respx_mock: respx.MockRouter) -> None:
             json.dumps({"GetCallerIdentityResponse": {"GetCallerIdentityResult": {"Account": ACCOUNT, "UserId": "A"}}}),
             "missing Arn",
         ),
+        (
+            json.dumps(
+                {
+                    "GetCallerIdentityResponse": {
+                        "GetCallerIdentityResult": _body("arn:aws:iam::1:user/a", "A")["GetCallerIdentityResponse"][
+                            "GetCallerIdentityResult"
+                        ]
+                    }
+                }
+            ),
+            "missing ResponseMetadata",
+        ),
         (json.dumps(_body("arn:aws:iam::123456789012:user/a", "")), "UserId is not a non-empty string"),
         (json.dumps(_body("arn:aws:iam::123456789012:user/a", "AIDA", account=None)), "Account is not"),  # type: ignore[arg-type]
         (json.dumps(_body("arn:aws:s3::123456789012:bucket", "AIDA")), "not a valid service"),
@@ -243,6 +255,7 @@ def test_redirect_is_not_followed(respx_mock: respx.MockRouter) -> None:
         "json-array",
         "no-result",
         "no-arn",
+        "no-response-metadata",
         "empty-user-id",
         "account-not-string",
         "not-an-identity-arn",
