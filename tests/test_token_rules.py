@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import token_cases as tc
@@ -146,6 +151,16 @@ def test_rules_apply_in_order() -> None:
         parse_token(tc.token_of(old), now=NOW, partition=AWS)
 
 
+def test_time_boundaries_to_the_microsecond() -> None:
+    token = tc.mint(NOW, age=timedelta(0))
+    parse_token(token, now=NOW + timedelta(minutes=15), partition=AWS)
+    with pytest.raises(TokenRejected, match="is expired"):
+        parse_token(token, now=NOW + timedelta(minutes=15, microseconds=1), partition=AWS)
+    parse_token(token, now=NOW - timedelta(minutes=15), partition=AWS)
+    with pytest.raises(TokenRejected, match="in the future"):
+        parse_token(token, now=NOW - timedelta(minutes=15, microseconds=1), partition=AWS)
+
+
 def test_naive_clock_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
         parse_token(tc.mint(NOW), now=NOW.replace(tzinfo=None), partition=AWS)
@@ -225,3 +240,47 @@ def test_any_clock(now: datetime) -> None:
         assert "expired" in rejected.reason or "future" in rejected.reason
     else:
         assert NOW - timedelta(minutes=16) <= now <= NOW + timedelta(minutes=14)
+
+
+# A real peer: tokens minted by awscli's `aws eks get-token` pass every local rule.
+
+_AWS = Path(sys.executable).with_name("aws")
+
+
+@pytest.mark.parametrize(
+    ("region", "env", "partition", "host"),
+    [
+        ("us-west-2", {}, "aws", "sts.us-west-2.amazonaws.com"),
+        ("eu-west-1", {"AWS_STS_REGIONAL_ENDPOINTS": "legacy"}, "aws", "sts.amazonaws.com"),
+        ("us-east-2", {"AWS_USE_FIPS_ENDPOINT": "true"}, "aws", "sts-fips.us-east-2.amazonaws.com"),
+        ("cn-north-1", {}, "aws-cn", "sts.cn-north-1.amazonaws.com.cn"),
+        ("us-gov-west-1", {}, "aws-us-gov", "sts.us-gov-west-1.amazonaws.com"),
+    ],
+)
+def test_awscli_tokens_accepted(tmp_path: Path, region: str, env: dict[str, str], partition: str, host: str) -> None:
+    environ = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "AWS_CONFIG_FILE": str(tmp_path / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
+        "AWS_ACCESS_KEY_ID": tc.ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": tc.SECRET_KEY,
+        "AWS_SESSION_TOKEN": "FwoGZXIvYXdzE/+session==",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        **env,
+    }
+    before = datetime.now(UTC).replace(microsecond=0)
+    result = subprocess.run(
+        [str(_AWS), "eks", "get-token", "--cluster-name", "c1", "--region", region, "--output", "json"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    token = json.loads(result.stdout)["status"]["token"]
+    request = parse_token(token, now=datetime.now(UTC), partition=get_partition(partition))
+    assert request.host == host
+    assert request.access_key_id == tc.ACCESS_KEY
+    assert request.signed_at >= before
+    assert "X-Amz-Security-Token=" in request.url
