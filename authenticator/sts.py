@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import ssl
 from typing import Any
@@ -36,6 +37,22 @@ MAX_RESPONSE_BYTES = 64 * 1024
 
 _ERROR_CODE = re.compile(rb'<Code>([A-Za-z0-9.]{1,64})</Code>|"Code"\s*:\s*"([A-Za-z0-9.]{1,64})"')
 _SAFE_DETAIL = re.compile(r"[^A-Za-z0-9 _.,:()\[\]'-]")
+
+
+class _DropRequestLines(logging.Filter):
+    """httpx logs every request's full URL at INFO; for us that URL is a bearer credential."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("HTTP Request")
+
+
+def _install_log_filter() -> None:
+    httpx_logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _DropRequestLines) for f in httpx_logger.filters):
+        httpx_logger.addFilter(_DropRequestLines())
+
+
+_install_log_filter()
 
 
 def _sts_error(reason: str) -> TokenRejected:

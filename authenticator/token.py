@@ -112,7 +112,7 @@ def _quote(text: str, limit: int = 64) -> str:
     """Go's %q, roughly: a double-quoted, escaped and truncated rendering."""
     if len(text) > limit:
         text = text[:limit] + "..."
-    escaped = text.encode("ascii", "backslashreplace").decode("ascii")
+    escaped = text.replace("\\", "\\\\").encode("ascii", "backslashreplace").decode("ascii")
     escaped = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in escaped)
     return '"' + escaped.replace('"', '\\"') + '"'
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import ssl
 import threading
 from collections.abc import Iterator
@@ -299,6 +300,22 @@ def test_endpoint_override_keeps_host_path_and_query(respx_mock: respx.MockRoute
     assert sent.url.raw_path == request.url[len(STS_URL) - 1 :].encode()
 
 
+@respx.mock
+def test_nothing_logs_the_url(respx_mock: respx.MockRouter, caplog: pytest.LogCaptureFixture) -> None:
+    arn = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    respx_mock.get(STS_URL).mock(return_value=httpx.Response(200, json=_body(arn, "AIDAX")))
+    respx_mock.get("https://sts.eu-west-1.amazonaws.com/").mock(side_effect=httpx.ConnectError("refused"))
+    request = _request(session_token="SECRETSESSIONTOKEN")
+    failing = _request(host="sts.eu-west-1.amazonaws.com", region="eu-west-1", session_token="SECRETSESSIONTOKEN")
+    with caplog.at_level(logging.DEBUG):
+        _call(request)
+        assert "refused" in _rejected(failing).reason
+    signature = request.url.rsplit("=", 1)[1]
+    assert signature not in caplog.text
+    assert "SECRETSESSIONTOKEN" not in caplog.text
+    assert "X-Amz-" not in caplog.text
+
+
 @pytest.mark.parametrize(
     "override", ["ftp://127.0.0.1", "https://127.0.0.1/path", "https://127.0.0.1/?q=1", "https://u@127.0.0.1", "x"]
 )
@@ -381,10 +398,15 @@ def https_peer(tmp_path: Path) -> Iterator[tuple[str, str, list[tuple[str, dict[
         thread.join(timeout=10)
 
 
-def test_override_over_real_tls(https_peer: tuple[str, str, list[tuple[str, dict[str, str]]]]) -> None:
+def test_override_over_real_tls(
+    https_peer: tuple[str, str, list[tuple[str, dict[str, str]]]], caplog: pytest.LogCaptureFixture
+) -> None:
     url, ca_path, seen = https_peer
     request = _request(session_token="FwoG+/=x%")
-    identity = _call(request, endpoint_override=url, ca_bundle=ca_path)
+    with caplog.at_level(logging.DEBUG):
+        identity = _call(request, endpoint_override=url, ca_bundle=ca_path)
+    assert "httpcore" in caplog.text  # the transport's DEBUG trace ran, without the URL:
+    assert "X-Amz-" not in caplog.text
     assert identity.canonical_arn == f"arn:aws:iam::{ACCOUNT}:role/dev"
     assert identity.session_name == "s1"
     path, headers = seen[-1]
