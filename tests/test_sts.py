@@ -441,3 +441,16 @@ def test_keep_alive_reuses_one_connection(https_peer: tuple[str, str, list[tuple
     asyncio.run(twice())
     assert len(seen) == 3
     assert len({headers["client-port"] for _, headers in seen}) == 1
+
+
+def test_injected_transport_is_used() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=_body(f"arn:aws:iam::{ACCOUNT}:root", ACCOUNT))
+
+    identity = _call(_request(), transport=httpx.MockTransport(handler))
+    assert identity.canonical_arn == f"arn:aws:iam::{ACCOUNT}:root"
+    assert identity.user_id == ACCOUNT
+    assert [r.headers["x-k8s-aws-id"] for r in seen] == [CLUSTER]

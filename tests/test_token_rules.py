@@ -284,3 +284,9 @@ def test_awscli_tokens_accepted(tmp_path: Path, region: str, env: dict[str, str]
     assert request.access_key_id == tc.ACCESS_KEY
     assert request.signed_at >= before
     assert "X-Amz-Security-Token=" in request.url
+
+
+@pytest.mark.parametrize("token", ["\ud800", TOKEN_PREFIX + "\udfff" * 3, TOKEN_PREFIX + "\x00", "\u2028"])
+def test_strange_strings_are_rejected_not_crashed(token: str) -> None:
+    with pytest.raises(TokenRejected):
+        parse_token(token, now=NOW, partition=AWS)
