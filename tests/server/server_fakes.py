@@ -4,9 +4,15 @@ that follow the contracts (contracts.md). Real parse_token runs on these tokens.
 from __future__ import annotations
 
 import base64
+import json
+import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from authenticator.identity import Identity
 
@@ -89,3 +95,67 @@ class FakeMapper:
         username, groups = found
         match = Match(source="MountedFile", kind="user", username=username, groups=groups, entry=None)
         return MappedUser(username=username, groups=groups, match=match)
+
+
+class StsStandIn:
+    """A minimal HTTPS GetCallerIdentity answerer on 127.0.0.1:0, for the process-level tests
+    (the moto peer with signature checks is the lead's end-to-end). Answers the identity of the
+    access key id in ``X-Amz-Credential``, 403 for an unknown key; records what it was sent."""
+
+    def __init__(self, tmp_dir: Path, identities: dict[str, tuple[str, str, str]]) -> None:
+        from authenticator.server.tls import generate_certificate
+
+        self.identities = identities  # access key id -> (account, arn, user id)
+        self.seen: list[dict[str, str]] = []
+        cert, key = generate_certificate("localhost", "127.0.0.1")
+        self.ca_path = tmp_dir / "sts-standin.pem"
+        self.ca_path.write_bytes(cert)
+        key_path = tmp_dir / "sts-standin.key"
+        key_path.write_bytes(key)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(self.ca_path), str(key_path))
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                query = parse_qs(urlsplit(self.path).query)
+                akid = query.get("X-Amz-Credential", [""])[0].split("/")[0]
+                outer.seen.append(
+                    {"host": self.headers.get("Host", ""), "cluster": self.headers.get("x-k8s-aws-id", "")}
+                )
+                found = outer.identities.get(akid)
+                if found is None:
+                    body, status = {"Error": {"Code": "InvalidClientTokenId"}}, 403
+                else:
+                    account, arn, user_id = found
+                    result = {"Account": account, "Arn": arn, "UserId": user_id}
+                    body = {
+                        "GetCallerIdentityResponse": {
+                            "GetCallerIdentityResult": result,
+                            "ResponseMetadata": {"RequestId": "00000000-0000-4000-8000-000000000000"},
+                        }
+                    }
+                    status = 200
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> StsStandIn:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)

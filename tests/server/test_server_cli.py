@@ -15,14 +15,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
-from server_fakes import make_token
-
-from authenticator.server.tls import generate_certificate
+from server_fakes import StsStandIn, make_token
 
 STARTUP_SECONDS = 30
 
@@ -94,8 +93,6 @@ def test_verify_rejects_a_malformed_token_in_one_line() -> None:
 
 
 def test_verify_rejects_an_expired_token_without_calling_sts() -> None:
-    from datetime import UTC, datetime
-
     old = make_token(datetime(2020, 1, 1, tzinfo=UTC))
     _assert_one_line_failure(_run("verify", "-i", "demo", "-t", old, "-o", "json"), "expired")
 
@@ -148,17 +145,24 @@ class _Served:
             self.seen.append(line)
 
 
+ALICE = ("AKIAALICE0000000KEY1", ("111122223333", "arn:aws:iam::111122223333:user/alice", "AIDAALICE0000000001"))
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[_Served]:
+def sts(tmp_path: Path) -> Iterator[StsStandIn]:
+    with StsStandIn(tmp_path, dict([ALICE])) as standin:
+        yield standin
+
+
+@pytest.fixture
+def server(tmp_path: Path, sts: StsStandIn) -> Iterator[_Served]:
     port = _free_port()
     state = tmp_path / "state"
     config = tmp_path / "config.yaml"
-    ca = tmp_path / "sts-ca.pem"
-    ca.write_bytes(generate_certificate("localhost", "127.0.0.1")[0])
     config.write_text(
         "clusterID: demo\nserver:\n  mapUsers:\n"
         "    - {userarn: 'arn:aws:iam::111122223333:user/alice', username: alice, groups: [devs]}\n"
-        f"  stsEndpointOverride: https://127.0.0.1:9\n  stsCABundle: {ca}\n"
+        f"  stsEndpointOverride: {sts.url}\n  stsCABundle: {sts.ca_path}\n"
     )
     args = ["-l", "json", "server", "-c", str(config), "--port", str(port), "--state-dir", str(state)]
     proc = subprocess.Popen(
@@ -181,7 +185,7 @@ def server(tmp_path: Path) -> Iterator[_Served]:
         proc.wait(timeout=30)
 
 
-def test_server_serves_tls_and_stops_cleanly_on_sigterm(server: _Served) -> None:
+def test_server_serves_tls_and_stops_cleanly_on_sigterm(server: _Served, sts: StsStandIn) -> None:
     server.wait_for("STS endpoint override in use")
     server.wait_for("Uvicorn running on")
     url = f"https://localhost:{server.port}"
@@ -198,6 +202,13 @@ def test_server_serves_tls_and_stops_cleanly_on_sigterm(server: _Served) -> None
         assert denied.status_code == 403
         assert denied.json()["status"]["authenticated"] is False
         assert client.get(url + "/authenticate").status_code == 405
+        token = make_token(datetime.now(UTC), access_key_id=ALICE[0])
+        allowed = client.post(url + "/authenticate", json={**review, "spec": {"token": token}})
+        assert allowed.status_code == 200, allowed.text
+        assert allowed.json()["status"]["user"]["username"] == "alice"
+        assert allowed.json()["status"]["user"]["groups"] == ["devs"]
+    # the override kept the token's Host and sent the server's own cluster id
+    assert sts.seen == [{"host": "sts.us-east-1.amazonaws.com", "cluster": "demo"}]
     assert stat.S_IMODE((server.state / "key.pem").stat().st_mode) == 0o600
     kubeconfig = yaml.safe_load((server.state / "aws-iam-authenticator.kubeconfig").read_text())
     assert kubeconfig["clusters"][0]["cluster"]["server"] == f"https://localhost:{server.port}/authenticate"
@@ -206,4 +217,39 @@ def test_server_serves_tls_and_stops_cleanly_on_sigterm(server: _Served) -> None
     stderr = server.rest()
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     assert any(line.get("result") == "invalid_token" for line in lines)
+    granted = [line for line in lines if line.get("result") == "success"]
+    assert len(granted) == 1
+    assert granted[0]["canonical_arn"] == "arn:aws:iam::111122223333:user/alice"
+    assert token not in stderr
     assert "Traceback" not in stderr
+
+
+def _verify_config(tmp_path: Path, sts: StsStandIn) -> str:
+    config = tmp_path / "verify.yaml"
+    config.write_text(f"clusterID: demo\nserver:\n  stsEndpointOverride: {sts.url}\n  stsCABundle: {sts.ca_path}\n")
+    return str(config)
+
+
+def test_verify_prints_the_identity_as_json(tmp_path: Path, sts: StsStandIn) -> None:
+    token = make_token(datetime.now(UTC), access_key_id=ALICE[0])
+    result = _run("verify", "-c", _verify_config(tmp_path, sts), "-t", token, "-o", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "ARN": "arn:aws:iam::111122223333:user/alice",
+        "CanonicalARN": "arn:aws:iam::111122223333:user/alice",
+        "AccountID": "111122223333",
+        "UserID": "AIDAALICE0000000001",
+        "SessionName": "",
+        "AccessKeyID": ALICE[0],
+        "STSEndpoint": "sts.us-east-1.amazonaws.com",
+    }
+    assert sts.seen == [{"host": "sts.us-east-1.amazonaws.com", "cluster": "demo"}]
+
+
+def test_verify_text_output_and_sts_refusal(tmp_path: Path, sts: StsStandIn) -> None:
+    config = _verify_config(tmp_path, sts)
+    ok = _run("verify", "-c", config, "-t", make_token(datetime.now(UTC), access_key_id=ALICE[0]))
+    assert ok.returncode == 0, ok.stderr
+    assert "CanonicalARN: arn:aws:iam::111122223333:user/alice" in " ".join(ok.stdout.split())
+    refused = _run("verify", "-c", config, "-t", make_token(datetime.now(UTC), access_key_id="AKIAUNKNOWN000000001"))
+    _assert_one_line_failure(refused, "token rejected (sts_error)")
