@@ -13,6 +13,7 @@ import inspect
 import json
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -34,8 +35,18 @@ if TYPE_CHECKING:  # the server's heavy imports wait until a handler needs them
     from fastapi import FastAPI
 
     from authenticator.server.review import Reviewer
+    from authenticator.server.tls import TlsFiles
 
-__all__ = ["build_app", "build_sources", "check_startable", "run_init", "run_server", "run_verify"]
+__all__ = [
+    "build_app",
+    "build_sources",
+    "check_startable",
+    "listen_socket",
+    "prepare_files",
+    "run_init",
+    "run_server",
+    "run_verify",
+]
 
 PROG = "eks-iam-authenticator"
 _log = logging.getLogger("authenticator.server")
@@ -178,9 +189,38 @@ class _Server:
 
         self.server = Server(config)
 
-    def run(self) -> bool:
-        self.server.run()
+    def run(self, sock: socket.socket) -> bool:
+        self.server.run(sockets=[sock])
         return bool(self.server.started)
+
+
+def listen_socket(address: str, port: int) -> socket.socket:
+    """A listening TCP socket for ``address:port`` (OSError when taken), handed to uvicorn so that
+    a port in use is our one-line failure rather than uvicorn's exit 3 after its start-up logs."""
+    family, kind, proto, _, sockaddr = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(sockaddr)
+        sock.listen(2048)  # from here connections queue until the event loop accepts them
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def prepare_files(config: ServerConfig) -> TlsFiles:
+    """What ``server`` writes before serving: cert.pem/key.pem in stateDir (generated when missing)
+    and, unless ``kubeconfig_pregenerated``, the webhook kubeconfig. OSError on failure."""
+    from authenticator.server.kubeconfig import write_webhook_kubeconfig
+    from authenticator.server.tls import ensure_certificate
+
+    tls = ensure_certificate(config.state_dir, config.hostname, config.address)
+    if not config.kubeconfig_pregenerated:
+        path = write_webhook_kubeconfig(config.kubeconfig_path, tls.cert_path, config.hostname, config.port)
+        _log.info("wrote the webhook kubeconfig", extra={"fields": {"path": str(path)}})
+    return tls
 
 
 def run_server(args: argparse.Namespace) -> int:
@@ -199,15 +239,14 @@ def run_server(args: argparse.Namespace) -> int:
     # Imported once the configuration is known good: a mistake is reported without their cost.
     import uvicorn
 
-    from authenticator.server.kubeconfig import write_webhook_kubeconfig
-    from authenticator.server.tls import ensure_certificate
-
     try:
-        tls = ensure_certificate(config.state_dir, config.hostname, config.address)
-        if not config.kubeconfig_pregenerated:
-            path = write_webhook_kubeconfig(config.kubeconfig_path, tls.cert_path, config.hostname, config.port)
-            _log.info("wrote the webhook kubeconfig", extra={"fields": {"path": str(path)}})
+        sock = listen_socket(config.address, config.port)
     except OSError as exc:
+        return _fail("server", f"cannot listen on {config.address}:{config.port}: {exc.strerror or exc}")
+    try:
+        tls = prepare_files(config)
+    except OSError as exc:
+        sock.close()
         return _fail("server", f"cannot write the TLS or kubeconfig files: {exc}")
     uv_config = uvicorn.Config(
         app,
@@ -221,7 +260,16 @@ def run_server(args: argparse.Namespace) -> int:
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
-    return 0 if _Server(uv_config).run() else 1
+    from authenticator.server.kubeconfig import webhook_url
+
+    _log.info(
+        "serving the webhook",
+        extra={
+            "fields": {"listen": f"{config.address}:{config.port}", "url": webhook_url(config.hostname, config.port)}
+        },
+    )
+    with sock:
+        return 0 if _Server(uv_config).run(sock) else 1
 
 
 def run_init(args: argparse.Namespace) -> int:

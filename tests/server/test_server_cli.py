@@ -187,7 +187,7 @@ def server(tmp_path: Path, sts: StsStandIn) -> Iterator[_Served]:
 
 def test_server_serves_tls_and_stops_cleanly_on_sigterm(server: _Served, sts: StsStandIn) -> None:
     server.wait_for("STS endpoint override in use")
-    server.wait_for("Uvicorn running on")
+    server.wait_for("serving the webhook")
     url = f"https://localhost:{server.port}"
     ca = ssl.create_default_context(cafile=str(server.state / "cert.pem"))
     with httpx.Client(verify=ca, timeout=10) as client:
@@ -253,3 +253,13 @@ def test_verify_text_output_and_sts_refusal(tmp_path: Path, sts: StsStandIn) -> 
     assert "CanonicalARN: arn:aws:iam::111122223333:user/alice" in " ".join(ok.stdout.split())
     refused = _run("verify", "-c", config, "-t", make_token(datetime.now(UTC), access_key_id="AKIAUNKNOWN000000001"))
     _assert_one_line_failure(refused, "token rejected (sts_error)")
+
+
+def test_a_port_in_use_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = _run("server", "-i", "demo", "--port", port, "--state-dir", str(tmp_path / "s"))
+    _assert_one_line_failure(result, f"cannot listen on 127.0.0.1:{port}")
+    assert not (tmp_path / "s").exists()
