@@ -220,6 +220,27 @@ def _asgi_from_wsgi(app: WsgiApp) -> Any:
     return WSGIMiddleware(app, workers=16)
 
 
+def _server_class() -> type[Any]:
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        """uvicorn, minus the wait for idle TLS keep-alive clients at stop: an idle client never
+        answers the TLS close, so a graceful shutdown would sit out its whole timeout."""
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            for connection in list(self.server_state.connections):
+                transport = getattr(connection, "transport", None)
+                if transport is not None:
+                    transport.abort()
+            await super().shutdown(sockets)
+
+    return _Server
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class StsPeer:
     """moto's STS and IAM over HTTPS on 127.0.0.1 (a free port), checking presigned requests.
 
@@ -230,12 +251,13 @@ class StsPeer:
 
     def __init__(self, *, region: str = "us-east-1", state_dir: str | None = None) -> None:
         self.region = region
-        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.now: Callable[[], datetime] = utc_now
         self.presigned_requests = 0
         self._state_dir = state_dir
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._tls: TlsFiles | None = None
         self._server: Any = None
+        self._asgi: Any = None
         self._thread: threading.Thread | None = None
         self._port = 0
         self._lock = threading.Lock()
@@ -266,8 +288,9 @@ class StsPeer:
             directory = self._tmp.name
         self._tls = make_tls(directory)
         app = _StsWrapper(self, DomainDispatcherApplication(create_backend_app))
+        self._asgi = _asgi_from_wsgi(app)
         config = uvicorn.Config(
-            _asgi_from_wsgi(app),
+            self._asgi,
             ssl_certfile=self._tls.cert_path,
             ssl_keyfile=self._tls.key_path,
             interface="asgi3",
@@ -277,7 +300,7 @@ class StsPeer:
             access_log=False,  # the access log would print presigned URLs
             timeout_graceful_shutdown=2,
         )
-        self._server = uvicorn.Server(config)
+        self._server = _server_class()(config)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
@@ -303,6 +326,10 @@ class StsPeer:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        executor = getattr(self._asgi, "executor", None)  # the WSGI adapter's worker threads
+        if executor is not None:
+            executor.shutdown(wait=False)
+        self._asgi = None
         self._server = None
         self._thread = None
         self._port = 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from unittest import mock
 from urllib.parse import urlsplit
 
 import httpx
@@ -13,7 +15,7 @@ from botocore.auth import SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from authenticator.demo.sts_peer import StsPeer
+from authenticator.demo.sts_peer import StsPeer, utc_now
 
 STS_HOST = "sts.us-east-1.amazonaws.com"
 CLUSTER = "test-cluster"
@@ -29,15 +31,23 @@ def _presign(
     cluster_id: str = CLUSTER,
     host: str = STS_HOST,
     region: str = "us-east-1",
+    signed_at: datetime | None = None,
 ) -> str:
-    """The presigned GetCallerIdentity URL of an EKS token (token.md §1), made by botocore's signer."""
+    """The presigned GetCallerIdentity URL of an EKS token (token.md §1), made by botocore's signer,
+    signed now or at `signed_at` (UTC)."""
     request = AWSRequest(
         method="GET",
         url=f"https://{host}/?Action=GetCallerIdentity&Version=2011-06-15",
         headers={"x-k8s-aws-id": cluster_id},
     )
     credentials = Credentials(access_key_id, secret_access_key, session_token)
-    SigV4QueryAuth(credentials, "sts", region, expires=60).add_auth(request)
+    signer = SigV4QueryAuth(credentials, "sts", region, expires=60)
+    if signed_at is None:
+        signer.add_auth(request)
+    else:
+        naive = signed_at.astimezone(UTC).replace(tzinfo=None)
+        with mock.patch("botocore.auth.get_current_datetime", lambda *a, **k: naive):
+            signer.add_auth(request)
     return request.url
 
 
@@ -50,7 +60,7 @@ def _peer() -> Iterator[StsPeer]:
 @pytest.fixture
 def sts_peer(_peer: StsPeer) -> StsPeer:
     _peer.reset()
-    _peer.now = StsPeer().now  # the real clock, whatever the previous test set
+    _peer.now = utc_now  # the real clock, whatever the previous test set
     return _peer
 
 

@@ -155,6 +155,17 @@ def test_session_token_is_required_for_temporary_keys(sts_peer: StsPeer, presign
     assert wrong.status_code == 403
 
 
+def test_expired_role_session_is_rejected(sts_peer: StsPeer, presign, call_sts) -> None:
+    user = sts_peer.create_user("heidi")
+    creds = sts_peer.assume_role(user, sts_peer.create_role("ops"), "ops-session")  # one hour
+    later = datetime.now(UTC) + timedelta(hours=2)
+    sts_peer.now = lambda: later
+    fresh_token = presign(*creds, signed_at=later)
+    response = call_sts(fresh_token)
+    assert response.status_code == 403
+    assert _error_code(response) == "ExpiredToken"
+
+
 def test_inactive_key_is_rejected(sts_peer: StsPeer, presign, call_sts) -> None:
     user = sts_peer.create_user("ivan")
     sts_peer.client("iam").update_access_key(UserName="ivan", AccessKeyId=user.access_key_id, Status="Inactive")
