@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, NamedTuple, Protocol
+from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
 from authenticator.demo._sigv4 import (
@@ -138,10 +139,19 @@ def _error_response(environ: dict[str, Any], start_response: Callable[..., Any],
 
 
 def _is_presigned_caller_identity(environ: dict[str, Any]) -> bool:
+    """A query-signed STS call: no Authorization header, and a GetCallerIdentity action or any
+    SigV4 query parameter in any spelling. All of these are checked here; none reaches moto's
+    router, which would send them to S3 (a 200 ListAllMyBucketsResult)."""
     if environ.get("HTTP_AUTHORIZATION"):
         return False
-    query = environ.get("QUERY_STRING", "")
-    return "Action=GetCallerIdentity" in query.split("&")
+    for part in environ.get("QUERY_STRING", "").split("&"):
+        key, _, value = part.partition("=")
+        key = unquote(key).lower()
+        if key in ("x-amz-signature", "x-amz-credential") or (
+            key == "action" and unquote(value) == "GetCallerIdentity"
+        ):
+            return True
+    return False
 
 
 class _StsWrapper:

@@ -65,6 +65,20 @@ def test_xml_without_accept_json(sts_peer: StsPeer, presign, call_sts) -> None:
     assert "ListAllMyBuckets" not in response.text  # pitfall 1: never routed to S3
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Action=GetCallerIdentity&Version=2011-06-15",
+        "action=GetCallerIdentity&Version=2011-06-15",
+        "Action=GetCallerIdentity&x-amz-credential=AKIAIOSFODNN7EXAMPLE%2F20260101%2Fus-east-1%2Fsts%2Faws4_request",
+    ],
+)
+def test_unsigned_or_odd_spellings_never_reach_s3(sts_peer: StsPeer, sts_http, query: str) -> None:
+    response = sts_http.get(f"{sts_peer.url}/?{query}", headers={"Host": "sts.us-east-1.amazonaws.com"})
+    assert response.status_code == 403
+    assert "<Code>MissingAuthenticationToken</Code>" in response.text
+
+
 def test_token_for_another_cluster_is_rejected(sts_peer: StsPeer, presign, call_sts) -> None:
     user = sts_peer.create_user("dave")
     response = call_sts(presign(user.access_key_id, user.secret_access_key, cluster_id="other-cluster"))
