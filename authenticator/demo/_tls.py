@@ -68,6 +68,9 @@ class _ThreadingHttpsServer(http.server.ThreadingHTTPServer):
 
     def get_request(self) -> tuple[socket.socket, object]:
         sock, addr = super().get_request()
+        # http.server writes headers and body separately: without TCP_NODELAY each keep-alive
+        # answer would wait ~40 ms for the client's delayed ACK.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # The handshake happens on first read, in the handler's thread, so that one slow
         # client cannot stall the accept loop.
         return self._ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
