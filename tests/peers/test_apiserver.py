@@ -7,6 +7,7 @@ import http.server
 import json
 import ssl
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from authenticator.demo._tls import https_server, make_tls
 from authenticator.demo.apiserver import ApiServerStandIn, find_kubectl
 
 GOOD_TOKEN = "k8s-aws-v1.good-token"
+BROKEN_TOKEN = "k8s-aws-v1.makes-the-webhook-fail"
 USER = {
     "username": "alice",
     "uid": "aws-iam-authenticator:123456789012:AIDAEXAMPLE",
@@ -48,6 +50,11 @@ class _FakeWebhook:
                 review = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with webhook.lock:
                     webhook.received.append({"path": self.path, "review": review})
+                if review["spec"]["token"] == BROKEN_TOKEN:
+                    self.send_response(500)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if review["spec"]["token"] == GOOD_TOKEN:
                     status: dict[str, Any] = {"authenticated": True, "user": USER}
                 else:
@@ -138,6 +145,42 @@ def test_kubectl_fails_unauthorized_when_the_webhook_says_no(
     assert webhook[0].received[-1]["review"]["spec"]["token"] == "k8s-aws-v1.bad-token"
     assert standin.last_review is not None
     assert standin.last_review["status"]["authenticated"] is False
+
+
+def test_kubectl_with_an_exec_plugin_sends_the_plugins_token(
+    standin: ApiServerStandIn, webhook: tuple[_FakeWebhook, str], tmp_path: Path
+) -> None:
+    credential = {
+        "kind": "ExecCredential",
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "spec": {},
+        "status": {"token": GOOD_TOKEN},
+    }
+    plugin = {"command": sys.executable, "args": ["-c", f"print({json.dumps(json.dumps(credential))})"]}
+    kubeconfig = Path(standin.write_kubeconfig(str(tmp_path / "kubeconfig"), exec=plugin))
+    result = _kubectl(["auth", "whoami", "-o", "json"], kubeconfig)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"]["userInfo"]["username"] == "alice"
+    assert webhook[0].received[-1]["review"]["spec"]["token"] == GOOD_TOKEN
+
+
+def test_webhook_failure_is_unauthorized(standin: ApiServerStandIn, webhook: tuple[_FakeWebhook, str]) -> None:
+    headers = {"Authorization": f"Bearer {BROKEN_TOKEN}"}
+    with httpx.Client(verify=ssl.create_default_context(cafile=standin.ca_path), headers=headers) as client:
+        response = client.post(f"{standin.url}/apis/authentication.k8s.io/v1/selfsubjectreviews", content=b"")
+    assert response.status_code == 401
+    assert response.json()["kind"] == "Status"
+    assert len(webhook[0].received) == 1
+
+
+def test_v1beta1_webhook(webhook: tuple[_FakeWebhook, str]) -> None:
+    with ApiServerStandIn(webhook[1], webhook_version="v1beta1") as standin:
+        headers = {"Authorization": f"Bearer {GOOD_TOKEN}"}
+        with httpx.Client(verify=ssl.create_default_context(cafile=standin.ca_path), headers=headers) as client:
+            response = client.post(f"{standin.url}/apis/authentication.k8s.io/v1/selfsubjectreviews", content=b"")
+    assert response.status_code == 201
+    assert response.json()["status"]["userInfo"]["username"] == "alice"
+    assert webhook[0].received[-1]["review"]["apiVersion"] == "authentication.k8s.io/v1beta1"
 
 
 def test_kubectl_get_raw_version(standin: ApiServerStandIn, tmp_path: Path) -> None:
