@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -210,3 +216,34 @@ def test_other_sts_calls_pass_to_moto(sts_peer: StsPeer) -> None:
     user = sts_peer.create_user("lena")
     identity = sts_peer.client("sts", credentials=user).get_caller_identity()
     assert identity["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/lena"
+
+
+def test_awscli_token_is_accepted(sts_peer: StsPeer, call_sts, tmp_path) -> None:
+    """A token from `aws eks get-token` (a program nobody here wrote) passes the peer's checks."""
+    user = sts_peer.create_user("mallory")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "AWS_ACCESS_KEY_ID": user.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": user.secret_access_key,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_STS_REGIONAL_ENDPOINTS": "regional",
+    }
+    aws = str(Path(sys.executable).with_name("aws"))
+    result = subprocess.run(
+        [aws, "eks", "get-token", "--cluster-name", "test-cluster", "--output", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    token = json.loads(result.stdout)["status"]["token"]
+    encoded = token.removeprefix("k8s-aws-v1.")
+    url = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    assert urlsplit(url).netloc == "sts.us-east-1.amazonaws.com"
+    response = call_sts(url)
+    assert response.status_code == 200, response.text
+    result_body = response.json()["GetCallerIdentityResponse"]["GetCallerIdentityResult"]
+    assert result_body["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/mallory"
+    assert call_sts(url, cluster_id="another-cluster").status_code == 403
