@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
+import queue
+import socket
 import ssl
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -159,3 +164,67 @@ class StsStandIn:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
+
+
+STARTUP_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """``eks-iam-authenticator -l json server -c CONFIG --port PORT --state-dir STATE`` as a child
+    process; its stderr is read by a thread so tests can wait for a line with a bound."""
+
+    def __init__(self, config: Path, state: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.state = state
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        args = ["-l", "json", "server", "-c", str(config), "--port", str(self.port), "--state-dir", str(state)]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "authenticator", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.put(line)
+        self.lines.put("")  # end of output
+
+    def wait_for(self, text: str) -> None:
+        """Block until a stderr line contains ``text``; bounded, fails if the process ends first."""
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            self.seen.append(line)
+            if text in line:
+                return
+            assert line != "", "server exited:\n" + "".join(self.seen)
+        raise AssertionError(f"no {text!r} within {STARTUP_SECONDS}s:\n" + "".join(self.seen))
+
+    def rest(self) -> str:
+        """Everything it wrote on stderr, once it has exited."""
+        while True:
+            line = self.lines.get(timeout=STARTUP_SECONDS)
+            if line == "":
+                return "".join(self.seen)
+            self.seen.append(line)
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=30)

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import socket
 import ssl
 import stat
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
-from server_fakes import StsStandIn, make_token
+from server_fakes import ServerProcess, StsStandIn, make_token
 
 STARTUP_SECONDS = 30
 
@@ -109,42 +105,6 @@ def test_verify_needs_a_cluster_id() -> None:
     _assert_one_line_failure(result, "missing cluster id")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class _Served:
-    proc: subprocess.Popen[str]
-    state: Path
-    port: int
-    lines: queue.Queue[str] = field(default_factory=queue.Queue)
-    seen: list[str] = field(default_factory=list)
-
-    def wait_for(self, text: str) -> None:
-        """Block until a stderr line contains ``text``; bounded, fails if the process ends first."""
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            self.seen.append(line)
-            if text in line:
-                return
-            assert line != "", "server exited:\n" + "".join(self.seen)
-        raise AssertionError(f"no {text!r} within {STARTUP_SECONDS}s:\n" + "".join(self.seen))
-
-    def rest(self) -> str:
-        while True:
-            line = self.lines.get(timeout=STARTUP_SECONDS)
-            if line == "":
-                return "".join(self.seen)
-            self.seen.append(line)
-
-
 ALICE = ("AKIAALICE0000000KEY1", ("111122223333", "arn:aws:iam::111122223333:user/alice", "AIDAALICE0000000001"))
 
 
@@ -155,37 +115,18 @@ def sts(tmp_path: Path) -> Iterator[StsStandIn]:
 
 
 @pytest.fixture
-def server(tmp_path: Path, sts: StsStandIn) -> Iterator[_Served]:
-    port = _free_port()
-    state = tmp_path / "state"
+def server(tmp_path: Path, sts: StsStandIn) -> Iterator[ServerProcess]:
     config = tmp_path / "config.yaml"
     config.write_text(
         "clusterID: demo\nserver:\n  mapUsers:\n"
         "    - {userarn: 'arn:aws:iam::111122223333:user/alice', username: alice, groups: [devs]}\n"
         f"  stsEndpointOverride: {sts.url}\n  stsCABundle: {sts.ca_path}\n"
     )
-    args = ["-l", "json", "server", "-c", str(config), "--port", str(port), "--state-dir", str(state)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "authenticator", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    served = _Served(proc, state, port)
-
-    def pump() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            served.lines.put(line)
-        served.lines.put("")  # end of output
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        yield served
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
+    with ServerProcess(config, tmp_path / "state") as process:
+        yield process
 
 
-def test_server_serves_tls_and_stops_cleanly_on_sigterm(server: _Served, sts: StsStandIn) -> None:
+def test_server_serves_tls_and_stops_cleanly_on_sigterm(server: ServerProcess, sts: StsStandIn) -> None:
     server.wait_for("STS endpoint override in use")
     server.wait_for("serving the webhook")
     url = f"https://localhost:{server.port}"
