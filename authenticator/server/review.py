@@ -2,8 +2,8 @@
 
 Pure composition: the parser, the STS client, the mapping chain and the clock are
 injected, so tests build a ``Reviewer`` from fakes or from the real parts. Nothing here
-logs or counts; the app does that with the ``ReviewResult`` (and leaves the identity out
-when ``scrubbed`` says so).
+counts, and only a bug of ours is logged here; the app logs and counts each review from
+its ``ReviewResult`` (leaving the identity out when ``scrubbed`` says so).
 """
 
 from __future__ import annotations
