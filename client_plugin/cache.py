@@ -224,20 +224,27 @@ class FileCache:
             return None
         except OSError as exc:
             raise PluginError(f"cannot read cache file {path}: {exc.strerror}") from None
-        with os.fdopen(fd, "rb") as handle:
-            st = os.fstat(handle.fileno())
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise PluginError(f"cannot read cache file {path}: not a regular file")
             if st.st_uid != os.geteuid() or st.st_mode & 0o077:
                 self._warn(
                     f"cache file {path} is readable by other users (mode {stat.S_IMODE(st.st_mode):04o}); ignoring it"
                 )
                 return None
-            try:
-                data = json.loads(handle.read())
-            except OSError as exc:
-                raise PluginError(f"cannot read cache file {path}: {exc.strerror}") from None
-            except ValueError:
-                self._warn(f"cache file {path} is not valid JSON; ignoring it")
-                return None
+            chunks = []
+            while chunk := os.read(fd, 65536):
+                chunks.append(chunk)
+        except OSError as exc:
+            raise PluginError(f"cannot read cache file {path}: {exc.strerror}") from None
+        finally:
+            os.close(fd)
+        try:
+            data = json.loads(b"".join(chunks))
+        except ValueError:
+            self._warn(f"cache file {path} is not valid JSON; ignoring it")
+            return None
         return data if isinstance(data, dict) else None
 
     def _load(self, kind: str, material: Mapping[str, Any]) -> dict[str, Any] | None:
