@@ -143,6 +143,9 @@ def resolve(request: TokenRequest, *, now: datetime, cache: Any | None = None, i
     try:
         session = _base_session(request, cache, interactive)
         region, host, signing_region = _where_to_sign(session, request)
+        # botocore's own STS clients (a profile's role_arn, web identity) then use the
+        # region resolved in our order (AWS_REGION included) instead of none at all.
+        session.set_config_variable("region", region)
         base = session.get_credentials()
         if base is None:
             raise PluginError(
