@@ -13,13 +13,17 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TextIO
 
 from client_plugin.cache import CachedCredentials, CachedToken, FileCache, default_cache_dir
 from client_plugin.errors import PluginError
 from client_plugin.exec_credential import format_exec_credential, parse_exec_info
-from client_plugin.presign import Signature, presign_get_caller_identity
 from client_plugin.request import TokenRequest, explicit_region
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from client_plugin.presign import Signature
 
 __all__ = ["execute", "run"]
 
@@ -134,6 +138,8 @@ def _resolve(request: TokenRequest, *, cache: FileCache | None, now: datetime, i
 
 
 def _sign(creds: CachedCredentials, cluster_id: str, now: datetime) -> Signature:
+    from client_plugin.presign import presign_get_caller_identity  # not needed on a cache hit
+
     return presign_get_caller_identity(
         access_key_id=creds.access_key_id,
         secret_access_key=creds.secret_access_key,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from client_plugin._record import Record
 from client_plugin.errors import PluginError
 
 __all__ = [
@@ -22,13 +22,17 @@ API_V1 = "client.authentication.k8s.io/v1"
 _SUPPORTED = (API_V1BETA1, API_V1)
 
 
-@dataclass(frozen=True, slots=True)
-class ExecInfo:
-    """What kubectl told us in ``KUBERNETES_EXEC_INFO``."""
+class ExecInfo(Record):
+    """What kubectl told us in ``KUBERNETES_EXEC_INFO``.
 
+    ``warning``: to print on stderr when the requested version was not usable.
+    """
+
+    _fields = ("api_version", "interactive", "warning")
+    __slots__ = _fields
     api_version: str
     interactive: bool
-    warning: str | None = None  # to print on stderr: the requested version was not usable
+    warning: str | None
 
 
 def parse_exec_info(raw: str | None) -> ExecInfo:
@@ -38,7 +42,7 @@ def parse_exec_info(raw: str | None) -> ExecInfo:
     v1alpha1 apiVersion → v1beta1 with a warning. Not a JSON object → PluginError.
     """
     if raw is None or not raw.strip():
-        return ExecInfo(API_V1BETA1, interactive=True)
+        return ExecInfo(API_V1BETA1, True, None)
     try:
         info = json.loads(raw)
     except ValueError as exc:
@@ -49,7 +53,7 @@ def parse_exec_info(raw: str | None) -> ExecInfo:
     interactive = bool(spec.get("interactive", False)) if isinstance(spec, dict) else False
     version = info.get("apiVersion")
     if version in _SUPPORTED:
-        return ExecInfo(version, interactive)
+        return ExecInfo(version, interactive, None)
     return ExecInfo(
         API_V1BETA1,
         interactive,

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+
+from client_plugin._record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["TokenRequest", "explicit_region"]
 
@@ -59,8 +63,18 @@ def _file_identity(path: str) -> list[int] | None:
     return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
 
 
-@dataclass(frozen=True, slots=True)
-class TokenRequest:
+class TokenRequest(Record):
+    _fields = (
+        "cluster_id",
+        "region",
+        "profile",
+        "role_arn",
+        "external_id",
+        "session_name",
+        "forward_session_name",
+        "env",
+    )
+    __slots__ = _fields
     cluster_id: str
     region: str | None  # explicit region (flag or env); None: the profile's, else us-east-1
     profile: str | None  # --profile
