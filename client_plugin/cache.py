@@ -17,7 +17,6 @@ runs leave either the old or the new entry, never a torn one.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import stat
@@ -300,8 +299,10 @@ class FileCache:
                     json.dump(document, handle, separators=(",", ":"), default=_json_default)
                 os.replace(tmp, path)
             except BaseException:
-                with contextlib.suppress(OSError):
+                try:  # noqa: SIM105 - contextlib is not imported on the fast path
                     os.unlink(tmp)
+                except OSError:
+                    pass
                 raise
         except OSError as exc:
             self._warn(f"cannot write cache file in {self.directory}: {exc.strerror or exc}")
@@ -310,8 +311,10 @@ class FileCache:
         parent = os.path.dirname(self.directory.rstrip(os.sep))
         if parent:
             os.makedirs(parent, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
+        try:  # noqa: SIM105
             os.mkdir(self.directory, 0o700)
+        except FileExistsError:
+            pass
 
 
 class BotocoreCache:
