@@ -8,7 +8,6 @@ no cached temporary credentials can sign it.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -21,6 +20,7 @@ from client_plugin.request import TokenRequest, explicit_region
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from typing import TextIO
 
     from client_plugin.presign import Signature

@@ -6,6 +6,7 @@ import contextlib
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -82,3 +83,23 @@ def test_main_falls_back_to_argparse_errors() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "unrecognized arguments: --bogus" in result.stderr
+
+
+def test_fast_cache_hit_imports_neither_argparse_nor_botocore(tmp_path: Path) -> None:
+    from conftest import env_credentials
+
+    home = tmp_path / "home"
+    home.mkdir()
+    code = "import sys; from client_plugin.fastpath import main; sys.exit(main())"
+    command = [sys.executable, "-c", code, "token", "-i", "fast", "--cache"]
+    env = env_credentials(home, PYTHONPROFILEIMPORTTIME="1")
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    assert first.stdout == second.stdout
+
+    def top_level(stderr: str) -> set[str]:
+        return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in stderr.splitlines() if "|" in line}
+
+    assert "botocore" in top_level(first.stderr)
+    assert not {"argparse", "botocore", "dataclasses", "typing"} & top_level(second.stderr)
