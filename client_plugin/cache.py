@@ -93,6 +93,7 @@ def _parse_iso(text: object) -> datetime | None:
 class CachedToken(Record):
     _fields = ("token", "signed_at", "expires_at", "credentials_expire_at")
     __slots__ = _fields
+    _hidden = ("token",)
     token: str
     signed_at: datetime
     expires_at: datetime  # what kubectl is told: signed_at + 14 min

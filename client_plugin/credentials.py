@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,9 +31,9 @@ _CACHEABLE_PROVIDERS = ("assume-role", "assume-role-with-web-identity", "sso")
 @dataclass(frozen=True, slots=True)
 class SigningCredentials:
     access_key_id: str
-    secret_access_key: str
-    session_token: str | None
-    expires_at: datetime | None  # None: long-term keys
+    secret_access_key: str = field(repr=False)
+    session_token: str | None = field(repr=False)
+    expires_at: datetime | None = None  # None: long-term keys
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,7 @@ class TokenRequest(Record):
         "env",
     )
     __slots__ = _fields
+    _hidden = ("env",)  # holds the secret key: never in a repr
     cluster_id: str
     region: str | None  # explicit region (flag or env); None: the profile's, else us-east-1
     profile: str | None  # --profile
