@@ -24,6 +24,15 @@ from client_plugin.request import DEFAULT_REGION, TokenRequest
 
 __all__ = ["Resolved", "SigningCredentials", "resolve"]
 
+try:  # the regions for which SDKs sign at the global host under sts_regional_endpoints=legacy
+    from botocore.args import LEGACY_GLOBAL_STS_REGIONS as _LEGACY_GLOBAL_REGIONS
+except ImportError:  # pragma: no cover - older or newer botocore without the constant
+    _LEGACY_GLOBAL_REGIONS = [
+        "ap-northeast-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "aws-global", "ca-central-1",
+        "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1", "us-east-1",
+        "us-east-2", "us-west-1", "us-west-2",
+    ]  # fmt: skip
+
 # The providers that can keep what they fetched in a dict-like cache.
 _CACHEABLE_PROVIDERS = ("assume-role", "assume-role-with-web-identity", "sso")
 
@@ -60,7 +69,9 @@ def _where_to_sign(session: botocore.session.Session, request: TokenRequest) -> 
             region,
             fips=_truthy(session.get_config_variable("use_fips_endpoint")),
             dualstack=_truthy(session.get_config_variable("use_dualstack_endpoint")),
-            use_global=str(session.get_config_variable("sts_regional_endpoints")).lower() == "legacy",
+            # "legacy" means the global host only for the regions that had no regional one then.
+            use_global=str(session.get_config_variable("sts_regional_endpoints")).lower() == "legacy"
+            and region in _LEGACY_GLOBAL_REGIONS,
         )
     except ValueError as exc:
         raise PluginError(str(exc)) from None

@@ -40,6 +40,7 @@ def _token(command: list[str], env: dict[str, str]) -> dict[str, object]:
         ({"AWS_DEFAULT_REGION": "cn-north-1"}, "sts.cn-north-1.amazonaws.com.cn"),
         ({"AWS_DEFAULT_REGION": "us-gov-west-1"}, "sts.us-gov-west-1.amazonaws.com"),
         ({"AWS_DEFAULT_REGION": "us-west-2", "AWS_STS_REGIONAL_ENDPOINTS": "legacy"}, "sts.amazonaws.com"),
+        ({"AWS_DEFAULT_REGION": "ap-east-1", "AWS_STS_REGIONAL_ENDPOINTS": "legacy"}, "sts.ap-east-1.amazonaws.com"),
         ({"AWS_DEFAULT_REGION": "us-west-2", "AWS_USE_FIPS_ENDPOINT": "true"}, "sts-fips.us-west-2.amazonaws.com"),
     ],
 )
