@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import PLUGIN, decode_token, env_credentials, run_plugin
+from plugin_support import PLUGIN, decode_token, env_credentials, run_plugin
 
 from client_plugin.cache import CachedCredentials, CachedToken, FileCache
 from client_plugin.cli import execute

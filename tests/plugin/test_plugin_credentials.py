@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import (
+from plugin_support import (
     ACCESS_KEY,
     DecodedToken,
     MotoSts,

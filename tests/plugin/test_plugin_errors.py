@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import base_env, decode_token, env_credentials, run_plugin, write_aws_config
+from plugin_support import base_env, decode_token, env_credentials, run_plugin, write_aws_config
 
 ROLE = "arn:aws:iam::123456789012:role/eks-admin"
 

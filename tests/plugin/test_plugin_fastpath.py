@@ -86,7 +86,7 @@ def test_main_falls_back_to_argparse_errors() -> None:
 
 
 def test_fast_cache_hit_imports_neither_argparse_nor_botocore(tmp_path: Path) -> None:
-    from conftest import env_credentials
+    from plugin_support import env_credentials
 
     home = tmp_path / "home"
     home.mkdir()

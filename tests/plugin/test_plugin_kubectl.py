@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PLUGIN, decode_token, env_credentials, kubectl_binary
 from plugin_apiserver_standin import ApiServerStandIn
+from plugin_support import PLUGIN, decode_token, env_credentials, kubectl_binary
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from conftest import decode_token
+from plugin_support import decode_token
 
 from client_plugin.presign import encode_token, presign_get_caller_identity
 
