@@ -101,6 +101,7 @@ class ListWatcher:
         self.watches = 0
         self.failures = 0
         self.listed = threading.Event()  # set after the first successful list
+        self._progress = threading.Condition()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -119,6 +120,15 @@ class ListWatcher:
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(timeout)
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Block until ``predicate()`` holds after a list, watch or failure; False on timeout."""
+        with self._progress:
+            return self._progress.wait_for(predicate, timeout)
+
+    def _bump(self) -> None:
+        with self._progress:
+            self._progress.notify_all()
 
     @property
     def running(self) -> bool:
@@ -155,6 +165,7 @@ class ListWatcher:
         self.failures += 1
         if self._on_failure is not None:
             self._on_failure()
+        self._bump()
 
     def _list(self) -> None:
         response = self._call()
@@ -172,6 +183,7 @@ class ListWatcher:
         self.resource_version = str(rv)
         self.lists += 1
         self.listed.set()
+        self._bump()
 
     def _watch(self) -> None:
         response = self._call(
@@ -183,6 +195,7 @@ class ListWatcher:
         self.watches += 1
         with self._lock:
             self._response = response
+        self._bump()
         try:
             if self._stop.is_set():  # stop() ran before the response was visible to it
                 return

@@ -68,7 +68,9 @@ class ApiServerStandIn:
         self._history = history
         self._drop_generation = 0
         self._conflicts = 0
+        self._hold_watches = False
         self._closing = False
+        self.token = TOKEN  # the bearer token accepted; change it to make every request 401
         self.gone_as_http_status = False  # False: 200 + ERROR event (as kube-apiserver); True: HTTP 410
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.active_watches = 0
@@ -178,6 +180,12 @@ class ApiServerStandIn:
             self._drop_generation += 1
             self._cond.notify_all()
 
+    def hold_watches(self, hold: bool = True) -> None:
+        """While held, a new watch request waits before answering (the client sees a slow server)."""
+        with self._cond:
+            self._hold_watches = hold
+            self._cond.notify_all()
+
     def inject_conflicts(self, count: int) -> None:
         """The next ``count`` PUTs answer 409 Conflict whatever their resourceVersion."""
         with self._cond:
@@ -284,7 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _authorized(self) -> bool:
-        if self.headers.get("Authorization") == f"Bearer {TOKEN}":
+        if self.headers.get("Authorization") == f"Bearer {self.server_ref.token}":
             return True
         self._send_json(401, _status(401, "Unauthorized", "Unauthorized"))
         return False
@@ -391,6 +399,7 @@ class _Handler(BaseHTTPRequestHandler):
         deadline = time.monotonic() + timeout
         rv_text = query.get("resourceVersion") or ""
         with standin._cond:
+            standin._cond.wait_for(lambda: not standin._hold_watches or standin._closing, timeout)
             generation = standin._drop_generation
             since = int(rv_text) if rv_text.isdigit() else None
             too_old = since is not None and since < standin._compacted
