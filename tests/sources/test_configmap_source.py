@@ -6,10 +6,10 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from conftest import role_identity, user_identity
 from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 from kubernetes import client as k8s_client
 from prometheus_client import REGISTRY
+from source_helpers import role_identity, user_identity
 
 from authenticator.kube import Backoff
 from authenticator.mapping.chain import MappingChain

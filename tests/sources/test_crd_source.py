@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import role_identity, user_identity
 from kube_apiserver import IAM_IDENTITY_MAPPINGS, ApiServerStandIn
 from kubernetes import client as k8s_client
+from source_helpers import role_identity, user_identity
 
 from authenticator.kube import Backoff
 from authenticator.mapping.chain import MappingChain

@@ -9,8 +9,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import role_identity, user_identity
 from prometheus_client import REGISTRY
+from source_helpers import role_identity, user_identity
 
 from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.sources.dynamicfile import DynamicFileSource, parse_dynamic_file, strip_path

@@ -9,9 +9,9 @@ from typing import Any
 
 import botocore.session
 import pytest
-from conftest import role_identity
 from moto.server import ThreadedMotoServer
 from prometheus_client import REGISTRY
+from source_helpers import role_identity
 
 from authenticator.mapping.chain import MappingChain, MappingDenied
 from authenticator.mapping.ec2 import EC2PrivateDNSNameResolver

@@ -8,8 +8,8 @@ import logging
 from pathlib import Path
 
 import pytest
-from conftest import role_identity, user_identity
 from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
+from source_helpers import role_identity, user_identity
 
 from authenticator.mapping.chain import MappingChain, MappingDenied, reserved_prefixes_from_config
 from authenticator.mapping.ec2 import EC2PrivateDNSNameResolver
