@@ -20,6 +20,7 @@ import json
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -59,6 +60,9 @@ class Backoff:
         return ceiling / 2 + rand() * ceiling / 2
 
 
+_MIN_WATCH_SECONDS = 1.0
+
+
 class _Gone(Exception):
     """410: the resourceVersion we hold is too old; relist."""
 
@@ -89,7 +93,7 @@ class ListWatcher:
         self._backoff = backoff or Backoff()
         self._watch_timeout = watch_timeout
         # The read timeout outlives timeoutSeconds so that a silent, half-dead connection still ends.
-        self._request_timeout = (connect_timeout, watch_timeout + 30.0)
+        self._request_timeout = (connect_timeout, 2 * watch_timeout + 30.0)
         self._rand = rand
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -138,20 +142,28 @@ class ListWatcher:
 
     def _run(self) -> None:
         attempt = 0
+        gone_in_a_row = 0
         while not self._stop.is_set():
             try:
                 if self.resource_version is None:
                     self._list()
-                self._watch()
+                started = time.monotonic()
+                events = self._watch()
+                gone_in_a_row = 0
+                if events == 0 and time.monotonic() - started < _MIN_WATCH_SECONDS:
+                    # A server that ends every watch at once would otherwise be hammered in a loop.
+                    raise _WatchFailed("the watch ended as soon as it started")
                 attempt = 0  # a watch that ran to its timeout: resume at once
-                continue
             except _Gone:
                 if self._stop.is_set():
                     break
                 _log.info("%s: resourceVersion %s expired (410 Gone); listing again", self.name, self.resource_version)
                 self.resource_version = None
                 self._failed()
-                continue  # a relist is the cure; no need to wait
+                gone_in_a_row += 1
+                if gone_in_a_row > 1:  # one relist is the cure; a second 410 at once means back off
+                    self._stop.wait(self._backoff.delay(attempt, self._rand))
+                    attempt += 1
             except Exception as err:
                 if self._stop.is_set():
                     break
@@ -185,12 +197,14 @@ class ListWatcher:
         self.listed.set()
         self._bump()
 
-    def _watch(self) -> None:
+    def _watch(self) -> int:
+        """One watch from our resourceVersion until the server ends it; the number of events."""
         response = self._call(
             watch=True,
             resource_version=self.resource_version,
             allow_watch_bookmarks=True,
-            timeout_seconds=self._watch_timeout,
+            # Spread the reconnects of many webhooks over time, as client-go does.
+            timeout_seconds=int(self._watch_timeout * (1 + self._rand())),
         )
         self.watches += 1
         with self._lock:
@@ -198,7 +212,8 @@ class ListWatcher:
         self._bump()
         try:
             if self._stop.is_set():  # stop() ran before the response was visible to it
-                return
+                return 0
+            events = 0
             buffer = b""
             for chunk in response.stream(2**16, decode_content=True):
                 buffer += chunk
@@ -206,8 +221,11 @@ class ListWatcher:
                     line, buffer = buffer.split(b"\n", 1)
                     if line.strip():
                         self._event(line)
+                        events += 1
             if buffer.strip():
                 self._event(buffer)
+                events += 1
+            return events
         finally:
             with self._lock:
                 self._response = None

@@ -80,6 +80,7 @@ class EC2PrivateDNSNameResolver:
         self._pending: dict[str, asyncio.Future[str]] = {}  # queued or in flight
         self._queue: dict[str, None] = {}  # ids not yet sent, in arrival order
         self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._calls: set[asyncio.Task[None]] = set()
         self._client: Any = None
@@ -94,6 +95,7 @@ class EC2PrivateDNSNameResolver:
         cached = self._cache.get(instance_id)
         if cached is not None:
             return cached
+        self._bind_loop()
         future = self._pending.get(instance_id)
         if future is None:
             future = asyncio.get_running_loop().create_future()
@@ -108,13 +110,23 @@ class EC2PrivateDNSNameResolver:
 
     # -- batching ---------------------------------------------------------------------------
 
+    def _bind_loop(self) -> None:
+        # Futures and the semaphore belong to one event loop; a new loop (tests, a restarted
+        # server) starts with fresh batching state. The cache is plain data and is kept.
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._pending.clear()
+            self._queue.clear()
+            self._slots = asyncio.Semaphore(self._max_in_flight)
+            self._flusher = None
+
     def _kick(self) -> None:
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush(), name="ec2-describe-flush")
 
     async def _flush(self) -> None:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self._max_in_flight)
+        assert self._slots is not None
         # Let the lookups that arrive together (same loop turn, or within the window) join the batch.
         await asyncio.sleep(self._batch_window)
         while self._queue:

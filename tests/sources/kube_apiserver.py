@@ -71,6 +71,7 @@ class ApiServerStandIn:
         self._hold_watches = False
         self._closing = False
         self.token = TOKEN  # the bearer token accepted; change it to make every request 401
+        self.watch_timeout_override: float | None = None  # seconds every watch lasts, whatever was asked
         self.gone_as_http_status = False  # False: 200 + ERROR event (as kube-apiserver); True: HTTP 410
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.active_watches = 0
@@ -396,6 +397,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _watch(self, key: Key, name: str | None, query: dict[str, str]) -> None:
         standin = self.server_ref
         timeout = float(query.get("timeoutSeconds") or 1800)
+        if standin.watch_timeout_override is not None:
+            timeout = standin.watch_timeout_override
         deadline = time.monotonic() + timeout
         rv_text = query.get("resourceVersion") or ""
         with standin._cond:

@@ -211,3 +211,17 @@ def test_timeout_denies_and_calls_in_flight_are_bounded() -> None:
     assert all(isinstance(r, TemplateDenied) and "timed out" in r.reason for r in results)
     assert hanging.most_in_flight <= 2
     assert sorted(i for batch in hanging.calls for i in batch) == sorted(ids[: sum(len(b) for b in hanging.calls)])
+
+
+def test_a_resolver_survives_a_new_event_loop() -> None:
+    class FakeEC2:
+        def describe_instances(self, **params: Any) -> dict[str, Any]:
+            ids = params["Filters"][0]["Values"]
+            return {
+                "Reservations": [{"Instances": [{"InstanceId": i, "PrivateDnsName": f"{i}.internal"} for i in ids]}]
+            }
+
+    resolver = EC2PrivateDNSNameResolver(client_factory=FakeEC2)
+    assert asyncio.run(resolver("i-00000001")) == "i-00000001.internal"
+    assert asyncio.run(resolver("i-00000002")) == "i-00000002.internal"  # a second asyncio.run: new loop
+    assert resolver.calls == 2
