@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+import yaml
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 from kubernetes.config.config_exception import ConfigException
@@ -29,7 +30,7 @@ def load_api_client(*, kubeconfig: str | None = None, master: str | None = None)
             k8s_config.load_kube_config(
                 config_file=kubeconfig, client_configuration=configuration, persist_config=False
             )
-        except (ConfigException, OSError, ValueError, TypeError) as err:
+        except (ConfigException, OSError, ValueError, TypeError, yaml.YAMLError) as err:
             raise KubeConfigError(f"cannot load kubeconfig {kubeconfig}: {_one_line(err)}") from None
         if master:
             configuration.host = master.rstrip("/")
