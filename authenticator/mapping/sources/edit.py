@@ -141,9 +141,12 @@ def add_entry(
 # -- command line ---------------------------------------------------------------------------
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(
+    parser: argparse.ArgumentParser, *, parser_class: type[argparse.ArgumentParser] | None = None
+) -> None:
     """Flags of ``add``: call on the ``add`` subparser; sets ``args.add_kind`` to role|user."""
-    kinds = parser.add_subparsers(dest="add_kind", metavar="role|user", required=True)
+    extra = {"parser_class": parser_class} if parser_class is not None else {}
+    kinds = parser.add_subparsers(dest="add_kind", metavar="role|user", required=True, **extra)
     for kind in ("role", "user"):
         p = kinds.add_parser(kind, help=f"map an IAM {kind} in kube-system/aws-auth")
         p.add_argument(f"--{kind}arn", required=True, help=f"IAM {kind} ARN")
