@@ -1,0 +1,134 @@
+"""End to end with moto as STS (TLS, presigned signatures checked by the peer) and the real
+``server`` process: tokens made by our plugin's presigner, by our plugin's command and by
+``aws eks get-token``, reviewed over HTTPS."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from e2e_support import CLUSTER, OTHER_ACCOUNT, PYTHON_BIN, REGION, STS_HOST, V1, Cluster, client_env, user_of
+
+from authenticator.demo.sts_peer import Credentials, PeerUser
+from client_plugin.presign import presign_get_caller_identity
+
+V1BETA1 = "authentication.k8s.io/v1beta1"
+
+
+def _token(credentials: Credentials | PeerUser, *, cluster_id: str = CLUSTER, age: timedelta = timedelta(0)) -> str:
+    """A token presigned by the plugin's own presigner, ``age`` ago."""
+    return presign_get_caller_identity(
+        access_key_id=credentials.access_key_id,
+        secret_access_key=credentials.secret_access_key,
+        session_token=getattr(credentials, "session_token", None),
+        host=STS_HOST,
+        signing_region=REGION,
+        cluster_id=cluster_id,
+        now=datetime.now(UTC) - age,
+    ).token
+
+
+@pytest.mark.parametrize("api_version", [V1, V1BETA1])
+def test_an_iam_user_is_mapped_by_map_users(cluster: Cluster, api_version: str) -> None:
+    response = cluster.review(_token(cluster.alice), api_version)
+    assert response.json()["apiVersion"] == api_version
+    user = user_of(response)
+    assert user["username"] == "alice"
+    assert user["groups"] == ["devs"]
+    user_id = cluster.peer.client("iam").get_user(UserName="alice")["User"]["UserId"]
+    assert user["uid"] == f"aws-iam-authenticator:123456789012:{user_id}"
+    assert user["extra"]["arn"] == [cluster.alice.arn]
+    assert user["extra"]["canonicalArn"] == [cluster.alice.arn]
+    assert user["extra"]["accessKeyId"] == [cluster.alice.access_key_id]
+
+
+def test_an_assumed_role_is_mapped_by_map_roles_with_its_session_name(cluster: Cluster) -> None:
+    session = cluster.peer.assume_role(cluster.alice, cluster.admin_role, "jane@example.com")
+    user = user_of(cluster.review(_token(session)))
+    # {{SessionName}} turns "@" into "-"; {{AccountID}} in a group is the caller's account.
+    assert user["username"] == "admin:jane-example.com"
+    assert user["groups"] == ["eks-admins", "team-123456789012"]
+    # The uid carries the role's id, the part of STS's UserId "AROA…:<session>" before the colon.
+    role_id = cluster.peer.client("iam").get_role(RoleName="eks-admins")["Role"]["RoleId"]
+    assert user["uid"] == f"aws-iam-authenticator:123456789012:{role_id}"
+    assert user["extra"]["arn"] == ["arn:aws:sts::123456789012:assumed-role/eks-admins/jane@example.com"]
+    assert user["extra"]["canonicalArn"] == [cluster.admin_role]
+    assert user["extra"]["sessionName"] == ["jane@example.com"]
+    assert user["extra"]["accessKeyId"] == [session.access_key_id]
+
+
+def test_another_account_is_mapped_by_map_accounts_to_its_canonical_arn(cluster: Cluster) -> None:
+    assert cluster.carol.arn == f"arn:aws:iam::{OTHER_ACCOUNT}:user/carol"
+    user = user_of(cluster.review(_token(cluster.carol)))
+    assert user["username"] == cluster.carol.arn
+    assert user.get("groups", []) == []
+    user_id = cluster.peer.client("iam", account=OTHER_ACCOUNT).get_user(UserName="carol")["User"]["UserId"]
+    assert user["uid"] == f"aws-iam-authenticator:{OTHER_ACCOUNT}:{user_id}"
+
+
+def test_an_unmapped_role_of_the_cluster_account_is_denied(cluster: Cluster) -> None:
+    """Guards the mapAccounts test: only the listed account maps without an entry."""
+    session = cluster.peer.assume_role(cluster.alice, cluster.unmapped_role, "someone")
+    response = cluster.review(_token(session))
+    assert response.status_code == 403
+    status = response.json()["status"]
+    assert status == {"authenticated": False, "error": "identity is not mapped"}
+
+
+def test_a_token_signed_for_another_cluster_is_denied_by_the_peer_signature_check(cluster: Cluster) -> None:
+    before = cluster.peer.presigned_requests
+    response = cluster.review(_token(cluster.alice, cluster_id="another-cluster"))
+    # It passed every local rule and reached STS, which refused the signature: the server sends
+    # its own cluster id in x-k8s-aws-id, so the token's signature no longer matches.
+    assert cluster.peer.presigned_requests == before + 1
+    assert response.status_code == 403
+    body = response.json()
+    assert body["status"]["authenticated"] is False
+    assert "expected 200, got 403" in body["status"]["error"]
+    assert "SignatureDoesNotMatch" in body["status"]["error"]
+    assert "user" not in body["status"]
+
+
+def test_an_expired_token_is_denied_before_sts(cluster: Cluster) -> None:
+    before = cluster.peer.presigned_requests
+    response = cluster.review(_token(cluster.alice, age=timedelta(minutes=20)))
+    assert response.status_code == 403
+    assert "X-Amz-Date parameter is expired (15 minute expiration)" in response.json()["status"]["error"]
+    assert cluster.peer.presigned_requests == before
+
+
+def test_a_token_from_aws_eks_get_token_is_accepted(cluster: Cluster, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(PYTHON_BIN / "aws"), "eks", "get-token", "--cluster-name", CLUSTER],
+        env=client_env(tmp_path, cluster.alice),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    credential = json.loads(result.stdout)
+    assert credential["kind"] == "ExecCredential"
+    before = cluster.peer.presigned_requests
+    user = user_of(cluster.review(credential["status"]["token"]))
+    assert cluster.peer.presigned_requests == before + 1
+    assert user["username"] == "alice"
+    assert user["groups"] == ["devs"]
+
+
+def test_a_token_from_our_plugin_command_is_accepted(cluster: Cluster, tmp_path: Path) -> None:
+    """The same, with the plugin as kubectl runs it (the kubectl test below adds kubectl itself)."""
+    session = cluster.peer.assume_role(cluster.alice, cluster.admin_role, "plugin-user")
+    result = subprocess.run(
+        [sys.executable, "-m", "authenticator", "token", "-i", CLUSTER, "--token-only"],
+        env=client_env(tmp_path, session),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    user = user_of(cluster.review(result.stdout.strip()))
+    assert user["username"] == "admin:plugin-user"
