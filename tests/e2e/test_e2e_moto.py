@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from e2e_support import CLUSTER, OTHER_ACCOUNT, PYTHON_BIN, REGION, STS_HOST, V1, Cluster, client_env, user_of
@@ -101,10 +103,28 @@ def test_an_expired_token_is_denied_before_sts(cluster: Cluster) -> None:
     assert cluster.peer.presigned_requests == before
 
 
-def test_a_token_from_aws_eks_get_token_is_accepted(cluster: Cluster, tmp_path: Path) -> None:
+def _host_of(token: str) -> str:
+    body = token.removeprefix("k8s-aws-v1.")
+    return urlsplit(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()).netloc
+
+
+@pytest.mark.parametrize(
+    ("who", "endpoints", "host"),
+    [
+        ("user", "regional", STS_HOST),
+        ("role-session", "regional", STS_HOST),
+        ("user", "legacy", "sts.amazonaws.com"),  # awscli's global endpoint, signed for us-east-1
+    ],
+)
+def test_a_token_from_aws_eks_get_token_is_accepted(
+    cluster: Cluster, tmp_path: Path, who: str, endpoints: str, host: str
+) -> None:
+    credentials: Credentials | PeerUser = cluster.alice
+    if who == "role-session":
+        credentials = cluster.peer.assume_role(cluster.alice, cluster.admin_role, "from-awscli")
     result = subprocess.run(
         [str(PYTHON_BIN / "aws"), "eks", "get-token", "--cluster-name", CLUSTER],
-        env=client_env(tmp_path, cluster.alice),
+        env=client_env(tmp_path, credentials, AWS_STS_REGIONAL_ENDPOINTS=endpoints),
         capture_output=True,
         text=True,
         timeout=120,
@@ -112,11 +132,15 @@ def test_a_token_from_aws_eks_get_token_is_accepted(cluster: Cluster, tmp_path: 
     assert result.returncode == 0, result.stderr
     credential = json.loads(result.stdout)
     assert credential["kind"] == "ExecCredential"
+    token = credential["status"]["token"]
+    assert _host_of(token) == host
     before = cluster.peer.presigned_requests
-    user = user_of(cluster.review(credential["status"]["token"]))
+    user = user_of(cluster.review(token))
     assert cluster.peer.presigned_requests == before + 1
-    assert user["username"] == "alice"
-    assert user["groups"] == ["devs"]
+    if who == "user":
+        assert (user["username"], user["groups"]) == ("alice", ["devs"])
+    else:
+        assert (user["username"], user["groups"]) == ("admin:from-awscli", ["eks-admins", "team-123456789012"])
 
 
 def test_a_token_from_our_plugin_command_is_accepted(cluster: Cluster, tmp_path: Path) -> None:

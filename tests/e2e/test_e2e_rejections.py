@@ -7,6 +7,7 @@ every token in the table must be refused before anything leaves the process.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -89,7 +90,11 @@ def _assert_refused(response: httpx.Response, api_version: str, reason: str) -> 
     assert body["kind"] == "TokenReview"
     assert set(body["status"]) == {"authenticated", "error"}, body
     assert body["status"]["authenticated"] is False
-    assert reason in body["status"]["error"], body["status"]["error"]
+    error = body["status"]["error"]
+    assert reason in error, error
+    # A short reason, never a signature (a bearer credential for 15 minutes) or the token itself.
+    assert len(error) <= 300, error
+    assert not re.search("[0-9a-f]{64}", error), error
 
 
 def test_the_table_is_big_enough() -> None:
