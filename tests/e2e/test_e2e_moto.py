@@ -143,16 +143,57 @@ def test_a_token_from_aws_eks_get_token_is_accepted(
         assert (user["username"], user["groups"]) == ("admin:from-awscli", ["eks-admins", "team-123456789012"])
 
 
-def test_a_token_from_our_plugin_command_is_accepted(cluster: Cluster, tmp_path: Path) -> None:
-    """The same, with the plugin as kubectl runs it (the kubectl test below adds kubectl itself)."""
-    session = cluster.peer.assume_role(cluster.alice, cluster.admin_role, "plugin-user")
+def _plugin_token(home: Path, credentials: Credentials | PeerUser, **env: str) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "authenticator", "token", "-i", CLUSTER, "--token-only"],
-        env=client_env(tmp_path, session),
+        env=client_env(home, credentials, **env),
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    user = user_of(cluster.review(result.stdout.strip()))
+    return result.stdout.strip()
+
+
+def test_a_token_from_our_plugin_command_is_accepted(cluster: Cluster, tmp_path: Path) -> None:
+    """The plugin as kubectl runs it (test_e2e_kubectl adds kubectl itself), as a role session."""
+    session = cluster.peer.assume_role(cluster.alice, cluster.admin_role, "plugin-user")
+    user = user_of(cluster.review(_plugin_token(tmp_path, session)))
     assert user["username"] == "admin:plugin-user"
+
+
+@pytest.mark.parametrize(
+    ("env", "host"),
+    [
+        ({"AWS_REGION": "eu-west-1"}, "sts.eu-west-1.amazonaws.com"),
+        ({"AWS_USE_FIPS_ENDPOINT": "true"}, "sts-fips.us-east-1.amazonaws.com"),
+        ({"AWS_USE_DUALSTACK_ENDPOINT": "true"}, "sts.us-east-1.api.aws"),
+        ({"AWS_STS_REGIONAL_ENDPOINTS": "legacy"}, "sts.amazonaws.com"),
+    ],
+    ids=["other-region", "fips", "dualstack", "global"],
+)
+def test_every_sts_endpoint_of_the_partition_works_end_to_end(
+    cluster: Cluster, tmp_path: Path, env: dict[str, str], host: str
+) -> None:
+    """The token's own host passes the host check and is the Host the peer verifies the signature
+    with (the override only changes where the request goes)."""
+    token = _plugin_token(tmp_path, cluster.alice, **env)
+    assert _host_of(token) == host
+    before = cluster.peer.presigned_requests
+    assert user_of(cluster.review(token))["username"] == "alice"
+    assert cluster.peer.presigned_requests == before + 1
+
+
+@pytest.mark.parametrize("region", ["cn-north-1", "us-gov-west-1"])
+def test_a_token_for_another_partition_is_denied_before_sts(cluster: Cluster, tmp_path: Path, region: str) -> None:
+    before = cluster.peer.presigned_requests
+    response = cluster.review(_plugin_token(tmp_path, cluster.alice, AWS_REGION=region))
+    assert response.status_code == 403
+    assert f'unexpected hostname "sts.{region}.' in response.json()["status"]["error"]
+    assert cluster.peer.presigned_requests == before
+
+
+def test_a_token_signed_14_minutes_ago_is_still_accepted(cluster: Cluster) -> None:
+    """STS honours a presigned GetCallerIdentity for 15 minutes whatever X-Amz-Expires (60) says,
+    and so do the server's rule and the peer: kubectl's 14-minute cached token keeps working."""
+    assert user_of(cluster.review(_token(cluster.alice, age=timedelta(minutes=14))))["username"] == "alice"
