@@ -27,6 +27,7 @@ REGION = "us-east-1"
 STS_HOST = f"sts.{REGION}.amazonaws.com"
 V1 = "authentication.k8s.io/v1"
 OTHER_ACCOUNT = "444455556666"
+SSO_ROLE_NAME = "AWSReservedSSO_Admin_0123456789abcdef"
 PYTHON_BIN = Path(sys.executable).parent
 
 
@@ -40,6 +41,8 @@ class Cluster:
     admin_role: str  # mapRoles: admin:{{SessionName}}, groups [eks-admins, team-{{AccountID}}]
     unmapped_role: str  # exists in IAM, mapped nowhere
     carol: PeerUser  # IAM user of OTHER_ACCOUNT, which is in mapAccounts
+    sso_role: str  # an IAM Identity Center role (with its /aws-reserved/... path): the sso entry
+    pathed_role: str  # a role with a path, mapped by its ARN *with* the path: never matches
 
     @property
     def webhook_kubeconfig(self) -> str:
@@ -53,7 +56,7 @@ class Cluster:
             return client.post(f"https://127.0.0.1:{self.server.port}/authenticate", json=body)
 
 
-def config_text(peer: StsPeer, alice: PeerUser, admin_role: str) -> str:
+def config_text(peer: StsPeer, alice: PeerUser, admin_role: str, pathed_role: str) -> str:
     return (
         f"clusterID: {CLUSTER}\n"
         "server:\n"
@@ -64,6 +67,9 @@ def config_text(peer: StsPeer, alice: PeerUser, admin_role: str) -> str:
         "  mapRoles:\n"
         f"    - {{rolearn: '{admin_role}', username: 'admin:{{{{SessionName}}}}',"
         " groups: [eks-admins, 'team-{{AccountID}}']}\n"
+        "    - {sso: {permissionSetName: Admin, accountID: '123456789012'}, username: 'sso:{{SessionName}}',"
+        " groups: [admins]}\n"
+        f"    - {{rolearn: '{pathed_role}', username: pathed, groups: [devs]}}\n"
         "  mapAccounts:\n"
         f"    - '{OTHER_ACCOUNT}'\n"
     )
@@ -78,11 +84,13 @@ def running_cluster(work: Path) -> Iterator[Cluster]:
         admin_role = peer.create_role("eks-admins")
         unmapped_role = peer.create_role("nobody-mapped-me")
         carol = peer.create_user("carol", account=OTHER_ACCOUNT)
+        sso_role = peer.create_role(SSO_ROLE_NAME, path="/aws-reserved/sso.amazonaws.com/")
+        pathed_role = peer.create_role("pathed-dev", path="/team/dev/")
         config = work / "config.yaml"
-        config.write_text(config_text(peer, alice, admin_role))
+        config.write_text(config_text(peer, alice, admin_role, pathed_role))
         with ServerProcess(config, work / "state") as server:
             server.wait_for("serving the webhook")
-            yield Cluster(peer, server, alice, admin_role, unmapped_role, carol)
+            yield Cluster(peer, server, alice, admin_role, unmapped_role, carol, sso_role, pathed_role)
 
 
 def client_env(home: Path, credentials: Credentials | PeerUser, **extra: str) -> dict[str, str]:

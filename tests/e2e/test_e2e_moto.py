@@ -13,7 +13,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from e2e_support import CLUSTER, OTHER_ACCOUNT, PYTHON_BIN, REGION, STS_HOST, V1, Cluster, client_env, user_of
+from e2e_support import (
+    CLUSTER,
+    OTHER_ACCOUNT,
+    PYTHON_BIN,
+    REGION,
+    SSO_ROLE_NAME,
+    STS_HOST,
+    V1,
+    Cluster,
+    client_env,
+    user_of,
+)
 
 from authenticator.demo.sts_peer import Credentials, PeerUser
 from client_plugin.presign import presign_get_caller_identity
@@ -79,6 +90,25 @@ def test_an_unmapped_role_of_the_cluster_account_is_denied(cluster: Cluster) -> 
     assert response.status_code == 403
     status = response.json()["status"]
     assert status == {"authenticated": False, "error": "identity is not mapped"}
+
+
+def test_an_identity_center_role_is_mapped_by_the_sso_entry(cluster: Cluster) -> None:
+    assert cluster.sso_role.endswith(f":role/aws-reserved/sso.amazonaws.com/{SSO_ROLE_NAME}")
+    session = cluster.peer.assume_role(cluster.alice, cluster.sso_role, "jane@example.com")
+    user = user_of(cluster.review(_token(session)))
+    assert (user["username"], user["groups"]) == ("sso:jane-example.com", ["admins"])
+    # STS leaves the path out of the assumed-role ARN, and so does the canonical ARN.
+    assert user["extra"]["canonicalArn"] == [f"arn:aws:iam::123456789012:role/{SSO_ROLE_NAME}"]
+
+
+def test_a_rolearn_with_a_path_never_matches_and_the_server_said_so(cluster: Cluster) -> None:
+    assert "/team/dev/" in cluster.pathed_role
+    session = cluster.peer.assume_role(cluster.alice, cluster.pathed_role, "dev")
+    response = cluster.review(_token(session))
+    assert response.status_code == 403
+    assert response.json()["status"] == {"authenticated": False, "error": "identity is not mapped"}
+    warnings = [line for line in cluster.server.seen if "has a path" in line]
+    assert warnings and cluster.pathed_role in warnings[0], "".join(cluster.server.seen)
 
 
 def test_a_token_signed_for_another_cluster_is_denied_by_the_peer_signature_check(cluster: Cluster) -> None:
