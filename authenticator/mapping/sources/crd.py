@@ -16,6 +16,7 @@ from typing import Any
 
 from kubernetes import client as k8s_client
 
+from authenticator import metrics
 from authenticator.arn import canonicalize, parse_arn
 from authenticator.kube.watch import Backoff
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
@@ -66,7 +67,7 @@ class CRDSource(WatchedSource):
         super().__init__(
             name=name,
             list_call=list_call,
-            on_failure=None,  # configmap_watch_failures is about aws-auth only; see watcher.failures
+            on_failure=metrics.crd_watch_failures.inc,  # configmap_watch_failures is about aws-auth only
             backoff=backoff,
             watch_timeout=watch_timeout,
         )
