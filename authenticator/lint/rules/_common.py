@@ -1,0 +1,241 @@
+"""Facts several rules share: ARN shapes, well-known groups, node entries, safe edits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
+
+from authenticator.lint.document import Entry, Section, Target
+from authenticator.lint.findings import Edit
+from authenticator.mapping.templates import PLACEHOLDERS
+from authenticator.partitions import PARTITIONS
+
+MAP_ROLES, MAP_USERS, MAP_ACCOUNTS = "mapRoles", "mapUsers", "mapAccounts"
+STR_TAG = "tag:yaml.org,2002:str"
+NULL_TAG = "tag:yaml.org,2002:null"
+
+NODE_GROUPS = ("system:bootstrappers", "system:nodes")
+KNOWN_SYSTEM_GROUPS = ("system:masters", "system:nodes", "system:bootstrappers", "system:node-proxier")
+# Real Kubernetes groups that are not typos of the ones above (AA403 warns about them instead).
+OTHER_SYSTEM_GROUPS = (
+    "system:authenticated",
+    "system:unauthenticated",
+    "system:serviceaccounts",
+    "system:monitoring",
+    "system:public-info-viewer",
+)
+NODE_USERNAMES = ("system:node:{{EC2PrivateDNSName}}", "system:node:{{SessionName}}")
+PLACEHOLDER_SET = frozenset(PLACEHOLDERS)
+TEMPLATE_RE = re.compile(r"\{\{(.*?)\}\}")
+EXAMPLE_ACCOUNTS = frozenset({"111122223333", "123456789012", "444455556666", "000000000000", "999999999999"})
+PLACEHOLDER_RE = re.compile(
+    r"<[^<>]*>|\$\{[^}]*\}|\$[A-Z_]{3,}|REPLACE[_-]?ME|CHANGE[_-]?ME|ACCOUNT[_-]?ID|AWS[_-]?ACCOUNT|XXXX|x{6,}|TODO",
+    re.IGNORECASE,
+)
+ARN_SHAPE = re.compile(r"^arn:(?P<partition>[^:]*):iam::(?P<account>[0-9]{12}):(?P<kind>role|user)/(?P<name>.+)$")
+SSO_PATH_RE = re.compile(r"^role/aws-reserved/sso\.amazonaws\.com/(?:[a-z0-9-]+/)?(AWSReservedSSO_.+)$", re.IGNORECASE)
+SSO_NAME_RE = re.compile(r"^AWSReservedSSO_(.+)_[0-9a-f]{16}$")
+
+
+@dataclass(frozen=True)
+class ArnFacts:
+    text: str
+    parts: tuple[str, ...]  # split(":", 5), may be shorter
+
+    @property
+    def partition(self) -> str:
+        return self.parts[1] if len(self.parts) > 1 else ""
+
+    @property
+    def service(self) -> str:
+        return self.parts[2] if len(self.parts) > 2 else ""
+
+    @property
+    def account(self) -> str:
+        return self.parts[4] if len(self.parts) > 4 else ""
+
+    @property
+    def resource(self) -> str:
+        return self.parts[5] if len(self.parts) > 5 else ""
+
+    @property
+    def kind(self) -> str:
+        return self.resource.split("/", 1)[0]
+
+
+@lru_cache(maxsize=65536)
+def arn_facts(text: str) -> ArnFacts:
+    return ArnFacts(text, tuple(text.split(":", 5)))
+
+
+# Each predicate decides one specific ARN mistake; AA201 fires only when none of them does.
+def is_sts_arn(arn: str) -> bool:
+    f = arn_facts(arn)
+    return f.service == "sts" and f.kind == "assumed-role"
+
+
+def is_instance_profile(arn: str) -> bool:
+    return ":instance-profile/" in arn
+
+
+def is_group_arn(arn: str) -> bool:
+    f = arn_facts(arn)
+    return f.service == "iam" and f.kind == "group"
+
+
+def has_wildcard(arn: str) -> bool:
+    return "*" in arn or "?" in arn
+
+
+def bad_partition(arn: str) -> bool:
+    f = arn_facts(arn)
+    return arn.startswith("arn:") and len(f.parts) == 6 and f.partition not in PARTITIONS
+
+
+def bad_characters(arn: str) -> bool:
+    return arn != arn.strip() or any(c.isspace() or not c.isascii() or not c.isprintable() for c in arn)
+
+
+def has_placeholder(arn: str) -> bool:
+    return bool(PLACEHOLDER_RE.search(arn)) or "{{" in arn
+
+
+def has_example_account(arn: str) -> bool:
+    return arn_facts(arn).account in EXAMPLE_ACCOUNTS
+
+
+def specific_arn_problem(arn: str) -> bool:
+    return (
+        is_sts_arn(arn)
+        or is_instance_profile(arn)
+        or is_group_arn(arn)
+        or has_wildcard(arn)
+        or bad_partition(arn)
+        or bad_characters(arn)
+        or has_placeholder(arn)
+    )
+
+
+def role_path(arn: str) -> str | None:
+    """The role name when a role ARN has a path (not the SSO one, AA203), else None."""
+    f = arn_facts(arn)
+    if f.service != "iam" or f.kind != "role":
+        return None
+    rest = f.resource[len("role/") :]
+    if "/" not in rest or SSO_PATH_RE.match(f.resource):
+        return None
+    return rest.rsplit("/", 1)[1] or None
+
+
+def arn_entries(target: Target) -> Iterator[tuple[Entry, str, str, yaml.Node]]:
+    """(entry, key, arn, value node) for every rolearn/userarn string the server reads."""
+    for entry in target.entries():
+        key = "rolearn" if entry.section.name == MAP_ROLES else "userarn"
+        arn = entry.string(key)
+        node = entry.value_node(key)
+        if arn and node is not None:
+            yield entry, key, arn, node
+
+
+def is_node_entry(entry: Entry) -> bool:
+    if entry.section.name != MAP_ROLES:
+        return False
+    return any(g in NODE_GROUPS for g in entry.groups) or entry.username.startswith("system:node:")
+
+
+def role_name(arn: str) -> str:
+    return arn_facts(arn).resource.rsplit("/", 1)[-1]
+
+
+def is_fargate_entry(entry: Entry) -> bool:
+    arn = entry.arn or ""
+    return is_node_entry(entry) and "fargate" in role_name(arn).lower()
+
+
+def template_nodes(entry: Entry) -> Iterator[tuple[str, str, yaml.Node]]:
+    """(field, text, node) for the username and every group string of an entry."""
+    username = entry.string("username")
+    node = entry.value_node("username")
+    if username is not None and node is not None:
+        yield "username", username, node
+    groups_node = entry.value_node("groups")
+    if isinstance(groups_node, yaml.SequenceNode):
+        for item in groups_node.value:
+            if isinstance(item, yaml.ScalarNode) and item.tag == STR_TAG:
+                yield "groups", item.value, item
+
+
+def group_nodes(entry: Entry) -> Iterator[tuple[str, yaml.Node]]:
+    for name, text, node in template_nodes(entry):
+        if name == "groups":
+            yield text, node
+
+
+def scalar_edit(section: Section, node: yaml.Node, new_value: str) -> Edit | None:
+    """Replace a one-line scalar's value, keeping its quoting style (plain stays plain)."""
+    if not isinstance(node, yaml.ScalarNode) or node.start_mark.line != node.end_mark.line:
+        return None
+    start = section.offset(node)
+    if start is None:
+        return None
+    end = start + (node.end_mark.column - node.start_mark.column)
+    style = node.style
+    if style == "'":
+        raw = "'" + new_value.replace("'", "''") + "'"
+    elif style == '"':
+        if "\\" in new_value or '"' in new_value:
+            return None
+        raw = '"' + new_value + '"'
+    elif not style:
+        raw = new_value
+    else:
+        return None
+    return Edit(start, end, raw)
+
+
+def quote_edit(section: Section, node: yaml.Node, text: str | None = None) -> Edit | None:
+    """Put double quotes around a one-line plain scalar (or the raw ``text`` at its position)."""
+    start = section.offset(node)
+    if start is None or node.start_mark.line != node.end_mark.line:
+        return None
+    raw = text if text is not None else node.value
+    end = start + len(raw)
+    if section.target.text[start:end] != raw or '"' in raw or "\\" in raw:
+        return None
+    return Edit(start, end, f'"{raw}"')
+
+
+UNQUOTED_TEMPLATE_RE = re.compile(
+    r"^(?P<prefix>[ ]*(?:-[ ]+)?(?:[A-Za-z_][\w.-]*[ ]*:[ ]+)?)(?P<value>\{\{.*?)[ ]*(?:[ ]#.*)?$"
+)
+
+
+def unquoted_templates(lines: list[str]) -> Iterator[tuple[int, int, str]]:
+    """(line, column, raw value) of every value that starts with an unquoted ``{{``."""
+    for number, line in enumerate(lines):
+        if "{{" not in line:
+            continue
+        match = UNQUOTED_TEMPLATE_RE.match(line)
+        if match:
+            yield number, match.start("value"), match.group("value")
+
+
+def tab_indents(lines: list[str]) -> Iterator[tuple[int, int]]:
+    """(line, column) of the first tab in the indentation of each line."""
+    for number, line in enumerate(lines):
+        if "\t" not in line:
+            continue
+        body = line.lstrip(" \t")
+        indent = line[: len(line) - len(body)]
+        if "\t" in indent and body:
+            yield number, indent.index("\t")
+
+
+def section_explained(section: Section) -> bool:
+    """A section failure that AA002 (unquoted template) or AA009 (tab) explains better."""
+    lines = section.lines()
+    return any(True for _ in unquoted_templates(lines)) or any(True for _ in tab_indents(lines))
