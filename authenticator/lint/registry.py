@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Rule", "RuleContext", "all_rules", "get_rule"]
 
+TAB_MARK = "\u2192"  # examples write a tab as an arrow: formatters keep it
 _EXAMPLE = re.compile(r"^(Failing|Passing) example::\s*$", re.MULTILINE)
 
 
@@ -58,7 +59,8 @@ class Rule:
                 if line.strip() and not line.startswith("    "):
                     break
                 body.append(line)
-            out[match.group(1).lower()] = textwrap.dedent("\n".join(body)).strip("\n") + "\n"
+            text = textwrap.dedent("\n".join(body)).strip("\n") + "\n"
+            out[match.group(1).lower()] = text.replace(TAB_MARK, "\t")
         return out
 
     @property

@@ -5,13 +5,13 @@ What: a line indented with a tab character.
 Why: YAML forbids tabs in indentation. Inside ``mapRoles: |`` the section fails to parse and
 the server drops the whole section; in the manifest itself ``kubectl apply`` fails.
 
-Fix: indent with spaces only.
+Fix: indent with spaces only. (In the example below, ``→`` stands for a tab character.)
 
 Failing example::
 
     mapRoles: |
       - rolearn: arn:aws:iam::739275461218:role/eks-admins
-        username: admin
+      →username: admin
         groups:
           - eks-admins
 
