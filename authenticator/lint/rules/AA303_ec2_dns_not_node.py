@@ -1,7 +1,7 @@
 """AA303 ec2-dns-not-node: ``{{EC2PrivateDNSName}}`` on an entry that is not a node entry.
 
-What: a username or group with ``{{EC2PrivateDNSName}}`` on an entry without the node groups
-(``system:bootstrappers``, ``system:nodes``), or under mapUsers.
+What: a username or group with ``{{EC2PrivateDNSName}}`` on an entry that is not for nodes (no node groups,
+no ``system:node:`` username), or under mapUsers.
 
 Why: the placeholder only works when the session name is an EC2 instance id (a node); for
 anyone else the authenticator denies every login of the entry.
@@ -42,7 +42,9 @@ SUMMARY = "{{EC2PrivateDNSName}} on a non-node entry: every login is denied"
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
     for entry in ctx.target.entries():
-        if entry.section.name == "mapRoles" and any(g in NODE_GROUPS for g in entry.groups):
+        if entry.section.name == "mapRoles" and (
+            any(g in NODE_GROUPS for g in entry.groups) or entry.username.startswith("system:node:")
+        ):
             continue
         for field, text, node in template_nodes(entry):
             if EC2_PLACEHOLDER in text:
