@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import difflib
 import json
 import os
@@ -182,10 +183,8 @@ def _label(entry: Entry) -> str:
 def _normalised(arn: str) -> str:
     """The ARN as a caller would present it, if the entry's usual mistakes were fixed."""
     arn = arn.strip().strip("'\"").strip()
-    try:
+    with contextlib.suppress(ValueError):
         arn = canonicalize(arn)
-    except ValueError:
-        pass
     parts = arn.split(":", 5)
     if len(parts) == 6 and parts[5].startswith("role/"):
         parts[5] = "role/" + parts[5].rsplit("/", 1)[1]

@@ -28,7 +28,8 @@ def _outer(text: str, needle: str) -> tuple[int, int]:
 
 @pytest.mark.parametrize("indicator", ["|", "|-", "|+", "|2", "|-2"])
 def test_literal_blocks(indicator: str) -> None:
-    indent = "    " if "2" not in indicator else "    "
+    # With an explicit indentation indicator the content may be indented deeper than it says.
+    indent = "      " if "2" in indicator else "    "
     body = "".join(indent + line + "\n" if line else "\n" for line in ROLE.split("\n"))
     text = HEADER + f"  mapRoles: {indicator}\n" + body
     assert _find(text) == _outer(text, "arn:aws:iam::739275461218:role/teams/admin")

@@ -26,7 +26,8 @@ def summary(reports: Sequence[FileReport]) -> str:
     parts = [
         f"{len(findings)} finding{'s' if len(findings) != 1 else ''}",
         f"({counts[Severity.ERROR]} error, {counts[Severity.WARNING]} warning, {counts[Severity.INFO]} info)",
-        f"in {len(reports)} file{'s' if len(reports) != 1 else ''} ({objects} aws-auth object{'s' if objects != 1 else ''})",
+        f"in {len(reports)} file{'s' if len(reports) != 1 else ''}",
+        f"({objects} aws-auth object{'s' if objects != 1 else ''})",
     ]
     tail = []
     if suppressed:

@@ -66,9 +66,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 )
         if section.text is None or section.result.error is None:
             continue
-        if section.compose_error is None and section.root is not None:
-            if "not valid YAML" not in section.result.error:
-                continue  # a well-formed section of the wrong shape: AA006
+        if section.compose_error is None and section.root is not None and "not valid YAML" not in section.result.error:
+            continue  # a well-formed section of the wrong shape: AA006
         if section_explained(section):
             continue
         if section.compose_error is not None:

@@ -61,7 +61,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 yield ctx.at_node(
                     entry.section,
                     key_node,
-                    f"{text!r} is repeated in this entry: only the {entry.keys[winner][0]!r} on line {win_line} is read",
+                    f"{text!r} is repeated in this entry: "
+                    f"only the {entry.keys[winner][0]!r} on line {win_line} is read",
                     entry=entry,
                     fix_hint="keep one key and merge the values",
                     subject=f"{lower}#{position}",

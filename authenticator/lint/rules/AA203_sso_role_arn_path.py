@@ -1,6 +1,7 @@
 """AA203 sso-role-arn-path: an IAM Identity Center role ARN copied with its path.
 
-What: ``role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef``.
+What: ``role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef``
+(the example below uses a shorter region-less path).
 
 Why: the IAM console shows SSO roles with this path, but STS drops it: the caller's role ARN
 is ``role/AWSReservedSSO_Admin_0123456789abcdef`` and the entry never matches.
@@ -11,7 +12,7 @@ matcher instead.
 Failing example::
 
     mapRoles: |
-      - rolearn: arn:aws:iam::739275461218:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef
+      - rolearn: arn:aws:iam::739275461218:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef
         username: "sso-admin:{{SessionName}}"
         groups:
           - eks-admins
