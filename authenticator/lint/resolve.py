@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import difflib
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from authenticator.lint.document import Entry, Target, load_targets
 from authenticator.lint.engine import lint_text
 from authenticator.lint.findings import Finding, Severity
 from authenticator.mapping.awsauth import AwsAuthLoader, MappingConfigError, parse_aws_auth
-from authenticator.mapping.chain import MappingChain, MappingDenied, Match
+from authenticator.mapping.chain import MappingChain, MappingDenied, Match, reserved_prefixes_from_config
 from authenticator.mapping.model import MappingSet, RoleMapping
 
 __all__ = ["Resolution", "identity_for", "resolve_text", "run_resolve"]
@@ -122,7 +123,7 @@ def _construct(node: yaml.Node | None) -> object:
     return AwsAuthLoader("").construct_document(node)
 
 
-def _source_for(target: Target, base: Path) -> tuple[object, dict[str, list[str]]]:
+def _source_for(target: Target, base: Path) -> tuple[object, dict[str, tuple[str, ...]]]:
     """The server's source for one target, and its reserved prefixes."""
     if target.kind == "configmap":
         data = _construct(target.data_node)
@@ -155,11 +156,10 @@ def _source_for(target: Target, base: Path) -> tuple[object, dict[str, list[str]
         )
     except MappingConfigError as err:
         raise ResolveError(f"the server would refuse to start: {err}") from None
-    reserved: dict[str, list[str]] = {}
-    for item in server.get("reservedprefixconfig") or []:
-        if isinstance(item, dict):
-            mode = item.get("backendMode") or item.get("backendmode")
-            reserved[str(mode)] = list(item.get("usernamePrefixReserveList") or [])
+    try:
+        reserved = reserved_prefixes_from_config(server.get("reservedprefixconfig"))
+    except ValueError as err:
+        raise ResolveError(f"the server would refuse to start: {err}") from None
     return source, reserved
 
 
@@ -225,21 +225,29 @@ def resolve_text(
         raise ResolveError(f"{path}: no aws-auth ConfigMap, server config or DynamicFile mappings found")
     base = Path(path).parent if path != "-" else Path.cwd()
     sources = []
-    reserved: dict[str, list[str]] = {}
-    for target in targets:
+    reserved: dict[str, tuple[str, ...]] = {}
+    extra_findings: list[Finding] = []
+    for target in list(targets):
         source, prefixes = _source_for(target, base)
         sources.append(source)
         reserved.update(prefixes)
+        aws_auth_file = getattr(source, "aws_auth_file", None)
+        if aws_auth_file:
+            # Entries of the server's awsAuthFile: shown and explained like the config's own.
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                extra = Path(aws_auth_file).read_text(encoding="utf-8")
+                targets += [t for t in load_targets(aws_auth_file, extra) if t.kind == "configmap"]
+                extra_findings.extend(lint_text(aws_auth_file, extra).findings)
     chain = MappingChain(sources, reserved_prefixes=reserved)
-    report = lint_text(path, text)
+    findings = lint_text(path, text).findings + extra_findings
     # Section-level problems (a section the server drops) explain any denial.
-    section_findings = [f for f in report.findings if f.entry_index is None and f.rule < "AA100"]
+    section_findings = [f for f in findings if f.entry_index is None and f.rule < "AA100"]
     try:
         mapped = asyncio.run(chain.map(identity, ec2_private_dns_name=_fake_ec2))
     except MappingDenied as denied:
         result = Resolution(identity, note, False, match=denied.match, reason=denied.reason)
         if denied.match is None:
-            result.nearest = _nearest(targets, identity.canonical_arn, report.findings)
+            result.nearest = _nearest(targets, identity.canonical_arn, findings)
         else:
             result.entry = _entry_of(targets, denied.match)
         result.section_findings = section_findings
@@ -299,7 +307,12 @@ def _json(result: Resolution) -> str:
     def where(entry: Entry | None) -> dict | None:
         if entry is None:
             return None
-        return {"section": entry.section.label, "index": entry.index, "line": entry.section.pos(entry.node)[0]}
+        return {
+            "path": entry.section.target.path,
+            "section": entry.section.label,
+            "index": entry.index,
+            "line": entry.section.pos(entry.node)[0],
+        }
 
     doc = {
         "identity": {"arn": ident.arn, "canonical_arn": ident.canonical_arn, "session_name": ident.session_name},
@@ -327,6 +340,9 @@ def _json(result: Resolution) -> str:
 
 def run_resolve(args: argparse.Namespace, stdout: TextIO) -> int:
     from authenticator.lint.cli import UsageError
+
+    # The sources log load warnings for the server's operators; here the findings say it better.
+    logging.getLogger("authenticator.mapping").addHandler(logging.NullHandler())
 
     try:
         text = Path(args.path).read_text(encoding="utf-8") if args.path != "-" else __import__("sys").stdin.read()
