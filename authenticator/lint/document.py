@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import yaml
 
@@ -51,6 +52,11 @@ class Entry:
     node: yaml.Node  # the list item, in section coordinates
     result: EntryResult  # the server's reading of it
     keys: list[tuple[str, yaml.Node, yaml.Node]] = field(default_factory=list)  # (spelling, key, value)
+    cache: dict[str, object] = field(default_factory=dict)  # facts several rules share
+
+    def __post_init__(self) -> None:
+        # spelling -> (key node, value node); the last of exact duplicates wins, as in PyYAML.
+        self._nodes = {text: (key, value) for text, key, value in self.keys}
 
     @property
     def kept(self) -> bool:
@@ -67,17 +73,15 @@ class Entry:
     def value_node(self, lower: str) -> yaml.Node | None:
         """The value node the server reads for ``lower`` (the spelling that won)."""
         spelling = self.result.spellings.get(lower)
-        for text, _, value in reversed(self.keys):
-            if text == spelling:
-                return value
-        found = self.pairs(lower)
+        if spelling is not None and spelling in self._nodes:
+            return self._nodes[spelling][1]
+        found = self.pairs(lower) if spelling is not None else ()
         return found[-1][2] if found else None
 
     def key_node(self, lower: str) -> yaml.Node | None:
         spelling = self.result.spellings.get(lower)
-        for text, key, _ in reversed(self.keys):
-            if text == spelling:
-                return key
+        if spelling is not None and spelling in self._nodes:
+            return self._nodes[spelling][0]
         found = self.pairs(lower)
         return found[-1][1] if found else None
 
@@ -85,11 +89,11 @@ class Entry:
         value = self.result.fields.get(lower)
         return value if isinstance(value, str) else None
 
-    @property
+    @cached_property
     def arn(self) -> str | None:
         return self.string("rolearn") if self.section.name == MAP_ROLES else self.string("userarn")
 
-    @property
+    @cached_property
     def groups(self) -> tuple[str, ...]:
         mapping = self.result.mapping
         if mapping is not None:
@@ -97,7 +101,7 @@ class Entry:
         value = self.result.fields.get("groups")
         return tuple(g for g in value if isinstance(g, str)) if isinstance(value, list) else ()
 
-    @property
+    @cached_property
     def username(self) -> str:
         return self.string("username") or ""
 
@@ -179,7 +183,7 @@ class Target:
     data_node: yaml.Node | None = None
     data_keys: list[tuple[str, yaml.Node, yaml.Node]] = field(default_factory=list)
     sections: dict[str, Section] = field(default_factory=dict)
-    suppressions: list = field(default_factory=list)  # filled by the engine
+    cache: dict[str, object] = field(default_factory=dict)  # facts several rules share
 
     def entries(self) -> Iterator[Entry]:
         for section in self.sections.values():

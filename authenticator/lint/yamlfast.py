@@ -65,41 +65,37 @@ def _resolve_plain(value: str) -> str:
     return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
 
 
+# indent, dash (with its spaces), key, rest: one regex per line.
+_LINE = re.compile(r"( *)(?:(-)(?: +|$))?(?:([A-Za-z_][A-Za-z0-9_.\-]*) *:(?: +|$))?(.*)")
+_PLAIN_BAD = frozenset(_BAD_START | set("'\"-?:"))
+
+
 class _Line:
-    __slots__ = ("content", "dash", "indent", "key", "key_col", "number", "value", "value_col", "value_end")
+    __slots__ = ("dash", "indent", "key", "key_col", "number", "value", "value_col")
 
     def __init__(self, number: int, text: str) -> None:
+        match = _LINE.match(text)
+        assert match is not None  # the pattern matches any line
+        indent, dash, key, rest = match.groups()
         self.number = number
-        stripped = text.lstrip(" ")
-        self.indent = len(text) - len(stripped)
-        self.dash = False
-        col = self.indent
-        if stripped.startswith("- ") or stripped == "-":
-            self.dash = True
-            rest = stripped[1:].lstrip(" ")
-            col = len(text) - len(rest)
-            stripped = rest
-            if stripped.startswith("- ") or stripped == "":
-                raise _GiveUp  # nested "- -" or a bare "-": outside the subset
-        self.content = col  # column where the key or scalar starts
-        self.key: str | None = None
-        self.key_col = col
-        match = _KEY.match(stripped)
-        if match:
-            self.key = match.group(1)
-            rest_col = col + match.end()
-            rest = stripped[match.end() :]
-        else:
-            rest_col = col
-            rest = stripped
-        self.value, self.value_col, self.value_end = _scalar_text(rest, rest_col)
+        self.indent = len(indent)
+        self.dash = dash is not None
+        if self.dash and (rest.startswith("- ") or (not rest and key is None) or rest == "-"):
+            raise _GiveUp  # nested "- -" or a bare "-": outside the subset
+        self.key = key
+        self.key_col = match.start(3) if key is not None else match.start(4)
+        self.value_col = match.start(4)
+        self.value = _scalar_text(rest, number, self.value_col) if rest else None
 
 
-def _scalar_text(text: str, col: int) -> tuple[yaml.ScalarNode | None, int, int]:
+def _scalar_text(text: str, line: int, col: int) -> yaml.ScalarNode | None:
     """The one-line scalar at the start of ``text`` (then only a comment may follow)."""
-    if text == "" or text.startswith("#"):
-        return None, col, col
     first = text[0]
+    if first not in _PLAIN_BAD and " #" not in text and ": " not in text and text[-1] != ":" and "\t" not in text:
+        value = text.rstrip(" ")
+        return yaml.ScalarNode(_resolve_plain(value), value, _Mark(line, col), _Mark(line, col + len(value)), None)
+    if first == "#":
+        return None
     if first in ("'", '"'):
         end = _closing_quote(text, first)
         after = text[end + 1 :].lstrip(" ")
@@ -112,18 +108,16 @@ def _scalar_text(text: str, col: int) -> tuple[yaml.ScalarNode | None, int, int]
             if "\\" in body:
                 raise _GiveUp  # escapes: let the real scanner decode them
             value = body
-        node = yaml.ScalarNode(_STR, value, _mark(0, col), _mark(0, col + end + 1), first)
-        return node, col, col + end + 1
+        return yaml.ScalarNode(_STR, value, _Mark(line, col), _Mark(line, col + end + 1), first)
     if first in _BAD_START or (first in "-?:" and (len(text) == 1 or text[1] == " ")):
-        if text in ("[]", "{}"):
-            return None, col, col  # handled by the caller through the raw text
+        if text.split(" #", 1)[0].rstrip(" ") in ("[]", "{}"):
+            return None  # handled by the caller through the raw text
         raise _GiveUp
     cut = text.find(" #")
     value = (text if cut < 0 else text[:cut]).rstrip(" ")
     if ": " in value or value.endswith(":") or "\t" in value:
         raise _GiveUp
-    node = yaml.ScalarNode(_resolve_plain(value), value, _mark(0, col), _mark(0, col + len(value)), None)
-    return node, col, col + len(value)
+    return yaml.ScalarNode(_resolve_plain(value), value, _Mark(line, col), _Mark(line, col + len(value)), None)
 
 
 def _closing_quote(text: str, quote: str) -> int:
@@ -140,12 +134,6 @@ def _closing_quote(text: str, quote: str) -> int:
         return j
 
 
-def _place(node: yaml.ScalarNode, line: int) -> yaml.ScalarNode:
-    node.start_mark = _mark(line, node.start_mark.column)
-    node.end_mark = _mark(line, node.end_mark.column)
-    return node
-
-
 class _Composer:
     def __init__(self, lines: list[_Line], raw: list[str]) -> None:
         self.lines = lines
@@ -157,7 +145,7 @@ class _Composer:
 
     def inline_value(self, line: _Line) -> yaml.Node | None:
         if line.value is not None:
-            return _place(line.value, line.number)
+            return line.value
         rest = self.raw[line.number][line.value_col :].split(" #", 1)[0].rstrip(" ")
         if rest == "[]":
             return yaml.SequenceNode(
@@ -263,7 +251,7 @@ def compose_subset(text: str) -> yaml.Node | None:
         if first.key is None and not first.dash:
             if len(lines) != 1 or first.value is None:
                 return None
-            return _place(first.value, first.number)
+            return first.value
         root = composer.block()
         if composer.peek() is not None:
             return None

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import arn_entries, template_nodes
+from authenticator.lint.rules._common import entry_arn, template_nodes
 
 ID = "AA305"
 SLUG = "embedded-quotes"
@@ -47,7 +47,9 @@ def _quoted(text: str) -> bool:
 def check(ctx: RuleContext) -> Iterator[Finding]:
     for entry in ctx.target.entries():
         values = list(template_nodes(entry))
-        values += [(key, arn, node) for e, key, arn, node in arn_entries_of(ctx, entry)]
+        found = entry_arn(entry)
+        if found is not None:
+            values.append(found)
         for field, text, node in values:
             if _quoted(text):
                 yield ctx.at_node(
@@ -58,7 +60,3 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                     fix_hint="use one level of quoting",
                     subject=f"{field}:{text}",
                 )
-
-
-def arn_entries_of(ctx: RuleContext, entry):
-    return [item for item in arn_entries(ctx.target) if item[0] is entry]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 
 import yaml
@@ -41,35 +40,28 @@ SSO_PATH_RE = re.compile(r"^role/aws-reserved/sso\.amazonaws\.com/(?:[a-z0-9-]+/
 SSO_NAME_RE = re.compile(r"^AWSReservedSSO_(.+)_[0-9a-f]{16}$")
 
 
-@dataclass(frozen=True)
 class ArnFacts:
-    text: str
-    parts: tuple[str, ...]  # split(":", 5), may be shorter
+    """The fields of an ARN-ish string, split once (malformed input gives empty fields)."""
 
-    @property
-    def partition(self) -> str:
-        return self.parts[1] if len(self.parts) > 1 else ""
+    __slots__ = ("account", "kind", "partition", "parts", "resource", "service", "text")
 
-    @property
-    def service(self) -> str:
-        return self.parts[2] if len(self.parts) > 2 else ""
-
-    @property
-    def account(self) -> str:
-        return self.parts[4] if len(self.parts) > 4 else ""
-
-    @property
-    def resource(self) -> str:
-        return self.parts[5] if len(self.parts) > 5 else ""
-
-    @property
-    def kind(self) -> str:
-        return self.resource.split("/", 1)[0]
+    def __init__(self, text: str) -> None:
+        parts = tuple(text.split(":", 5))
+        self.text = text
+        self.parts = parts
+        self.partition = parts[1] if len(parts) > 1 else ""
+        self.service = parts[2] if len(parts) > 2 else ""
+        self.account = parts[4] if len(parts) > 4 else ""
+        self.resource = parts[5] if len(parts) > 5 else ""
+        self.kind = self.resource.split("/", 1)[0]
 
 
 @lru_cache(maxsize=65536)
 def arn_facts(text: str) -> ArnFacts:
-    return ArnFacts(text, tuple(text.split(":", 5)))
+    return ArnFacts(text)
+
+
+_NOT_VISIBLE_ASCII = re.compile(r"[^\x21-\x7e]")
 
 
 # Each predicate decides one specific ARN mistake; AA201 fires only when none of them does.
@@ -97,7 +89,7 @@ def bad_partition(arn: str) -> bool:
 
 
 def bad_characters(arn: str) -> bool:
-    return arn != arn.strip() or any(c.isspace() or not c.isascii() or not c.isprintable() for c in arn)
+    return _NOT_VISIBLE_ASCII.search(arn) is not None
 
 
 def has_placeholder(arn: str) -> bool:
@@ -108,6 +100,7 @@ def has_example_account(arn: str) -> bool:
     return arn_facts(arn).account in EXAMPLE_ACCOUNTS
 
 
+@lru_cache(maxsize=65536)
 def specific_arn_problem(arn: str) -> bool:
     return (
         is_sts_arn(arn)
@@ -131,20 +124,37 @@ def role_path(arn: str) -> str | None:
     return rest.rsplit("/", 1)[1] or None
 
 
-def arn_entries(target: Target) -> Iterator[tuple[Entry, str, str, yaml.Node]]:
+def entry_arn(entry: Entry) -> tuple[str, str, yaml.Node] | None:
+    """(key, arn, value node) of the rolearn/userarn string the server reads from an entry."""
+    key = "rolearn" if entry.section.name == MAP_ROLES else "userarn"
+    arn = entry.string(key)
+    if not arn:
+        return None
+    node = entry.value_node(key)
+    return (key, arn, node) if node is not None else None
+
+
+def arn_entries(target: Target) -> list[tuple[Entry, str, str, yaml.Node]]:
     """(entry, key, arn, value node) for every rolearn/userarn string the server reads."""
-    for entry in target.entries():
-        key = "rolearn" if entry.section.name == MAP_ROLES else "userarn"
-        arn = entry.string(key)
-        node = entry.value_node(key)
-        if arn and node is not None:
-            yield entry, key, arn, node
+    cached = target.cache.get("arn_entries")
+    if cached is None:
+        cached = []
+        for entry in target.entries():
+            found = entry_arn(entry)
+            if found is not None:
+                cached.append((entry, *found))
+        target.cache["arn_entries"] = cached
+    return cached  # type: ignore[return-value]
 
 
 def is_node_entry(entry: Entry) -> bool:
-    if entry.section.name != MAP_ROLES:
-        return False
-    return any(g in NODE_GROUPS for g in entry.groups) or entry.username.startswith("system:node:")
+    cached = entry.cache.get("node")
+    if cached is None:
+        cached = entry.section.name == MAP_ROLES and (
+            any(g in NODE_GROUPS for g in entry.groups) or entry.username.startswith("system:node:")
+        )
+        entry.cache["node"] = cached
+    return cached  # type: ignore[return-value]
 
 
 def role_name(arn: str) -> str:
@@ -156,23 +166,30 @@ def is_fargate_entry(entry: Entry) -> bool:
     return is_node_entry(entry) and "fargate" in role_name(arn).lower()
 
 
-def template_nodes(entry: Entry) -> Iterator[tuple[str, str, yaml.Node]]:
+def template_nodes(entry: Entry) -> list[tuple[str, str, yaml.Node]]:
     """(field, text, node) for the username and every group string of an entry."""
-    username = entry.string("username")
-    node = entry.value_node("username")
-    if username is not None and node is not None:
-        yield "username", username, node
-    groups_node = entry.value_node("groups")
-    if isinstance(groups_node, yaml.SequenceNode):
-        for item in groups_node.value:
-            if isinstance(item, yaml.ScalarNode) and item.tag == STR_TAG:
-                yield "groups", item.value, item
+    cached = entry.cache.get("templates")
+    if cached is None:
+        cached = []
+        username = entry.string("username")
+        node = entry.value_node("username")
+        if username is not None and node is not None:
+            cached.append(("username", username, node))
+        groups_node = entry.value_node("groups")
+        if isinstance(groups_node, yaml.SequenceNode):
+            for item in groups_node.value:
+                if isinstance(item, yaml.ScalarNode) and item.tag == STR_TAG:
+                    cached.append(("groups", item.value, item))
+        entry.cache["templates"] = cached
+    return cached  # type: ignore[return-value]
 
 
-def group_nodes(entry: Entry) -> Iterator[tuple[str, yaml.Node]]:
-    for name, text, node in template_nodes(entry):
-        if name == "groups":
-            yield text, node
+def group_nodes(entry: Entry) -> list[tuple[str, yaml.Node]]:
+    cached = entry.cache.get("groups")
+    if cached is None:
+        cached = [(text, node) for name, text, node in template_nodes(entry) if name == "groups"]
+        entry.cache["groups"] = cached
+    return cached  # type: ignore[return-value]
 
 
 def scalar_edit(section: Section, node: yaml.Node, new_value: str) -> Edit | None:
