@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -250,6 +251,10 @@ def main(
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
+    if argv is None:
+        # A short-lived process that builds one big acyclic tree: the cyclic collector would
+        # spend as long as the linting itself scanning it (engine.lint_text says more).
+        gc.disable()
     try:
         args = build_parser().parse_args(list(argv) if argv is not None else None)
         if args.command == "lint":

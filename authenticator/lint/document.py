@@ -185,9 +185,13 @@ class Target:
     sections: dict[str, Section] = field(default_factory=dict)
     cache: dict[str, object] = field(default_factory=dict)  # facts several rules share
 
-    def entries(self) -> Iterator[Entry]:
-        for section in self.sections.values():
-            yield from section.entries
+    def entries(self) -> list[Entry]:
+        """Every entry of every section, in file order (computed once: rules call this a lot)."""
+        cached = self.cache.get("entries")
+        if cached is None:
+            cached = [entry for section in self.sections.values() for entry in section.entries]
+            self.cache["entries"] = cached
+        return cached  # type: ignore[return-value]
 
     def section_results(self) -> dict[str, SectionResult]:
         return {name: s.result for name, s in self.sections.items()}
