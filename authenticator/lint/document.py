@@ -12,7 +12,7 @@ server's config file, or a DynamicFile JSON document. For each section the targe
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -36,6 +36,7 @@ from authenticator.mapping.awsauth import (
 __all__ = ["Entry", "Section", "Target", "load_targets", "looks_like_section_key"]
 
 MAP_ROLES, MAP_USERS, MAP_ACCOUNTS = SECTIONS
+_MENTIONS_AWS_AUTH = re.compile(r"aws-auth|map_?(?:roles|users|accounts)", re.IGNORECASE)
 _SECTION_NORMAL = {s.lower(): s for s in SECTIONS}
 
 
@@ -424,20 +425,27 @@ def _objects(node: yaml.Node) -> Iterator[yaml.MappingNode]:
 
 
 def load_targets(path: str, text: str) -> list[Target]:
-    """Every lintable object in ``text``; a file that is not YAML is one ``invalid`` target."""
-    index = TextIndex(text)
+    """Every lintable object in ``text``. A file that is not YAML is one ``invalid`` target when it
+    looks like aws-auth material (or comes from stdin); other broken YAML, such as a Helm
+    template met by a pre-commit hook, is not ours to report."""
     if text.startswith("\ufeff"):
         text = text[1:]
-        index = TextIndex(text)
+    index = TextIndex(text)
     try:
         documents = list(yaml.compose_all(text, Loader=AwsAuthLoader))
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        message = ": ".join(p for p in (err.context, err.problem) if p) or "invalid YAML"
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return [Target(path, text, index, "invalid", error=(message, line, column))]
     except yaml.YAMLError as err:
+        if path != "-" and not _MENTIONS_AWS_AUTH.search(text):
+            return []
+        if isinstance(err, yaml.MarkedYAMLError):
+            mark = err.problem_mark or err.context_mark
+            message = ": ".join(p for p in (err.context, err.problem) if p) or "invalid YAML"
+            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            return [Target(path, text, index, "invalid", error=(message, line, column))]
         return [Target(path, text, index, "invalid", error=(str(err), 1, 1))]
+    return _targets_of(path, text, index, documents)
+
+
+def _targets_of(path: str, text: str, index: TextIndex, documents: list[yaml.Node]) -> list[Target]:
     targets: list[Target] = []
     for doc, root in enumerate(documents):
         for obj in _objects(root):
@@ -449,9 +457,3 @@ def load_targets(path: str, text: str) -> list[Target]:
             elif _is_dynamic_file(obj):
                 targets.append(_dynamic_target(path, text, index, doc, obj))
     return targets
-
-
-def load_json_dynamic(path: str, text: str) -> list[Target]:
-    """DynamicFile JSON is read as YAML for positions; json checks that it really is JSON."""
-    json.loads(text)
-    return load_targets(path, text)

@@ -163,3 +163,11 @@ def test_module_entry_point_runs() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("0 findings")
+
+
+def test_unrelated_broken_yaml_is_not_reported(tmp_path: Path) -> None:
+    """A pre-commit hook sees every YAML file; a Helm template is not an aws-auth problem."""
+    helm = tmp_path / "deployment.yaml"
+    helm.write_text("spec:\n  replicas: {{ .Values.replicas }}\n  image: {{ .Values.image }}: x\n")
+    code, out, _ = run("lint", str(helm))
+    assert code == 0 and out.startswith("0 findings")

@@ -68,6 +68,7 @@ def test_section_error_position_inside_block() -> None:
 
 
 def test_file_that_is_not_yaml_is_a_finding() -> None:
-    report = lint_text("bad.yaml", "apiVersion: v1\nkind: [ConfigMap\n", LintConfig())
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\ndata: [mapRoles: x\n"
+    report = lint_text("bad.yaml", text, LintConfig())
     assert [f.rule for f in report.findings] == ["AA001"]
-    assert report.findings[0].line == 3
+    assert report.findings[0].line == 6
