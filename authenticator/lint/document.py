@@ -126,6 +126,9 @@ class Section:
     compose_error: tuple[str, int, int] | None  # (message, inner line, inner column), 0-based
     result: SectionResult
     entries: list[Entry] = field(default_factory=list)
+    # Composed by the fast subset composer: then no tabs, no multi-line plain scalars and no
+    # value starting with "{" exist in the text (rules may skip looking for them).
+    fast: bool = False
 
     def pos(self, node: yaml.Node | yaml.Mark | None) -> tuple[int, int]:
         """1-based outer (line, column) of a node (its start) or mark of this section."""
@@ -310,7 +313,7 @@ def _string_section(target: Target, name: str, key_node: yaml.Node | None, value
         raw = _construct_outer(value_node)
         smap = IDENTITY
     result = _server_view(name, raw, root, fast)
-    section = Section(target, name, name, key_node, value_node, text, smap, root, error, result)
+    section = Section(target, name, name, key_node, value_node, text, smap, root, error, result, fast=fast)
     section.entries = _entries(section)
     return section
 

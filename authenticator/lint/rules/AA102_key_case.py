@@ -69,6 +69,11 @@ def _check_keys(ctx, entry, pairs, canonical) -> Iterator[Finding]:
         )
 
 
+_ALREADY_CANONICAL = frozenset(CANONICAL.values()) - {"sso"}
+
+
 def check(ctx: RuleContext) -> Iterator[Finding]:
     for entry in ctx.target.entries():
+        if all(text in _ALREADY_CANONICAL for text, _, _ in entry.keys):
+            continue
         yield from _check_keys(ctx, entry, entry.keys, CANONICAL)
