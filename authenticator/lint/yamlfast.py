@@ -29,6 +29,7 @@ _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]*)[ ]*:(?: +|$)")
 # First characters a plain scalar may not start with (c-indicator), and ones that need a look.
 _BAD_START = frozenset("[]{}#&*!|>%@`,\t")
 _RESOLVER = AwsAuthLoader("")
+_KEY_TAGS: dict[str, str] = {}  # entry keys repeat: resolve each spelling once
 _IMPLICIT_FIRST = frozenset(k for k in AwsAuthLoader.yaml_implicit_resolvers if k is not None)
 
 
@@ -188,15 +189,21 @@ class _Composer:
         start = self.peek()
         assert start is not None
         first = True
-        while (line := self.peek()) is not None:
+        lines = self.lines
+        count = len(lines)
+        while self.i < count:
+            line = lines[self.i]
             if first:
                 first = False
             elif line.dash or line.indent != column:
                 break
             if line.key is None or line.key_col != column:
                 raise _GiveUp
+            key_tag = _KEY_TAGS.get(line.key)
+            if key_tag is None:
+                key_tag = _KEY_TAGS[line.key] = _resolve_plain(line.key)
             key_node = yaml.ScalarNode(
-                _resolve_plain(line.key),
+                key_tag,
                 line.key,
                 _mark(line.number, line.key_col),
                 _mark(line.number, line.key_col + len(line.key)),
