@@ -140,12 +140,15 @@ class _Composer:
         self.lines = lines
         self.raw = raw
         self.i = 0
+        self.non_string = False  # a one-line value YAML reads as bool/int/float/null
 
     def peek(self) -> _Line | None:
         return self.lines[self.i] if self.i < len(self.lines) else None
 
     def inline_value(self, line: _Line) -> yaml.Node | None:
         if line.value is not None:
+            if line.value.tag != _STR:
+                self.non_string = True
             return line.value
         rest = self.raw[line.number][line.value_col :].split(" #", 1)[0].rstrip(" ")
         if rest == "[]":
@@ -262,6 +265,7 @@ def compose_subset(text: str) -> yaml.Node | None:
         root = composer.block()
         if composer.peek() is not None:
             return None
+        root.non_string_scalars = composer.non_string  # read by AA011 to skip a clean section
         return root
     except _GiveUp:
         return None

@@ -31,13 +31,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding, Severity
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import (
-    PLACEHOLDER_RE,
-    arn_entries,
-    arn_facts,
-    has_example_account,
-    has_placeholder,
-)
+from authenticator.lint.rules._common import arn_entries, arn_facts, has_example_account, placeholder_in
 
 ID = "AA211"
 SLUG = "placeholder-left"
@@ -47,9 +41,8 @@ SUMMARY = "a placeholder (<account-id>, ${...}, REPLACE_ME) or documentation acc
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
     for entry, _, arn, node in arn_entries(ctx.target):
-        if has_placeholder(arn):
-            match = PLACEHOLDER_RE.search(arn)
-            what = match.group(0) if match else "{{...}}"
+        what = placeholder_in(arn)
+        if what is not None:
             yield ctx.at_node(
                 entry.section,
                 node,

@@ -44,7 +44,15 @@ def _quoted(text: str) -> bool:
     return len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`"
 
 
+# A string can only hold its own quotes if the source has one of these (a plain scalar cannot
+# start with a quote or a backtick).
+_MARKERS = ("\"'", "'\"", '\\"', "'" * 3, '"`', "'`")
+
+
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    texts = [s.text if s.text is not None else ctx.target.text for s in ctx.target.sections.values()]
+    if not any(marker in text for text in texts for marker in _MARKERS):
+        return
     for entry in ctx.target.entries():
         values = list(template_nodes(entry))
         found = entry_arn(entry)

@@ -31,10 +31,10 @@ NODE_USERNAMES = ("system:node:{{EC2PrivateDNSName}}", "system:node:{{SessionNam
 PLACEHOLDER_SET = frozenset(PLACEHOLDERS)
 TEMPLATE_RE = re.compile(r"\{\{(.*?)\}\}")
 EXAMPLE_ACCOUNTS = frozenset({"111122223333", "123456789012", "444455556666", "000000000000", "999999999999"})
-PLACEHOLDER_RE = re.compile(
-    r"<[^<>]*>|\$\{[^}]*\}|\$[A-Z_]{3,}|REPLACE[_-]?ME|CHANGE[_-]?ME|ACCOUNT[_-]?ID|AWS[_-]?ACCOUNT|XXXX|x{6,}|TODO",
-    re.IGNORECASE,
-)
+# Template leftovers anywhere in an ARN; an account field with letters in it (ACCOUNT_ID,
+# XXXXXXXXXXXX, your-account) is a placeholder too.
+PLACEHOLDER_RE = re.compile(r"<[^<>]*>|\$\{[^}]*\}|\$\(|\$[A-Z_]{3,}|\{\{|REPLACE[_-]?ME|CHANGE[_-]?ME", re.IGNORECASE)
+_LETTER = re.compile(r"[A-Za-z]")
 ARN_SHAPE = re.compile(r"^arn:(?P<partition>[^:]*):iam::(?P<account>[0-9]{12}):(?P<kind>role|user)/(?P<name>.+)$")
 SSO_PATH_RE = re.compile(r"^role/aws-reserved/sso\.amazonaws\.com/(?:[a-z0-9-]+/)?(AWSReservedSSO_.+)$", re.IGNORECASE)
 SSO_NAME_RE = re.compile(r"^AWSReservedSSO_(.+)_[0-9a-f]{16}$")
@@ -92,15 +92,25 @@ def bad_characters(arn: str) -> bool:
     return _NOT_VISIBLE_ASCII.search(arn) is not None
 
 
+def placeholder_in(arn: str) -> str | None:
+    """The placeholder left in an ARN, if any."""
+    match = PLACEHOLDER_RE.search(arn)
+    if match:
+        return match.group(0)
+    account = arn_facts(arn).account
+    if account and _LETTER.search(account):
+        return account
+    return None
+
+
 def has_placeholder(arn: str) -> bool:
-    return bool(PLACEHOLDER_RE.search(arn)) or "{{" in arn
+    return placeholder_in(arn) is not None
 
 
 def has_example_account(arn: str) -> bool:
     return arn_facts(arn).account in EXAMPLE_ACCOUNTS
 
 
-@lru_cache(maxsize=65536)
 def specific_arn_problem(arn: str) -> bool:
     return (
         is_sts_arn(arn)
