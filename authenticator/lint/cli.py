@@ -258,7 +258,14 @@ def main(
     try:
         args = build_parser().parse_args(list(argv) if argv is not None else None)
         if args.command == "lint":
-            return _lint(args, stdin, stdout, stderr)
+            code = _lint(args, stdin, stdout, stderr)
+            if argv is None:
+                # As mypy does: skip tearing down a million objects one by one at exit (~15% of a
+                # large lint). Everything we wrote is flushed first; nothing else is pending.
+                stdout.flush()
+                stderr.flush()
+                os._exit(code)
+            return code
         if args.command == "rule":
             return _rule(args, stdout)
         if args.command == "rules":
