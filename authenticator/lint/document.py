@@ -26,10 +26,12 @@ from authenticator.mapping.awsauth import (
     SECTIONS,
     AwsAuthLoader,
     EntryResult,
+    MappingConfigError,
     SectionResult,
     compose_yaml,
     parse_aws_auth,
     parse_role_entries,
+    parse_server_mappings,
     parse_user_entries,
 )
 
@@ -54,6 +56,8 @@ class Entry:
     result: EntryResult  # the server's reading of it
     keys: list[tuple[str, yaml.Node, yaml.Node]] = field(default_factory=list)  # (spelling, key, value)
     cache: dict[str, object] = field(default_factory=dict)  # facts several rules share
+    # server config only: "server.mapRoles[3]" -> why the server refuses to start with it
+    startup_problems: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # spelling -> (key node, value node); the last of exact duplicates wins, as in PyYAML.
@@ -188,6 +192,8 @@ class Target:
     data_keys: list[tuple[str, yaml.Node, yaml.Node]] = field(default_factory=list)
     sections: dict[str, Section] = field(default_factory=dict)
     cache: dict[str, object] = field(default_factory=dict)  # facts several rules share
+    # server config only: "server.mapRoles[3]" -> why the server refuses to start with it
+    startup_problems: dict[str, str] = field(default_factory=dict)
 
     def entries(self) -> list[Entry]:
         """Every entry of every section, in file order (computed once: rules call this a lot)."""
@@ -381,8 +387,26 @@ def _configmap_target(path: str, text: str, index: TextIndex, doc: int, node: ya
     return target
 
 
+def _startup_problems(server: yaml.Node | None) -> dict[str, str]:
+    """What makes the server refuse this config (its MountedFile mappings are read strictly)."""
+    values = _construct_outer(server) if server is not None else None
+    if not isinstance(values, dict):
+        return {}
+    fields = {str(k).lower(): v for k, v in values.items()}
+    try:
+        parse_server_mappings(fields.get("maproles"), fields.get("mapusers"), fields.get("mapaccounts"))
+    except MappingConfigError as err:
+        out: dict[str, str] = {}
+        for problem in err.problems:
+            where, _, why = problem.partition(": ")
+            out.setdefault(where.split(" ")[0], why)
+        return out
+    return {}
+
+
 def _server_config_target(path: str, text: str, index: TextIndex, doc: int, node: yaml.MappingNode) -> Target:
     target = Target(path, text, index, "server-config", document=doc, root=node)
+    target.startup_problems = _startup_problems(_mapping_get(node, "server", fold=True))
     server = _mapping_get(node, "server", fold=True)
     for name in SECTIONS:
         key_node = None

@@ -128,6 +128,11 @@ class RuleContext:
         span = entry.span if entry is not None else (line, line)
         if entry is not None and arn is None:
             arn = entry.arn
+        problems = self.target.startup_problems
+        effective = severity or self.rule.severity
+        at_entry = entry is not None and f"{entry.section.label}[{entry.index}]" in problems
+        if at_entry and effective == Severity.ERROR:
+            message += "; in the server config file this stops the server from starting"
         return Finding(
             rule=self.rule.id,
             slug=self.rule.slug,

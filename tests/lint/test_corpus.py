@@ -70,3 +70,15 @@ def test_linter_sees_what_the_server_sees(name: str) -> None:
         assert [e.mapping for e in mine[section_name].entries] == [e.mapping for e in section.entries]
         assert [e.issues for e in mine[section_name].entries] == [e.issues for e in section.entries]
         assert mine[section_name].accounts == section.accounts
+
+
+def test_server_config_errors_that_stop_the_server_say_so() -> None:
+    from authenticator.mapping.awsauth import MappingConfigError, parse_server_mappings
+
+    text = (CORPUS / "33_server_config.yaml").read_text()
+    server = yaml.safe_load(text)["server"]
+    with pytest.raises(MappingConfigError, match=r"server\.mapUsers\[0\]"):
+        parse_server_mappings(server["mapRoles"], server["mapUsers"], server["mapAccounts"])
+    report = lint_text("c.yaml", text, LintConfig())
+    stopping = [f.rule for f in report.findings if "stops the server from starting" in f.message]
+    assert stopping == ["AA401"]
