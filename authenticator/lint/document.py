@@ -34,6 +34,7 @@ from authenticator.mapping.awsauth import (
     parse_server_mappings,
     parse_user_entries,
 )
+from authenticator.mapping.sources.dynamicfile import DynamicFileError, parse_dynamic_file
 
 __all__ = ["Entry", "Section", "Target", "load_targets", "looks_like_section_key"]
 
@@ -56,8 +57,9 @@ class Entry:
     result: EntryResult  # the server's reading of it
     keys: list[tuple[str, yaml.Node, yaml.Node]] = field(default_factory=list)  # (spelling, key, value)
     cache: dict[str, object] = field(default_factory=dict)  # facts several rules share
-    # server config only: "server.mapRoles[3]" -> why the server refuses to start with it
+    # server config / DynamicFile: "server.mapRoles[3]" -> why the server rejects the whole thing
     startup_problems: dict[str, str] = field(default_factory=dict)
+    startup_effect: str = ""
 
     def __post_init__(self) -> None:
         # spelling -> (key node, value node); the last of exact duplicates wins, as in PyYAML.
@@ -192,8 +194,9 @@ class Target:
     data_keys: list[tuple[str, yaml.Node, yaml.Node]] = field(default_factory=list)
     sections: dict[str, Section] = field(default_factory=dict)
     cache: dict[str, object] = field(default_factory=dict)  # facts several rules share
-    # server config only: "server.mapRoles[3]" -> why the server refuses to start with it
+    # server config / DynamicFile: "server.mapRoles[3]" -> why the server rejects the whole thing
     startup_problems: dict[str, str] = field(default_factory=dict)
+    startup_effect: str = ""
 
     def entries(self) -> list[Entry]:
         """Every entry of every section, in file order (computed once: rules call this a lot)."""
@@ -396,17 +399,14 @@ def _startup_problems(server: yaml.Node | None) -> dict[str, str]:
     try:
         parse_server_mappings(fields.get("maproles"), fields.get("mapusers"), fields.get("mapaccounts"))
     except MappingConfigError as err:
-        out: dict[str, str] = {}
-        for problem in err.problems:
-            where, _, why = problem.partition(": ")
-            out.setdefault(where.split(" ")[0], why)
-        return out
+        return _problems("; ".join(err.problems))
     return {}
 
 
 def _server_config_target(path: str, text: str, index: TextIndex, doc: int, node: yaml.MappingNode) -> Target:
     target = Target(path, text, index, "server-config", document=doc, root=node)
     target.startup_problems = _startup_problems(_mapping_get(node, "server", fold=True))
+    target.startup_effect = "in the server config file this stops the server from starting"
     server = _mapping_get(node, "server", fold=True)
     for name in SECTIONS:
         key_node = None
@@ -419,8 +419,21 @@ def _server_config_target(path: str, text: str, index: TextIndex, doc: int, node
     return target
 
 
+def _problems(message: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for problem in message.split("; "):
+        where, _, why = problem.partition(": ")
+        out.setdefault(where.split(" ")[0], why)
+    return out
+
+
 def _dynamic_target(path: str, text: str, index: TextIndex, doc: int, node: yaml.MappingNode) -> Target:
     target = Target(path, text, index, "dynamicfile", document=doc, root=node)
+    try:
+        parse_dynamic_file(text)  # the DynamicFile source's own reader: all or nothing
+    except DynamicFileError as err:
+        target.startup_problems = _problems(str(err))
+        target.startup_effect = "in a DynamicFile this makes the server reject the whole file"
     for k, v in node.value:
         if isinstance(k, yaml.ScalarNode) and k.value in SECTIONS:
             target.sections[k.value] = _list_section(target, k.value, k.value, k, v)

@@ -132,7 +132,7 @@ class RuleContext:
         effective = severity or self.rule.severity
         at_entry = entry is not None and f"{entry.section.label}[{entry.index}]" in problems
         if at_entry and effective == Severity.ERROR:
-            message += "; in the server config file this stops the server from starting"
+            message += f"; {self.target.startup_effect}"
         return Finding(
             rule=self.rule.id,
             slug=self.rule.slug,

@@ -32,6 +32,7 @@ from authenticator.lint.findings import Finding, Severity
 from authenticator.mapping.awsauth import AwsAuthLoader, MappingConfigError, parse_aws_auth
 from authenticator.mapping.chain import MappingChain, MappingDenied, Match, reserved_prefixes_from_config
 from authenticator.mapping.model import MappingSet, RoleMapping
+from authenticator.mapping.sources.dynamicfile import DynamicFileError, parse_dynamic_file
 
 __all__ = ["Resolution", "identity_for", "resolve_text", "run_resolve"]
 
@@ -74,6 +75,7 @@ class Resolution:
     entry: Entry | None = None
     nearest: list[Nearest] = field(default_factory=list)
     section_findings: list[Finding] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # whole files the server refuses
 
 
 def identity_for(
@@ -130,14 +132,12 @@ def _source_for(target: Target, base: Path) -> tuple[object, dict[str, tuple[str
         data = {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
         return _StaticSource("EKSConfigMap", parse_aws_auth(data).mapping_set), {}
     if target.kind == "dynamicfile":
-        roles, users, accounts = [], [], []
-        for name, section in target.sections.items():
-            if name == "mapAccounts":
-                accounts = list(section.result.accounts)
-            else:
-                kept = [e.mapping for e in section.result.entries if e.mapping is not None]
-                (roles if name == "mapRoles" else users).extend(kept)
-        return _StaticSource("DynamicFile", MappingSet(tuple(roles), tuple(users), tuple(accounts))), {}
+        # The DynamicFile source's own reader (all or nothing); a rejected file maps nobody.
+        try:
+            content = parse_dynamic_file(target.text)
+        except DynamicFileError:
+            return _StaticSource("DynamicFile", MappingSet()), {}
+        return _StaticSource("DynamicFile", MappingSet(content.roles, content.users, content.accounts)), {}
     # The server config file: the server's MountedFile source, strict as at start.
     from authenticator.mapping.sources.file import MountedFileSource
 
@@ -242,10 +242,16 @@ def resolve_text(
     findings = lint_text(path, text).findings + extra_findings
     # Section-level problems (a section the server drops) explain any denial.
     section_findings = [f for f in findings if f.entry_index is None and f.rule < "AA100"]
+    rejected = [
+        f"{t.path}: the DynamicFile source rejects the whole file ({where}: {why})"
+        for t in targets
+        if t.kind == "dynamicfile"
+        for where, why in list(t.startup_problems.items())[:1]
+    ]
     try:
         mapped = asyncio.run(chain.map(identity, ec2_private_dns_name=_fake_ec2))
     except MappingDenied as denied:
-        result = Resolution(identity, note, False, match=denied.match, reason=denied.reason)
+        result = Resolution(identity, note, False, match=denied.match, reason=denied.reason, rejected=rejected)
         if denied.match is None:
             result.nearest = _nearest(targets, identity.canonical_arn, findings)
         else:
@@ -281,6 +287,8 @@ def _text(result: Resolution) -> str:
         out.append(f"groups:    {', '.join(result.groups) if result.groups else '(none)'}")
         return "\n".join(out) + "\n"
     out.append(f"DENIED:    {result.reason}")
+    for line in result.rejected:
+        out.append(f"  {line}")
     if result.entry is not None:
         out.append(f"entry:     {_where(result.entry)}")
     for finding in result.section_findings:
@@ -294,7 +302,9 @@ def _text(result: Resolution) -> str:
             out.append(f"  {_where(near.entry)}: {near.arn} (similarity {near.score:.2f})")
             for f in near.findings:
                 out.append(f"    {f.path}:{f.line}:{f.column}: {f.rule} {f.slug}: {f.message}")
-            if not near.findings:
+            if not near.findings and near.arn.lower() == ident.canonical_arn.lower():
+                out.append("    names this ARN, but the server does not load it (see above)")
+            elif not near.findings:
                 out.append(f"    differs from {ident.canonical_arn}")
         if not result.nearest:
             out.append("no entry is close to this ARN")
@@ -334,6 +344,7 @@ def _json(result: Resolution) -> str:
             for n in result.nearest
         ],
         "section_findings": [{"rule": f.rule, "line": f.line, "message": f.message} for f in result.section_findings],
+        "rejected": result.rejected,
     }
     return json.dumps(doc, indent=2) + "\n"
 

@@ -155,3 +155,22 @@ def test_cli_exit_codes_and_json(tmp_path: Path) -> None:
     err = io.StringIO()
     assert main(["resolve", "--arn", "not-an-arn", str(path)], stdout=io.StringIO(), stderr=err) == 2
     assert "not-an-arn" in err.getvalue()
+
+
+def test_dynamic_file_is_all_or_nothing(tmp_path: Path) -> None:
+    """One bad entry and the DynamicFile source rejects the file: resolve and lint both say so."""
+    text = json.dumps(
+        {
+            "version": "1",
+            "lastUpdatedDateTime": "1700000000",
+            "mapRoles": [
+                {"rolearn": "arn:aws:iam::739275461218:role/dev", "username": "dev", "groups": ["devs"]},
+                {"role_arn": "arn:aws:iam::739275461218:role/ops", "username": "ops"},
+            ],
+        }
+    )
+    result = resolve_text("dyn.json", text, "arn:aws:sts::739275461218:assumed-role/dev/x")
+    assert not result.mapped
+    assert result.rejected and "mapRoles[1]" in result.rejected[0]
+    good = text.replace('"role_arn"', '"rolearn"')
+    assert resolve_text("dyn.json", good, "arn:aws:sts::739275461218:assumed-role/dev/x").mapped
