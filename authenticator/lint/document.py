@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import yaml
 
@@ -57,13 +56,25 @@ class Entry:
     result: EntryResult  # the server's reading of it
     keys: list[tuple[str, yaml.Node, yaml.Node]] = field(default_factory=list)  # (spelling, key, value)
     cache: dict[str, object] = field(default_factory=dict)  # facts several rules share
-    # server config / DynamicFile: "server.mapRoles[3]" -> why the server rejects the whole thing
-    startup_problems: dict[str, str] = field(default_factory=dict)
-    startup_effect: str = ""
+    # What most rules ask first, computed once (the server's reading of the entry):
+    arn: str | None = field(init=False, default=None)  # rolearn (mapRoles) or userarn (mapUsers)
+    username: str = field(init=False, default="")
+    groups: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
         # spelling -> (key node, value node); the last of exact duplicates wins, as in PyYAML.
         self._nodes = {text: (key, value) for text, key, value in self.keys}
+        fields = self.result.fields
+        arn = fields.get("rolearn" if self.section.name == MAP_ROLES else "userarn")
+        self.arn = arn if isinstance(arn, str) else None
+        username = fields.get("username")
+        self.username = username if isinstance(username, str) else ""
+        mapping = self.result.mapping
+        if mapping is not None:
+            self.groups = mapping.groups
+        else:
+            value = fields.get("groups")
+            self.groups = tuple(g for g in value if isinstance(g, str)) if isinstance(value, list) else ()
 
     @property
     def kept(self) -> bool:
@@ -95,22 +106,6 @@ class Entry:
     def string(self, lower: str) -> str | None:
         value = self.result.fields.get(lower)
         return value if isinstance(value, str) else None
-
-    @cached_property
-    def arn(self) -> str | None:
-        return self.string("rolearn") if self.section.name == MAP_ROLES else self.string("userarn")
-
-    @cached_property
-    def groups(self) -> tuple[str, ...]:
-        mapping = self.result.mapping
-        if mapping is not None:
-            return mapping.groups
-        value = self.result.fields.get("groups")
-        return tuple(g for g in value if isinstance(g, str)) if isinstance(value, list) else ()
-
-    @cached_property
-    def username(self) -> str:
-        return self.string("username") or ""
 
     @property
     def span(self) -> tuple[int, int]:
