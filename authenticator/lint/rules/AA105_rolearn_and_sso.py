@@ -34,7 +34,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import MAP_ROLES
+from authenticator.lint.rules._common import MAP_ROLES, mentions
 
 ID = "AA105"
 SLUG = "rolearn-and-sso"
@@ -43,6 +43,8 @@ SUMMARY = "both rolearn and sso in one entry: the entry is dropped"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    if not mentions(ctx.target, "sso", fold=True):
+        return
     for entry in ctx.target.entries():
         if entry.section.name != MAP_ROLES:
             continue

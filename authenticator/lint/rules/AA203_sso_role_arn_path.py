@@ -32,7 +32,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import SSO_PATH_RE, arn_entries, arn_facts, scalar_edit
+from authenticator.lint.rules._common import SSO_PATH_RE, arn_entries, arn_facts, mentions, scalar_edit
 
 ID = "AA203"
 SLUG = "sso-role-arn-path"
@@ -42,6 +42,8 @@ FIXABLE = True
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    if not mentions(ctx.target, "aws-reserved", fold=True):
+        return
     for entry, _, arn, node in arn_entries(ctx.target):
         f = arn_facts(arn)
         match = SSO_PATH_RE.match(f.resource) if f.service == "iam" else None

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import arn_entries, is_sts_arn, scalar_edit
+from authenticator.lint.rules._common import arn_entries, is_sts_arn, mentions, scalar_edit
 
 ID = "AA204"
 SLUG = "sts-arn"
@@ -51,6 +51,8 @@ def role_arn_of(arn: str) -> str | None:
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    if not mentions(ctx.target, ":sts:"):
+        return
     for entry, _, arn, node in arn_entries(ctx.target):
         if not is_sts_arn(arn):
             continue

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import arn_entries, is_instance_profile
+from authenticator.lint.rules._common import arn_entries, is_instance_profile, mentions
 
 ID = "AA205"
 SLUG = "instance-profile-arn"
@@ -42,6 +42,8 @@ SUMMARY = "an instance-profile ARN instead of its role never matches"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    if not mentions(ctx.target, ":instance-profile/"):
+        return
     for entry, _, arn, node in arn_entries(ctx.target):
         if is_instance_profile(arn):
             yield ctx.at_node(

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import arn_entries, is_group_arn
+from authenticator.lint.rules._common import arn_entries, is_group_arn, mentions
 
 ID = "AA206"
 SLUG = "group-arn"
@@ -40,6 +40,8 @@ SUMMARY = "IAM group ARNs are not principals: never matches"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    if not mentions(ctx.target, ":group/"):
+        return
     for entry, _, arn, node in arn_entries(ctx.target):
         if is_group_arn(arn):
             yield ctx.at_node(

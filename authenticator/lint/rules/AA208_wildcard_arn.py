@@ -30,7 +30,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import arn_entries, has_wildcard
+from authenticator.lint.rules._common import arn_entries, has_wildcard, mentions
 
 ID = "AA208"
 SLUG = "wildcard-arn"
@@ -39,6 +39,8 @@ SUMMARY = "* or ? in an ARN: matching is exact, this never matches"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    if not (mentions(ctx.target, "*") or mentions(ctx.target, "?")):
+        return
     for entry, _, arn, node in arn_entries(ctx.target):
         if has_wildcard(arn):
             yield ctx.at_node(

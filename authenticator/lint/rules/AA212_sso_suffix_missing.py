@@ -32,7 +32,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import SSO_NAME_RE, arn_entries, arn_facts
+from authenticator.lint.rules._common import SSO_NAME_RE, arn_entries, arn_facts, mentions
 
 ID = "AA212"
 SLUG = "sso-suffix-missing"
@@ -41,6 +41,8 @@ SUMMARY = "AWSReservedSSO_<name> without its random suffix never matches"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    if not mentions(ctx.target, "AWSReservedSSO_"):
+        return
     for entry, _, arn, node in arn_entries(ctx.target):
         f = arn_facts(arn)
         name = f.resource.rsplit("/", 1)[-1]

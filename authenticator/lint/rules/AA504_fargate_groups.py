@@ -35,7 +35,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import is_fargate_entry
+from authenticator.lint.rules._common import is_fargate_entry, mentions
 
 ID = "AA504"
 SLUG = "fargate-groups"
@@ -44,6 +44,8 @@ SUMMARY = "Fargate pod execution role without system:node-proxier"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    if not mentions(ctx.target, "fargate", fold=True):
+        return
     for entry in ctx.target.entries():
         if entry.kept and is_fargate_entry(entry) and "system:node-proxier" not in entry.groups:
             yield ctx.at_node(

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import group_nodes, is_node_entry
+from authenticator.lint.rules._common import group_nodes, is_node_entry, mentions
 
 ID = "AA505"
 SLUG = "node-role-admin"
@@ -43,6 +43,8 @@ SUMMARY = "a node role in system:masters: any pod on the node owns the cluster"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    if not mentions(ctx.target, "system:masters"):
+        return
     for entry in ctx.target.entries():
         if not is_node_entry(entry):
             continue

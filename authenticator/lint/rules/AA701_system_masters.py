@@ -32,7 +32,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import group_nodes, is_node_entry
+from authenticator.lint.rules._common import group_nodes, is_node_entry, mentions
 
 ID = "AA701"
 SLUG = "system-masters"
@@ -41,6 +41,8 @@ SUMMARY = "system:masters bypasses RBAC; allow-list break-glass roles in the con
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    if not mentions(ctx.target, "system:masters"):
+        return
     allowed = ctx.config.allow_system_masters
     for entry in ctx.target.entries():
         if is_node_entry(entry) or (entry.arn and entry.arn.lower() in allowed):

@@ -266,3 +266,23 @@ def section_explained(section: Section) -> bool:
     """A section failure that AA002 (unquoted template) or AA009 (tab) explains better."""
     lines = section.lines()
     return any(True for _ in unquoted_templates(lines)) or any(True for _ in tab_indents(lines))
+
+
+def mentions(target: Target, needle: str, *, fold: bool = False) -> bool:
+    """Whether ``needle`` occurs in the text the target's values come from.
+
+    Every value the server reads appears verbatim in its section string (or, for real YAML
+    lists, in the file), so a rule whose trigger contains ``needle`` can skip a target whose
+    text lacks it — a large ConfigMap is then not walked entry by entry for nothing.
+    """
+    key = "texts_folded" if fold else "texts"
+    text = target.cache.get(key)
+    if text is None:
+        parts = [s.text for s in target.sections.values() if s.text is not None]
+        if any(s.text is None for s in target.sections.values()):
+            parts.append(target.text)
+        text = "\n".join(parts)
+        if fold:
+            text = text.lower()
+        target.cache[key] = text
+    return needle in text  # type: ignore[operator]
