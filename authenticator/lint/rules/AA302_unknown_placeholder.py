@@ -52,6 +52,11 @@ def meant(name: str) -> str | None:
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    # Every value appears verbatim in the section text: if all of the text's placeholders are
+    # real ones, no entry can hold another.
+    texts = [s.text if s.text is not None else ctx.target.text for s in ctx.target.sections.values()]
+    if all(name in PLACEHOLDER_SET for text in texts for name in set(TEMPLATE_RE.findall(text))):
+        return
     for entry in ctx.target.entries():
         for field, text, node in template_nodes(entry):
             if "{{" not in text:

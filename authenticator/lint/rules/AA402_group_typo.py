@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from functools import lru_cache
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
@@ -40,6 +41,7 @@ SEVERITY = "error"
 SUMMARY = "system:master, systems:masters, system:node...: a typo is a different, empty group"
 
 
+@lru_cache(maxsize=4096)  # group names repeat across entries
 def typo_of(group: str) -> str | None:
     """The built-in group a string is a typo of, if any."""
     if group in KNOWN_SYSTEM_GROUPS or group in OTHER_SYSTEM_GROUPS:
