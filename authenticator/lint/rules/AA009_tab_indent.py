@@ -40,6 +40,8 @@ SUMMARY = "tabs in indentation: the section (or the file) does not parse"
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
     target = ctx.target
+    if "\t" not in target.text and all(s.text is None or "\t" not in s.text for s in target.sections.values()):
+        return
     lines = target.text.split("\n")
     if target.kind == "invalid" or target.root is None:
         first, last = 0, len(lines) - 1
