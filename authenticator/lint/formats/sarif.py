@@ -20,7 +20,6 @@ __all__ = ["FINGERPRINT_KEY", "SCHEMA_URI", "document", "render"]
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "awsAuthLint/v1"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-_HELP_URI = "https://github.com/eks-iam-authenticator/eks-iam-authenticator/blob/main/docs/lint.md#"
 
 
 def _uri(path: str) -> str:
@@ -67,7 +66,6 @@ def document(reports: Sequence[FileReport]) -> dict[str, object]:
             "shortDescription": {"text": rule.summary},
             "fullDescription": {"text": rule.help_text.split("\n\n")[0]},
             "help": {"text": rule.help_text, "markdown": rule.help_text},
-            "helpUri": _HELP_URI + rule.id.lower(),
             "defaultConfiguration": {"level": _LEVEL[rule.severity]},
             "properties": {"slug": rule.slug, "fixable": rule.fixable, "tags": ["aws-auth", "eks"]},
         }
@@ -84,7 +82,6 @@ def document(reports: Sequence[FileReport]) -> dict[str, object]:
                     "driver": {
                         "name": "aws-auth-lint",
                         "semanticVersion": __version__,
-                        "informationUri": _HELP_URI.split("#")[0],
                         "rules": driver_rules,
                     }
                 },
