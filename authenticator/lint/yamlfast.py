@@ -74,10 +74,9 @@ _PLAIN_BAD = frozenset(_BAD_START | set("'\"-?:"))
 class _Line:
     __slots__ = ("dash", "indent", "key", "key_col", "number", "value", "value_col")
 
-    def __init__(self, number: int, text: str) -> None:
-        match = _LINE.match(text)
-        assert match is not None  # the pattern matches any line
-        indent, dash, key, rest = match.groups()
+    def __init__(
+        self, number: int, match: re.Match[str], indent: str, dash: str | None, key: str | None, rest: str
+    ) -> None:
         self.number = number
         self.indent = len(indent)
         self.dash = dash is not None
@@ -246,14 +245,20 @@ def compose_subset(text: str) -> yaml.Node | None:
         return None
     raw = text.split("\n")
     lines: list[_Line] = []
+    append = lines.append
+    match_line = _LINE.match
     try:
         for number, line_text in enumerate(raw):
-            body = line_text.lstrip(" ")
-            if not body or body.startswith("#"):
+            if not line_text:
                 continue
-            if body.startswith(("---", "...", "%")) and line_text == body:
-                return None
-            lines.append(_Line(number, line_text))
+            match = match_line(line_text)
+            indent, dash, key, rest = match.groups()  # type: ignore[union-attr]  # matches any line
+            if dash is None and key is None:
+                if not rest or rest[0] == "#":
+                    continue  # blank or comment
+                if not indent and rest.startswith(("---", "...", "%")):
+                    return None  # several documents or a directive
+            append(_Line(number, match, indent, dash, key, rest))  # type: ignore[arg-type]
         if not lines:
             return None
         composer = _Composer(lines, raw)
