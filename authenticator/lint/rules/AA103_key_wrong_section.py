@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import MAP_ROLES
+from authenticator.lint.rules._common import MAP_ROLES, section_mentions
 
 ID = "AA103"
 SLUG = "key-wrong-section"
@@ -40,6 +40,12 @@ SUMMARY = "userarn under mapRoles or rolearn under mapUsers: ignored, the entry 
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    if not (
+        section_mentions(ctx.target, "mapRoles", "userarn", fold=True)
+        or section_mentions(ctx.target, "mapUsers", "rolearn", fold=True)
+        or section_mentions(ctx.target, "mapUsers", "sso", fold=True)
+    ):
+        return  # the text cannot hold what this rule looks for
     for entry in ctx.target.entries():
         roles = entry.section.name == MAP_ROLES
         wrong = ("userarn",) if roles else ("rolearn", "sso")

@@ -28,20 +28,26 @@ Passing example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import arn_entries, arn_facts, role_path, scalar_edit
+from authenticator.lint.rules._common import arn_entries, arn_facts, role_path, scalar_edit, section_mentions
 
 ID = "AA202"
 SLUG = "role-arn-has-path"
 SEVERITY = "error"
 SUMMARY = "a role ARN with a path never matches (STS drops the path)"
 FIXABLE = True
+_ROLE_PATH = re.compile(r":role/[^\s\"']*/")  # a role name followed by another "/"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    if not (
+        section_mentions(ctx.target, "mapRoles", _ROLE_PATH) or section_mentions(ctx.target, "mapUsers", _ROLE_PATH)
+    ):
+        return  # the text cannot hold what this rule looks for
     for entry, _, arn, node in arn_entries(ctx.target):
         name = role_path(arn)
         if name is None:

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import MAP_ROLES, arn_entries, arn_facts
+from authenticator.lint.rules._common import MAP_ROLES, arn_entries, arn_facts, section_mentions
 
 ID = "AA207"
 SLUG = "arn-type-mismatch"
@@ -40,6 +40,8 @@ SUMMARY = "a user ARN under mapRoles or a role ARN under mapUsers"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    if not (section_mentions(ctx.target, "mapRoles", ":user/") or section_mentions(ctx.target, "mapUsers", ":role/")):
+        return  # the text cannot hold what this rule looks for
     for entry, _, arn, node in arn_entries(ctx.target):
         f = arn_facts(arn)
         if f.service != "iam":

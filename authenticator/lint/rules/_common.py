@@ -286,3 +286,16 @@ def mentions(target: Target, needle: str, *, fold: bool = False) -> bool:
             text = text.lower()
         target.cache[key] = text
     return needle in text  # type: ignore[operator]
+
+
+def section_mentions(target: Target, name: str, needle: str | re.Pattern[str], *, fold: bool = False) -> bool:
+    """Like :func:`mentions`, for one section (``needle`` may be a compiled pattern)."""
+    section = target.sections.get(name)
+    if section is None:
+        return False
+    text = section.text if section.text is not None else target.text
+    if fold:
+        text = text.lower()
+    if isinstance(needle, re.Pattern):
+        return needle.search(text) is not None
+    return needle in text
