@@ -17,7 +17,6 @@ import contextlib
 import difflib
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -125,7 +124,7 @@ def _construct(node: yaml.Node | None) -> object:
     return AwsAuthLoader("").construct_document(node)
 
 
-def _source_for(target: Target, base: Path) -> tuple[object, dict[str, tuple[str, ...]]]:
+def _source_for(target: Target) -> tuple[object, dict[str, tuple[str, ...]]]:
     """The server's source for one target, and its reserved prefixes."""
     if target.kind == "configmap":
         data = _construct(target.data_node)
@@ -144,9 +143,8 @@ def _source_for(target: Target, base: Path) -> tuple[object, dict[str, tuple[str
     doc = _construct(target.root)
     server = next((v for k, v in doc.items() if str(k).lower() == "server"), {}) if isinstance(doc, dict) else {}
     server = {str(k).lower(): v for k, v in (server or {}).items()}
+    # Used as written, as the server does: a relative path is relative to the working directory.
     aws_auth_file = server.get("awsauthfile") or None
-    if aws_auth_file and not os.path.isabs(aws_auth_file):
-        aws_auth_file = str(base / aws_auth_file)
     try:
         source = MountedFileSource(
             map_roles=server.get("maproles"),
@@ -223,12 +221,11 @@ def resolve_text(
     targets = [t for t in load_targets(path, text) if t.kind != "invalid"]
     if not targets:
         raise ResolveError(f"{path}: no aws-auth ConfigMap, server config or DynamicFile mappings found")
-    base = Path(path).parent if path != "-" else Path.cwd()
     sources = []
     reserved: dict[str, tuple[str, ...]] = {}
     extra_findings: list[Finding] = []
     for target in list(targets):
-        source, prefixes = _source_for(target, base)
+        source, prefixes = _source_for(target)
         sources.append(source)
         reserved.update(prefixes)
         aws_auth_file = getattr(source, "aws_auth_file", None)
