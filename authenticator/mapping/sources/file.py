@@ -1,0 +1,195 @@
+"""The MountedFile source: ``server.mapRoles/mapUsers/mapAccounts`` plus ``server.awsAuthFile``.
+
+The config-file lists are static (validated strictly at start, like the reference). The aws-auth
+manifest named by ``awsAuthFile`` (**ours**) is re-read when its stat changes, with the
+last-known-good rule per section; a deleted or unreadable file keeps the last good mappings.
+Polling the stat from an asyncio task keeps this dependency-free and deterministic; tests call
+:meth:`MountedFileSource.check_for_changes` directly instead of waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from dataclasses import dataclass, field
+
+from authenticator import metrics
+from authenticator.mapping.awsauth import (
+    AwsAuthResult,
+    ManifestError,
+    load_configmap_manifest,
+    log_result,
+    parse_aws_auth,
+    parse_server_mappings,
+)
+from authenticator.mapping.model import MappingSet
+
+__all__ = ["MOUNTED_FILE", "MountedFileSource", "SourceStatus"]
+
+MOUNTED_FILE = "MountedFile"
+FILE_SECTION = "file"  # section label when the whole manifest could not be read
+
+_log = logging.getLogger("authenticator.mapping")
+
+_Stat = tuple[int, int, int, int]  # (st_mtime_ns, st_size, st_ino, st_dev)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """For /readyz-style status: is the source loaded, and what is failing right now."""
+
+    source: str
+    ready: bool
+    failures: dict[str, str] = field(default_factory=dict)  # section ("mapRoles", …, "file") -> reason
+
+    @property
+    def healthy(self) -> bool:
+        return self.ready and not self.failures
+
+
+class MountedFileSource:
+    def __init__(
+        self,
+        *,
+        map_roles: list | None = None,
+        map_users: list | None = None,
+        map_accounts: list | None = None,
+        aws_auth_file: str | None = None,
+        poll_interval: float = 1.0,
+        name: str = MOUNTED_FILE,
+    ) -> None:
+        """Raises MappingConfigError for invalid config-file mappings and ManifestError/OSError when
+        ``aws_auth_file`` cannot be read at start (the server must not start half-configured)."""
+        self.name = name
+        self.aws_auth_file = aws_auth_file
+        self.poll_interval = poll_interval
+        self._static, warnings = parse_server_mappings(map_roles, map_users, map_accounts)
+        for issue in warnings:
+            _log.warning("%s: %s[%s]: %s", name, issue.section, issue.index, issue.message)
+        self._result: AwsAuthResult | None = None
+        self._file_failure: str | None = None
+        self._stat: _Stat | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._snapshot = self._static
+        if aws_auth_file is not None:
+            stat = _stat(aws_auth_file)
+            with open(aws_auth_file, encoding="utf-8") as handle:
+                text = handle.read()
+            data = load_configmap_manifest(text)
+            self._apply(parse_aws_auth(data, None), stat)
+        metrics.mapping_source_loaded.labels(source=self.name).set(1)
+
+    # -- MappingSource --------------------------------------------------------------------
+
+    def snapshot(self) -> MappingSet:
+        return self._snapshot
+
+    @property
+    def ready(self) -> bool:
+        return True  # the constructor loads or raises
+
+    # -- status ---------------------------------------------------------------------------
+
+    @property
+    def last_result(self) -> AwsAuthResult | None:
+        """The last parse of the aws-auth file (sections, entries, issues), for status and tools."""
+        return self._result
+
+    def status(self) -> SourceStatus:
+        failures = dict(self._result.failed_sections) if self._result is not None else {}
+        if self._file_failure is not None:
+            failures[FILE_SECTION] = self._file_failure
+        return SourceStatus(self.name, self.ready, failures)
+
+    # -- reloading ------------------------------------------------------------------------
+
+    def check_for_changes(self) -> bool:
+        """Reload the aws-auth file if its stat changed (or it vanished). True if it reloaded."""
+        if self.aws_auth_file is None:
+            return False
+        try:
+            stat = _stat(self.aws_auth_file)
+        except OSError as err:
+            self._fail(f"cannot stat the aws-auth file: {err.strerror or type(err).__name__}", None)
+            return False
+        if stat == self._stat and self._file_failure is None:
+            return False
+        self.reload()
+        return True
+
+    def reload(self) -> AwsAuthResult | None:
+        """Read and apply the aws-auth file now. Returns the new result, or None if the file
+        could not be read as a manifest (then everything from it stays as it was)."""
+        if self.aws_auth_file is None:
+            return None
+        try:
+            stat = _stat(self.aws_auth_file)
+            with open(self.aws_auth_file, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as err:
+            reason = getattr(err, "strerror", None) or type(err).__name__
+            self._fail(f"cannot read the aws-auth file: {reason}", None)
+            return None
+        try:
+            data = load_configmap_manifest(text)
+        except ManifestError as err:
+            self._fail(f"aws-auth file: {err}", stat)
+            return None
+        result = parse_aws_auth(data, self._result)
+        self._apply(result, stat)
+        return result
+
+    def _apply(self, result: AwsAuthResult, stat: _Stat) -> None:
+        for section in result.failed_sections:
+            metrics.mapping_section_failures.labels(source=self.name, section=section).inc()
+        log_result(result, source=self.name)
+        self._result = result
+        self._stat = stat
+        if self._file_failure is not None:
+            _log.info("%s: the aws-auth file is readable again", self.name)
+        self._file_failure = None
+        self._snapshot = MappingSet(
+            # Config-file entries first: on a duplicate ARN the aws-auth file's entry wins.
+            roles=self._static.roles + result.roles,
+            users=self._static.users + result.users,
+            accounts=self._static.accounts + result.accounts,
+        )
+
+    def _fail(self, reason: str, stat: _Stat | None) -> None:
+        if self._file_failure != reason:  # log and count once per failure, not once per poll
+            metrics.mapping_section_failures.labels(source=self.name, section=FILE_SECTION).inc()
+            _log.error("%s: %s; keeping the last good mappings", self.name, reason)
+        self._file_failure = reason
+        if stat is not None:
+            self._stat = stat
+
+    # -- polling task ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start polling the aws-auth file every ``poll_interval`` seconds (no-op without one)."""
+        if self.aws_auth_file is None or self._task is not None:
+            return
+        self._task = asyncio.get_running_loop().create_task(self._poll(), name=f"{self.name}-poll")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            try:
+                # Reading a small file is fast, but keep the event loop free of disk waits.
+                await asyncio.to_thread(self.check_for_changes)
+            except Exception:  # never let the poller die: the next tick tries again
+                _log.exception("%s: reloading the aws-auth file failed", self.name)
+
+
+def _stat(path: str) -> _Stat:
+    st = os.stat(path)
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev)

@@ -1,0 +1,249 @@
+"""The STS GetCallerIdentity call that proves a token (token.md §5) and the identity it yields (§6).
+
+One ``httpx.AsyncClient`` per server: a keep-alive pool, no redirects, no retries,
+a total deadline per call. Only the region, the HTTP status and an STS error code
+ever reach a reason or a log line; never the URL, which is a bearer credential.
+
+``endpoint_override`` (tests and the demo only) sends the request to another
+address while keeping the token's ``Host`` header and its path and query byte for
+byte: the request URL is built on the override's scheme, host and port, the
+``Host`` header is set explicitly to the token's host (httpx keeps an explicit
+Host header), and TLS is negotiated with the override's host, so SNI and
+certificate verification are against the override (e.g. a trustme certificate
+for 127.0.0.1 or localhost, trusted through ``ca_bundle``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import ssl
+from typing import Any
+
+import httpx
+
+from authenticator import metrics
+from authenticator.arn import canonicalize, parse_arn, principal_kind
+from authenticator.identity import Identity
+from authenticator.token import PresignedRequest, RejectionKind, TokenRejected
+
+__all__ = ["MAX_RESPONSE_BYTES", "STSClient", "identity_from_response"]
+
+CLUSTER_ID_HEADER = "x-k8s-aws-id"
+# A GetCallerIdentity answer is well under 1 KiB; anything huge is not STS.
+MAX_RESPONSE_BYTES = 64 * 1024
+
+_ERROR_CODE = re.compile(rb'<Code>([A-Za-z0-9.]{1,64})</Code>|"Code"\s*:\s*"([A-Za-z0-9.]{1,64})"')
+_SAFE_DETAIL = re.compile(r"[^A-Za-z0-9 _.,:()\[\]'-]")
+
+
+class _DropRequestLines(logging.Filter):
+    """httpx logs every request's full URL at INFO; for us that URL is a bearer credential."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("HTTP Request")
+
+
+def _install_log_filter() -> None:
+    httpx_logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _DropRequestLines) for f in httpx_logger.filters):
+        httpx_logger.addFilter(_DropRequestLines())
+
+
+_install_log_filter()
+
+
+def _sts_error(reason: str) -> TokenRejected:
+    return TokenRejected(RejectionKind.STS_ERROR, reason)
+
+
+def _error_code(body: bytes) -> str | None:
+    match = _ERROR_CODE.search(body)
+    if match is None:
+        return None
+    return (match.group(1) or match.group(2)).decode("ascii")
+
+
+def _transport_detail(exc: BaseException) -> str:
+    """The exception's class and a sanitised message; httpx messages carry no URL, but be sure."""
+    text = str(exc)
+    if "?" in text or "X-Amz" in text or "amz" in text.lower():
+        text = ""
+    text = _SAFE_DETAIL.sub("", text)[:120]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class STSClient:
+    """Calls STS with a presigned GetCallerIdentity request and returns the caller's ``Identity``."""
+
+    def __init__(
+        self,
+        *,
+        cluster_id: str,
+        endpoint_override: str | None = None,
+        ca_bundle: str | None = None,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._cluster_id = cluster_id
+        self._timeout = timeout
+        self._override = _parse_override(endpoint_override) if endpoint_override else None
+        verify: ssl.SSLContext | bool = True
+        if ca_bundle is not None:
+            verify = ssl.create_default_context(cafile=ca_bundle)
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            verify=verify,
+            transport=transport,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=60.0),
+            # Proxies from the environment are honoured as the reference does, except
+            # when talking to a local override.
+            trust_env=self._override is None,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> STSClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def _build_request(self, request: PresignedRequest) -> httpx.Request:
+        _, _, query = request.url.partition("?")
+        raw_target = b"/?" + query.encode("ascii") if query else b"/"
+        if self._override is None:
+            url = httpx.URL(request.url)
+        else:
+            url = httpx.URL(self._override + raw_target.decode("ascii"))
+        # parse_token only lets through query bytes httpx forwards verbatim; check anyway,
+        # because a re-encoded query would no longer match its signature.
+        if url.raw_path != raw_target:
+            raise _sts_error("pre-signed query cannot be forwarded unchanged")
+        headers = {
+            "Host": request.host,
+            CLUSTER_ID_HEADER: self._cluster_id,
+            "Accept": "application/json",
+        }
+        return self._client.build_request("GET", url, headers=headers)
+
+    async def get_caller_identity(self, request: PresignedRequest) -> Identity:
+        """GET the presigned URL; raise ``TokenRejected(STS_ERROR | STS_THROTTLING, reason)``."""
+        region = request.region
+        try:
+            http_request = self._build_request(request)
+        except (httpx.InvalidURL, ValueError, UnicodeError):
+            raise _sts_error("pre-signed URL cannot be sent") from None
+        try:
+            async with asyncio.timeout(self._timeout):
+                response = await self._client.send(http_request, stream=True)
+                try:
+                    body = await _read_capped(response)
+                finally:
+                    await response.aclose()
+        except _BodyTooLarge:
+            metrics.sts_responses.labels(ResponseCode=str(response.status_code), StsRegion=region).inc()
+            raise _sts_error(f"response from AWS on {region} endpoint is too large") from None
+        except (TimeoutError, httpx.TimeoutException):
+            metrics.sts_connection_failures.labels(StsRegion=region).inc()
+            raise _sts_error(f"error during GET: timeout on {region} endpoint") from None
+        except httpx.HTTPError as exc:
+            metrics.sts_connection_failures.labels(StsRegion=region).inc()
+            raise _sts_error(f"error during GET: {_transport_detail(exc)} on {region} endpoint") from None
+
+        status = response.status_code
+        metrics.sts_responses.labels(ResponseCode=str(status), StsRegion=region).inc()
+        if status != 200:
+            code = _error_code(body)
+            if b"Throttling" in body:
+                metrics.sts_throttling.labels(StsRegion=region).inc()
+                raise TokenRejected(
+                    RejectionKind.STS_THROTTLING, f"STS throttled the request on {region} endpoint ({code or status})"
+                )
+            detail = f": {code}" if code else ""
+            raise _sts_error(f"error from AWS (expected 200, got {status}) on {region} endpoint{detail}")
+        return identity_from_response(body, request)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_override(endpoint: str) -> str:
+    """``scheme://host[:port]`` of the override, without a trailing slash."""
+    url = httpx.URL(endpoint)
+    if url.scheme not in ("https", "http") or not url.host:
+        raise ValueError("endpoint override must be an http(s) URL with a host")
+    if url.path not in ("", "/") or url.query or url.fragment or url.userinfo:
+        raise ValueError("endpoint override must be scheme://host[:port] only")
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{host}{port}"
+
+
+def _field(container: Any, key: str) -> Any:
+    if not isinstance(container, dict) or key not in container:
+        raise _sts_error(f"malformed GetCallerIdentity response: missing {key}")
+    return container[key]
+
+
+def _text_field(container: Any, key: str) -> str:
+    value = _field(container, key)
+    if not isinstance(value, str) or not value:
+        raise _sts_error(f"malformed GetCallerIdentity response: {key} is not a non-empty string")
+    return value
+
+
+def identity_from_response(body: bytes, request: PresignedRequest) -> Identity:
+    """The ``Identity`` of a 200 GetCallerIdentity JSON body (token.md §6); ``TokenRejected`` otherwise."""
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _sts_error("malformed GetCallerIdentity response: not JSON") from None
+    response = _field(document, "GetCallerIdentityResponse")
+    result = _field(response, "GetCallerIdentityResult")
+    arn = _text_field(result, "Arn")
+    account = _text_field(result, "Account")
+    user_id = _text_field(result, "UserId")
+    _text_field(_field(response, "ResponseMetadata"), "RequestId")  # real STS and moto both send it
+
+    try:
+        canonical = canonicalize(arn)
+        kind = principal_kind(arn)
+        arn_account = parse_arn(arn).account
+    except ValueError as exc:
+        raise _sts_error(str(exc)) from None
+    if arn_account != account:
+        raise _sts_error(f"Account {account!r} does not match the account of arn {arn!r}")
+
+    session_name = ""
+    if kind in ("role", "assumed-role"):
+        # Roles answer "AROA…:<session>": the unique id, then the session name.
+        parts = user_id.split(":")
+        if len(parts) != 2 or not parts[0].startswith("AROA") or not parts[1]:
+            raise _sts_error(f"malformed UserID {user_id!r}")
+        user_id, session_name = parts
+    return Identity(
+        arn=arn,
+        canonical_arn=canonical,
+        account_id=account,
+        user_id=user_id,
+        session_name=session_name,
+        access_key_id=request.access_key_id,
+        sts_endpoint=request.host,
+    )

@@ -1,0 +1,456 @@
+"""token.md §5-§6: the STS call, its failure shapes (respx) and the identity it yields.
+
+The happy path against a real STS peer (moto) lives in the end-to-end tests; here respx
+makes the shapes a peer cannot produce on demand, and a small local HTTPS server proves
+what actually goes over the wire with ``endpoint_override``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+import token_cases as tc
+import trustme
+from prometheus_client import REGISTRY
+
+from authenticator.identity import Identity
+from authenticator.partitions import get_partition
+from authenticator.sts import STSClient
+from authenticator.token import PresignedRequest, RejectionKind, TokenRejected, parse_token
+
+AWS = get_partition("aws")
+NOW = tc.FIXED_NOW
+CLUSTER = "server-cluster"
+STS_URL = "https://sts.us-east-1.amazonaws.com/"
+ACCOUNT = "123456789012"
+
+
+def _request(**kwargs: Any) -> PresignedRequest:
+    return parse_token(tc.mint(NOW, **kwargs), now=NOW, partition=AWS)
+
+
+def _body(arn: str, user_id: str, account: str = ACCOUNT) -> dict[str, Any]:
+    return {
+        "GetCallerIdentityResponse": {
+            "GetCallerIdentityResult": {"Account": account, "Arn": arn, "UserId": user_id},
+            "ResponseMetadata": {"RequestId": "01234567-89ab-cdef-0123-456789abcdef"},
+        }
+    }
+
+
+def _call(request: PresignedRequest, **client_kwargs: Any) -> Identity:
+    async def go() -> Identity:
+        async with STSClient(cluster_id=CLUSTER, **client_kwargs) as client:
+            return await client.get_caller_identity(request)
+
+    return asyncio.run(go())
+
+
+def _rejected(request: PresignedRequest, **client_kwargs: Any) -> TokenRejected:
+    with pytest.raises(TokenRejected) as caught:
+        _call(request, **client_kwargs)
+    return caught.value
+
+
+def _metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(f"aws_iam_authenticator_{name}_total", labels) or 0.0
+
+
+@respx.mock(assert_all_mocked=True)
+def test_iam_user(respx_mock: respx.MockRouter) -> None:
+    arn = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    route = respx_mock.get(STS_URL).mock(return_value=httpx.Response(200, json=_body(arn, "AIDAEXAMPLEUSERID")))
+    before = _metric("sts_responses", ResponseCode="200", StsRegion="us-east-1")
+    request = _request()
+    identity = _call(request)
+    assert identity == Identity(
+        arn=arn,
+        canonical_arn=arn,
+        account_id=ACCOUNT,
+        user_id="AIDAEXAMPLEUSERID",
+        session_name="",
+        access_key_id=tc.ACCESS_KEY,
+        sts_endpoint="sts.us-east-1.amazonaws.com",
+    )
+    assert route.call_count == 1
+    sent = route.calls.last.request
+    assert sent.headers["x-k8s-aws-id"] == CLUSTER
+    assert sent.headers["accept"] == "application/json"
+    assert sent.headers["host"] == "sts.us-east-1.amazonaws.com"
+    assert str(sent.url) == request.url
+    assert _metric("sts_responses", ResponseCode="200", StsRegion="us-east-1") == before + 1
+
+
+@respx.mock
+def test_assumed_role(respx_mock: respx.MockRouter) -> None:
+    arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/eks-admins/jdoe@example.com"
+    respx_mock.get(STS_URL).mock(
+        return_value=httpx.Response(200, json=_body(arn, "AROAEXAMPLEROLEID:jdoe@example.com"))
+    )
+    identity = _call(_request(access_key="ASIAEXAMPLEEXAMPLE12", session_token="tok"))
+    assert identity.arn == arn
+    assert identity.canonical_arn == f"arn:aws:iam::{ACCOUNT}:role/eks-admins"
+    assert identity.user_id == "AROAEXAMPLEROLEID"
+    assert identity.session_name == "jdoe@example.com"
+    assert identity.access_key_id == "ASIAEXAMPLEEXAMPLE12"
+
+
+@respx.mock
+def test_federated_user_keeps_whole_user_id(respx_mock: respx.MockRouter) -> None:
+    arn = f"arn:aws:sts::{ACCOUNT}:federated-user/bob"
+    respx_mock.get(STS_URL).mock(return_value=httpx.Response(200, json=_body(arn, f"{ACCOUNT}:bob")))
+    identity = _call(_request())
+    assert identity.user_id == f"{ACCOUNT}:bob"
+    assert identity.session_name == ""
+    assert identity.canonical_arn == arn
+
+
+@respx.mock
+def test_regional_host_and_metric_region(respx_mock: respx.MockRouter) -> None:
+    host = "sts.eu-west-1.amazonaws.com"
+    route = respx_mock.get(f"https://{host}/").mock(return_value=httpx.Response(500, text="oops"))
+    before = _metric("sts_responses", ResponseCode="500", StsRegion="eu-west-1")
+    rejected = _rejected(_request(region="eu-west-1", host=host))
+    assert rejected.kind is RejectionKind.STS_ERROR
+    assert "got 500" in rejected.reason and "eu-west-1" in rejected.reason
+    assert route.called
+    assert _metric("sts_responses", ResponseCode="500", StsRegion="eu-west-1") == before + 1
+
+
+FORBIDDEN_XML = (
+    b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+    b"<Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match"
+    b"</Message></Error><RequestId>x</RequestId></ErrorResponse>"
+)
+
+
+@respx.mock
+def test_403_is_sts_error_with_code_only(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(STS_URL).mock(return_value=httpx.Response(403, content=FORBIDDEN_XML))
+    rejected = _rejected(_request())
+    assert rejected.kind is RejectionKind.STS_ERROR
+    assert rejected.reason == "error from AWS (expected 200, got 403) on us-east-1 endpoint: SignatureDoesNotMatch"
+
+
+@respx.mock
+def test_500_is_sts_error(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(STS_URL).mock(return_value=httpx.Response(500, json={"Error": {"Code": "InternalFailure"}}))
+    rejected = _rejected(_request())
+    assert rejected.kind is RejectionKind.STS_ERROR
+    assert rejected.reason.endswith("got 500) on us-east-1 endpoint: InternalFailure")
+
+
+@respx.mock
+def test_throttling_body(respx_mock: respx.MockRouter) -> None:
+    body = {"Error": {"Code": "Throttling", "Message": "Rate exceeded", "Type": "Sender"}, "RequestId": "x"}
+    respx_mock.get(STS_URL).mock(return_value=httpx.Response(400, json=body))
+    before = _metric("sts_throttling", StsRegion="us-east-1")
+    rejected = _rejected(_request())
+    assert rejected.kind is RejectionKind.STS_THROTTLING
+    assert "throttled" in rejected.reason
+    assert _metric("sts_throttling", StsRegion="us-east-1") == before + 1
+
+
+@respx.mock
+def test_connect_timeout(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(STS_URL).mock(side_effect=httpx.ConnectTimeout("timed out"))
+    before = _metric("sts_connection_failures", StsRegion="us-east-1")
+    rejected = _rejected(_request())
+    assert rejected.kind is RejectionKind.STS_ERROR
+    assert "timeout" in rejected.reason
+    assert _metric("sts_connection_failures", StsRegion="us-east-1") == before + 1
+
+
+@respx.mock
+def test_total_deadline_bounds_a_slow_answer(respx_mock: respx.MockRouter) -> None:
+    never = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await never.wait()  # cancelled by the client's deadline
+        return httpx.Response(200)
+
+    respx_mock.get(STS_URL).mock(side_effect=hang)
+    rejected = _rejected(_request(), timeout=0.05)
+    assert rejected.kind is RejectionKind.STS_ERROR
+    assert "timeout" in rejected.reason
+
+
+@respx.mock
+def test_transport_error(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(STS_URL).mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
+    rejected = _rejected(_request())
+    assert rejected.kind is RejectionKind.STS_ERROR
+    assert rejected.reason == "error during GET: ConnectError: [Errno 111] Connection refused on us-east-1 endpoint"
+
+
+@respx.mock
+def test_redirect_is_not_followed(respx_mock: respx.MockRouter) -> None:
+    first = respx_mock.get(STS_URL).mock(
+        return_value=httpx.Response(302, headers={"Location": "https://evil.example/"})
+    )
+    elsewhere = respx_mock.get("https://evil.example/").mock(return_value=httpx.Response(200, json={}))
+    rejected = _rejected(_request())
+    assert rejected.kind is RejectionKind.STS_ERROR
+    assert "got 302" in rejected.reason
+    assert first.call_count == 1
+    assert not elsewhere.called
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (
+            b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+            b"<Arn>arn:aws:iam::123456789012:user/a</Arn><UserId>AIDA</UserId><Account>123456789012</Account>"
+            b"</GetCallerIdentityResult></GetCallerIdentityResponse>",
+            "not JSON",
+        ),
+        (json.dumps(_body("arn:aws:iam::123456789012:user/a", "AIDA")).encode()[:-7], "not JSON"),
+        (b"", "not JSON"),
+        (b"\xff\xfe", "not JSON"),
+        (b"[]", "missing GetCallerIdentityResponse"),
+        (b'{"GetCallerIdentityResponse": {}}', "missing GetCallerIdentityResult"),
+        (
+            json.dumps({"GetCallerIdentityResponse": {"GetCallerIdentityResult": {"Account": ACCOUNT, "UserId": "A"}}}),
+            "missing Arn",
+        ),
+        (
+            json.dumps(
+                {
+                    "GetCallerIdentityResponse": {
+                        "GetCallerIdentityResult": _body("arn:aws:iam::1:user/a", "A")["GetCallerIdentityResponse"][
+                            "GetCallerIdentityResult"
+                        ]
+                    }
+                }
+            ),
+            "missing ResponseMetadata",
+        ),
+        (json.dumps(_body("arn:aws:iam::123456789012:user/a", "")), "UserId is not a non-empty string"),
+        (json.dumps(_body("arn:aws:iam::123456789012:user/a", "AIDA", account=None)), "Account is not"),  # type: ignore[arg-type]
+        (json.dumps(_body("arn:aws:s3::123456789012:bucket", "AIDA")), "not a valid service"),
+        (json.dumps(_body("arn:aws-foo:iam::123456789012:user/a", "AIDA")), "recognized partition"),
+        (json.dumps(_body("arn:aws:iam::999999999999:user/a", "AIDA")), "does not match the account"),
+        # Roles must answer "AROA…:<session>".
+        (json.dumps(_body("arn:aws:sts::123456789012:assumed-role/r/s", "AROAEXAMPLE")), "malformed UserID"),
+        (json.dumps(_body("arn:aws:sts::123456789012:assumed-role/r/s", "AROAX:s:t")), "malformed UserID"),
+        (json.dumps(_body("arn:aws:sts::123456789012:assumed-role/r/s", "AIDAX:s")), "malformed UserID"),
+        (json.dumps(_body("arn:aws:sts::123456789012:assumed-role/r/s", "AROAX:")), "malformed UserID"),
+    ],
+    ids=[
+        "xml",
+        "truncated-json",
+        "empty",
+        "not-utf8",
+        "json-array",
+        "no-result",
+        "no-arn",
+        "no-response-metadata",
+        "empty-user-id",
+        "account-not-string",
+        "not-an-identity-arn",
+        "unknown-partition",
+        "account-mismatch",
+        "role-user-id-without-colon",
+        "role-user-id-two-colons",
+        "role-user-id-not-aroa",
+        "role-empty-session",
+    ],
+)
+def test_200_with_wrong_shape_is_sts_error(content: bytes | str, reason: str) -> None:
+    with respx.mock:
+        respx.get(STS_URL).mock(return_value=httpx.Response(200, content=content))
+        rejected = _rejected(_request())
+    assert rejected.kind is RejectionKind.STS_ERROR
+    assert reason in rejected.reason
+
+
+@respx.mock
+def test_oversized_answer_is_sts_error(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(STS_URL).mock(return_value=httpx.Response(200, content=b" " * (65 * 1024)))
+    rejected = _rejected(_request())
+    assert rejected.kind is RejectionKind.STS_ERROR
+    assert "too large" in rejected.reason
+
+
+@respx.mock
+def test_endpoint_override_keeps_host_path_and_query(respx_mock: respx.MockRouter) -> None:
+    arn = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    real = respx_mock.get(STS_URL).mock(return_value=httpx.Response(500))
+    local = respx_mock.get(host="127.0.0.1", port=8443).mock(return_value=httpx.Response(200, json=_body(arn, "AIDAX")))
+    request = _request(session_token="a+b/c=d")
+    identity = _call(request, endpoint_override="https://127.0.0.1:8443")
+    assert identity.sts_endpoint == "sts.us-east-1.amazonaws.com"
+    assert not real.called
+    sent = local.calls.last.request
+    assert sent.headers["host"] == "sts.us-east-1.amazonaws.com"
+    assert sent.headers["x-k8s-aws-id"] == CLUSTER
+    assert sent.headers["accept"] == "application/json"
+    assert sent.url.raw_path == request.url[len(STS_URL) - 1 :].encode()
+
+
+@respx.mock
+def test_nothing_logs_the_url(respx_mock: respx.MockRouter, caplog: pytest.LogCaptureFixture) -> None:
+    arn = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    respx_mock.get(STS_URL).mock(return_value=httpx.Response(200, json=_body(arn, "AIDAX")))
+    respx_mock.get("https://sts.eu-west-1.amazonaws.com/").mock(side_effect=httpx.ConnectError("refused"))
+    request = _request(session_token="SECRETSESSIONTOKEN")
+    failing = _request(host="sts.eu-west-1.amazonaws.com", region="eu-west-1", session_token="SECRETSESSIONTOKEN")
+    with caplog.at_level(logging.DEBUG):
+        _call(request)
+        assert "refused" in _rejected(failing).reason
+    signature = request.url.rsplit("=", 1)[1]
+    assert signature not in caplog.text
+    assert "SECRETSESSIONTOKEN" not in caplog.text
+    assert "X-Amz-" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "override", ["ftp://127.0.0.1", "https://127.0.0.1/path", "https://127.0.0.1/?q=1", "https://u@127.0.0.1", "x"]
+)
+def test_bad_endpoint_override(override: str) -> None:
+    with pytest.raises(ValueError):
+        STSClient(cluster_id=CLUSTER, endpoint_override=override)
+
+
+@respx.mock(assert_all_called=False)
+def test_sts_never_contacted_for_a_rejected_token(respx_mock: respx.MockRouter) -> None:
+    anything = respx_mock.route().mock(return_value=httpx.Response(200))
+    table = tc.rejection_cases(NOW)
+
+    async def review_all() -> list[str]:
+        kinds = []
+        async with STSClient(cluster_id=CLUSTER) as client:
+            for _, token, _ in table:
+                # The order the webhook uses: local rules first, STS only for a parsed request.
+                try:
+                    await client.get_caller_identity(parse_token(token, now=NOW, partition=AWS))
+                except TokenRejected as rejected:
+                    kinds.append(rejected.kind)
+        return kinds
+
+    assert asyncio.run(review_all()) == [RejectionKind.INVALID_TOKEN] * len(table)
+    assert not anything.called
+    # The same client does reach the mock for a good token: the route above is live.
+    asyncio.run(_call_raw(tc.mint(NOW)))
+    assert anything.called
+
+
+async def _call_raw(token: str) -> None:
+    async with STSClient(cluster_id=CLUSTER) as client:
+        with pytest.raises(TokenRejected):  # the mock answers 200 with no body
+            await client.get_caller_identity(parse_token(token, now=NOW, partition=AWS))
+
+
+# What really goes over the wire: a local HTTPS server with a trustme certificate.
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as STS
+    seen: list[tuple[str, dict[str, str]]]
+    answer: bytes
+
+    def do_GET(self) -> None:
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        headers["client-port"] = str(self.client_address[1])
+        self.seen.append((self.path, headers))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.answer)))
+        self.end_headers()
+        self.wfile.write(self.answer)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def https_peer(tmp_path: Path) -> Iterator[tuple[str, str, list[tuple[str, dict[str, str]]]]]:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(context)
+    ca_path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    seen: list[tuple[str, dict[str, str]]] = []
+    body = json.dumps(_body(f"arn:aws:sts::{ACCOUNT}:assumed-role/dev/s1", "AROAXYZ:s1")).encode()
+    handler = type("Handler", (_Recorder,), {"seen": seen, "answer": body})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", str(ca_path), seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_override_over_real_tls(
+    https_peer: tuple[str, str, list[tuple[str, dict[str, str]]]], caplog: pytest.LogCaptureFixture
+) -> None:
+    url, ca_path, seen = https_peer
+    request = _request(session_token="FwoG+/=x%")
+    with caplog.at_level(logging.DEBUG):
+        identity = _call(request, endpoint_override=url, ca_bundle=ca_path)
+    assert "httpcore" in caplog.text  # the transport's DEBUG trace ran, without the URL:
+    assert "X-Amz-" not in caplog.text
+    assert identity.canonical_arn == f"arn:aws:iam::{ACCOUNT}:role/dev"
+    assert identity.session_name == "s1"
+    path, headers = seen[-1]
+    assert path == request.url[len(STS_URL) - 1 :]  # byte for byte
+    assert headers["host"] == "sts.us-east-1.amazonaws.com"
+    assert headers["x-k8s-aws-id"] == CLUSTER
+    assert headers["accept"] == "application/json"
+
+
+def test_override_with_localhost_name(https_peer: tuple[str, str, list[tuple[str, dict[str, str]]]]) -> None:
+    url, ca_path, seen = https_peer
+    _call(_request(), endpoint_override=url.replace("127.0.0.1", "localhost"), ca_bundle=ca_path)
+    assert seen[-1][1]["host"] == "sts.us-east-1.amazonaws.com"
+
+
+def test_override_without_the_ca_fails_closed(https_peer: tuple[str, str, list[tuple[str, dict[str, str]]]]) -> None:
+    url, _, seen = https_peer
+    rejected = _rejected(_request(), endpoint_override=url)
+    assert rejected.kind is RejectionKind.STS_ERROR
+    assert rejected.reason.startswith("error during GET: ConnectError")
+    assert seen == []
+
+
+def test_keep_alive_reuses_one_connection(https_peer: tuple[str, str, list[tuple[str, dict[str, str]]]]) -> None:
+    url, ca_path, seen = https_peer
+
+    async def twice() -> None:
+        async with STSClient(cluster_id=CLUSTER, endpoint_override=url, ca_bundle=ca_path) as client:
+            for _ in range(3):
+                await client.get_caller_identity(_request())
+
+    asyncio.run(twice())
+    assert len(seen) == 3
+    assert len({headers["client-port"] for _, headers in seen}) == 1
+
+
+def test_injected_transport_is_used() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=_body(f"arn:aws:iam::{ACCOUNT}:root", ACCOUNT))
+
+    identity = _call(_request(), transport=httpx.MockTransport(handler))
+    assert identity.canonical_arn == f"arn:aws:iam::{ACCOUNT}:root"
+    assert identity.user_id == ACCOUNT
+    assert [r.headers["x-k8s-aws-id"] for r in seen] == [CLUSTER]
