@@ -1,0 +1,36 @@
+"""The example aws-auth and the shipped server configurations read cleanly with the server's
+own parsers: what we tell people to deploy is what the server accepts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from deploy_support import DEPLOY
+
+from authenticator.mapping.awsauth import load_configmap_manifest, parse_aws_auth, parse_server_mappings
+
+SERVER_CONFIGS = [
+    DEPLOY / "base" / "config.yaml",
+    DEPLOY / "overlays" / "deployment" / "config.yaml",
+    DEPLOY / "examples" / "server-config.yaml",
+]
+
+
+def test_example_aws_auth_parses_without_issues() -> None:
+    result = parse_aws_auth(load_configmap_manifest((DEPLOY / "examples" / "aws-auth.yaml").read_text()))
+    assert result.ok, result.failed_sections
+    assert result.issues == ()
+    assert len(result.roles) == 3
+    assert [u.username for u in result.users] == ["alice"]
+    assert result.accounts == ("444455556666",)
+
+
+@pytest.mark.parametrize("path", SERVER_CONFIGS, ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_server_config_mappings_parse_without_issues(path: Path) -> None:
+    server = yaml.safe_load(path.read_text())["server"]
+    mappings, warnings = parse_server_mappings(server["mapRoles"], server["mapUsers"], server["mapAccounts"])
+    assert warnings == ()
+    if path.name == "server-config.yaml":  # the annotated example carries one of each
+        assert len(mappings.roles) == len(mappings.users) == 1
