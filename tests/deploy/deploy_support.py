@@ -222,3 +222,73 @@ def one(objects: list[dict[str, Any]], kind: str, name: str | None = None) -> di
     found = [o for o in objects if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)]
     assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
     return found[0]
+
+
+# --- the image, replayed without Docker -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Image:
+    root: Path  # the stand-in for the image's /
+    venv: Path  # VIRTUAL_ENV of the final stage, under root
+    wheels: Path  # the builder's wheel directory, under root
+    final: Stage  # the final stage, for its ENV, CMD, HEALTHCHECK ...
+
+
+def _install_run(stage: Stage, step: str) -> tuple[list[str], list[str]]:
+    """(argv, --mount flags) of the stage's one RUN that calls ``install.sh <step>``."""
+    runs = [r for r in stage.all("RUN") if (argv := r.exec_form()) and step in argv]
+    assert len(runs) == 1, f"one exec-form RUN calling install.sh {step} expected"
+    argv = runs[0].exec_form()
+    assert argv is not None
+    return argv, [f for f in runs[0].flags() if f.startswith("--mount=")]
+
+
+def relocate(argv: list[str], root: Path) -> list[str]:
+    """An image command line for this machine: /bin/sh is this machine's shell; every other
+    absolute path is a path inside the image, so it moves under ``root``."""
+    return [a if a == "/bin/sh" or not a.startswith("/") else str(fake_path(root, a)) for a in argv]
+
+
+def stage_env(stage: Stage, python: str) -> dict[str, str]:
+    # PATH and VIRTUAL_ENV name image paths; the commands are given with explicit paths instead.
+    env = {k: v for k, v in stage.env().items() if k not in ("PATH", "VIRTUAL_ENV")}
+    return {**os.environ, **env, "PYTHON": python}
+
+
+def _run_step(argv: list[str], env: dict[str, str], cwd: Path) -> None:
+    result = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd, timeout=800)
+    assert result.returncode == 0, f"{argv}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+
+
+def build_image(root: Path, python: str) -> Image:
+    """Run the Dockerfile's install steps under ``root`` with ``python`` standing in for the
+    base image's interpreter. The COPYs and bind mounts are laid out as ``docker build`` would."""
+    _, (builder, final) = parse_dockerfile()
+
+    # Builder stage: the COPYs, then `install.sh wheels`.
+    copy_into(builder, root)
+    argv, mounts = _install_run(builder, "wheels")
+    assert not mounts
+    workdir = fake_path(root, builder.all("WORKDIR")[-1].text)
+    _run_step(relocate(argv, root), stage_env(builder, python), workdir)
+
+    # Final stage: its bind mounts, then `install.sh runtime`.
+    argv, mounts = _install_run(final, "runtime")
+    for flag in mounts:
+        options = mount_options(flag)
+        assert options["type"] == "bind"
+        if "from" in options:
+            # Same root for both stages: the builder's output already sits at the target.
+            assert options["from"] == "builder" and options["source"] == options["target"]
+        else:
+            target = fake_path(root, options["target"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / options["source"], target)
+    _run_step(relocate(argv, root), stage_env(final, python), root)
+    # The rest of the final stage's files (the healthcheck script).
+    copy_into(final, root)
+
+    venv = fake_path(root, final.env()["VIRTUAL_ENV"])
+    wheels = fake_path(root, argv[argv.index("runtime") + 1])
+    return Image(root=root, venv=venv, wheels=wheels, final=final)
