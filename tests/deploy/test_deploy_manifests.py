@@ -280,3 +280,17 @@ def test_apiserver_flags_name_the_kubeconfig_the_daemonset_writes(rendered: dict
     flags = (DEPLOY / "apiserver-flags.txt").read_text()
     assert f"--authentication-token-webhook-config-file={config['generateKubeconfig']}" in flags
     assert "--authentication-token-webhook-version=v1" in flags
+
+
+def test_every_copy_of_the_crd_in_the_repository_is_the_same(rendered: dict[str, list[dict[str, Any]]]) -> None:
+    # Other config/ files may carry the CRD too (for `kubectl apply -f`); they must not drift.
+    ours = one(rendered["base"], "CustomResourceDefinition", CRD_NAME)["spec"]
+    copies = []
+    for path in sorted(DEPLOY.parent.rglob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            is_crd = isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition"
+            if is_crd and doc["metadata"]["name"] == CRD_NAME:
+                copies.append((path, doc["spec"]))
+    assert copies
+    for path, spec in copies:
+        assert spec == ours, path
