@@ -1,0 +1,161 @@
+"""The HTTP surface of the webhook (cli.md "Server endpoints", mapping.md §5).
+
+``/authenticate`` never answers 500 for bad input: a body that is not a TokenReview is a
+400 with a TokenReview-shaped denial, so whatever reads it fails closed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from pydantic import ValidationError
+
+from authenticator import metrics
+from authenticator.server.logs import log_review
+from authenticator.server.models import API_VERSIONS, V1, TokenReviewRequest, TokenReviewResponse, TokenReviewStatus
+from authenticator.server.models import UserInfo as WireUser
+from authenticator.server.review import INTERNAL_ERROR, ReviewResult
+
+__all__ = ["MAX_BODY_BYTES", "ReviewerLike", "create_app"]
+
+# A TokenReview carries a token of at most 4096 bytes; anything far bigger is not one.
+MAX_BODY_BYTES = 64 * 1024
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class ReviewerLike(Protocol):
+    async def review(self, token: str) -> ReviewResult: ...
+
+
+class _Malformed(Exception):
+    def __init__(self, reason: str, api_version: str = V1, status: int = 400) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.api_version = api_version
+        self.status = status
+
+
+def create_app(
+    reviewer: ReviewerLike,
+    readiness: Callable[[], Mapping[str, bool]],
+    *,
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    registry: CollectorRegistry = REGISTRY,
+    clock: Callable[[], float] = time.perf_counter,
+    problems: Callable[[], Mapping[str, Mapping[str, str]]] | None = None,
+) -> FastAPI:
+    """The webhook app. ``readiness()`` maps each mapping source's name to whether it has loaded
+    at least once; ``problems()`` (optional) maps a source's name to its failing sections and why
+    (it keeps serving their last good value: shown on /readyz, still 200); ``on_startup`` and
+    ``on_shutdown`` run in the app's lifespan (source watchers, closing the STS client).
+    ``clock`` measures latency only."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        for hook in on_startup:
+            await hook()
+        try:
+            yield
+        finally:
+            for hook in on_shutdown:
+                await hook()
+
+    app = FastAPI(title="eks-iam-authenticator", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+
+    @app.post("/authenticate")
+    async def authenticate(request: Request) -> Response:
+        started = clock()
+        try:
+            review = await _read_review(request)
+        except _Malformed as exc:
+            metrics.authenticate_latency.labels(result=metrics.MALFORMED_REQUEST).observe(clock() - started)
+            body = TokenReviewResponse(
+                apiVersion=exc.api_version,  # type: ignore[arg-type]
+                status=TokenReviewStatus(authenticated=False, error=f"malformed request: {exc.reason}"),
+            )
+            return JSONResponse(body.wire(), status_code=exc.status)
+        result = await reviewer.review(review.spec.token)
+        latency = clock() - started
+        if result.result != INTERNAL_ERROR:
+            metrics.authenticate_latency.labels(result=result.result).observe(latency)
+        log_review(result, latency)
+        return JSONResponse(_answer(review.apiVersion, result).wire(), status_code=result.http_status)
+
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        return PlainTextResponse("ok")
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        waiting = [name for name, loaded in readiness().items() if not loaded]
+        if waiting:
+            return PlainTextResponse(f"not ready: waiting for {', '.join(waiting)}", status_code=503)
+        degraded = [
+            f"{source} {section}: {reason} (serving the last good value)"
+            for source, sections in (problems() if problems else {}).items()
+            for section, reason in sections.items()
+        ]
+        return PlainTextResponse("\n".join(["ok", *degraded]))
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+async def _read_review(request: Request) -> TokenReviewRequest:
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            raise _Malformed(f"body larger than {MAX_BODY_BYTES} bytes", status=413)
+    try:
+        doc: Any = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _Malformed("body is not JSON") from None
+    if not isinstance(doc, dict):
+        raise _Malformed("body is not a JSON object")
+    # Answer in the version asked for whenever it is one we speak, even when the rest is broken.
+    api_version = doc.get("apiVersion") if doc.get("apiVersion") in API_VERSIONS else V1
+    try:
+        return TokenReviewRequest.model_validate(doc)
+    except ValidationError as exc:
+        raise _Malformed(_first_problem(exc), api_version) from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    if err.get("type") == "missing":
+        return f"{where} is missing"
+    if where == "apiVersion":
+        return f"not a TokenReview (apiVersion must be {' or '.join(API_VERSIONS)})"
+    if where == "kind":
+        return "not a TokenReview (kind must be TokenReview)"
+    return f"{where}: {err.get('msg', 'invalid')}"
+
+
+def _answer(api_version: str, result: ReviewResult) -> TokenReviewResponse:
+    if result.user is None:
+        status = TokenReviewStatus(authenticated=False, error=result.error or "denied")
+    else:
+        status = TokenReviewStatus(
+            authenticated=True,
+            user=WireUser(
+                username=result.user.username,
+                uid=result.user.uid,
+                groups=list(result.user.groups),
+                extra=result.user.extra,
+            ),
+        )
+    return TokenReviewResponse(apiVersion=api_version, status=status)  # type: ignore[arg-type]

@@ -1,0 +1,310 @@
+"""The server's configuration: the YAML file of cli.md, then flags on top.
+
+Reading is case-insensitive on the keys of the top level and of the ``server:`` section
+(``clusterId``, ``clusterID`` and ``clusterid`` are one key). Mapping entries are handed
+to the mapping code untouched; their keys are that code's business (mapping.md §1).
+
+Numbers are read as their raw text (``mapAccounts: [012345670123]`` stays the string
+``"012345670123"``, not an octal integer); the model converts ``port`` back to an int.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from authenticator.partitions import PARTITIONS
+
+__all__ = [
+    "BACKEND_MODES",
+    "IMPLEMENTED_BACKEND_MODES",
+    "KUBECONFIG_FILENAME",
+    "ConfigError",
+    "ServerConfig",
+    "canonical_backend_mode",
+    "load_config",
+    "overrides_from_args",
+]
+
+BACKEND_MODES = ("MountedFile", "EKSConfigMap", "CRD", "DynamicFile")
+IMPLEMENTED_BACKEND_MODES = frozenset({"MountedFile"})
+_MODE_ALIASES = {m.lower(): m for m in BACKEND_MODES} | {"file": "MountedFile", "configmap": "EKSConfigMap"}
+
+KUBECONFIG_FILENAME = "aws-iam-authenticator.kubeconfig"
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+# Canonical YAML spelling of each field (cli.md); the lower-cased form is what we match on.
+_TOP_KEYS = {"clusterID": "cluster_id"}
+_SERVER_KEYS = {
+    "address": "address",
+    "port": "port",
+    "hostname": "hostname",
+    "stateDir": "state_dir",
+    "generateKubeconfig": "generate_kubeconfig",
+    "kubeconfigPregenerated": "kubeconfig_pregenerated",
+    "backendMode": "backend_mode",
+    "partition": "partition",
+    "mapRoles": "map_roles",
+    "mapUsers": "map_users",
+    "mapAccounts": "map_accounts",
+    "awsAuthFile": "aws_auth_file",
+    "dynamicfilepath": "dynamic_file_path",
+    "dynamicfileUserIDStrict": "dynamic_file_user_id_strict",
+    "reservedPrefixConfig": "reserved_prefix_config",
+    "scrubbedAccounts": "scrubbed_accounts",
+    "ec2DescribeInstancesRoleARN": "ec2_describe_instances_role_arn",
+    "stsEndpointOverride": "sts_endpoint_override",
+    "stsCABundle": "sts_ca_bundle",
+    "kubeconfig": "kubeconfig",
+    "master": "master",
+}
+_FIELD_TO_KEY = {f: "server." + k for k, f in _SERVER_KEYS.items()} | {f: k for k, f in _TOP_KEYS.items()}
+
+# argparse attribute (authenticator/cli.py) -> ServerConfig field; a flag left unset is None.
+_FLAGS = {
+    "cluster_id": "cluster_id",
+    "address": "address",
+    "port": "port",
+    "hostname": "hostname",
+    "state_dir": "state_dir",
+    "generate_kubeconfig": "generate_kubeconfig",
+    "kubeconfig_pregenerated": "kubeconfig_pregenerated",
+    "backend_mode": "backend_mode",
+    "partition": "partition",
+    "kubeconfig": "kubeconfig",
+    "master": "master",
+    "log_format": "log_format",
+    "log_verbosity": "log_verbosity",
+}
+
+
+class ConfigError(ValueError):
+    """A configuration the server cannot start with; ``str()`` is one line for the user."""
+
+
+def canonical_backend_mode(name: str) -> str:
+    """``"file"`` -> ``"MountedFile"``; ``ConfigError`` for a name that is no mode at all."""
+    try:
+        return _MODE_ALIASES[name.strip().lower()]
+    except KeyError:
+        known = ", ".join(BACKEND_MODES)
+        raise ConfigError(f"unknown backend mode {name.strip()!r} (known: {known})") from None
+
+
+class ServerConfig(BaseModel):
+    """Everything ``server`` needs, after file and flags were merged. Field names are snake case;
+    the file's spellings are in cli.md."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cluster_id: str
+    address: str = "127.0.0.1"
+    port: int = Field(default=21362, ge=1, le=65535)
+    hostname: str = "localhost"
+    state_dir: str = "./state"
+    generate_kubeconfig: str | None = None  # default: <state_dir>/aws-iam-authenticator.kubeconfig
+    kubeconfig_pregenerated: bool = False
+    backend_mode: tuple[str, ...] = ("MountedFile",)
+    partition: str = "aws"
+    map_roles: list[Any] = Field(default_factory=list)
+    map_users: list[Any] = Field(default_factory=list)
+    map_accounts: list[str] = Field(default_factory=list)
+    aws_auth_file: str | None = None
+    dynamic_file_path: str = ""
+    dynamic_file_user_id_strict: bool = False
+    # backend mode -> username prefixes its mappings may not produce
+    reserved_prefix_config: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    scrubbed_accounts: tuple[str, ...] = ()
+    ec2_describe_instances_role_arn: str = ""
+    sts_endpoint_override: str = ""
+    sts_ca_bundle: str = ""
+    kubeconfig: str | None = None
+    master: str | None = None
+    log_format: Literal["text", "json"] = "text"
+    log_verbosity: str = "info"
+
+    @field_validator("cluster_id")
+    @classmethod
+    def _cluster_id(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("backend_mode", mode="before")
+    @classmethod
+    def _backend_mode(cls, value: Any) -> tuple[str, ...]:
+        if value is None or value == "":
+            return ("MountedFile",)
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise ValueError("must be a list of backend modes or a comma-separated string")
+        modes = tuple(canonical_backend_mode(i) for i in items if i.strip())
+        dupes = sorted({m for m in modes if modes.count(m) > 1})
+        if dupes:
+            raise ValueError(f"lists {', '.join(dupes)} more than once")
+        return modes or ("MountedFile",)
+
+    @field_validator("partition")
+    @classmethod
+    def _partition(cls, value: str) -> str:
+        if value not in PARTITIONS:
+            raise ValueError(f"unknown partition {value!r} (known: {', '.join(PARTITIONS)})")
+        return value
+
+    @field_validator("map_roles", "map_users", mode="before")
+    @classmethod
+    def _entries(cls, value: Any) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+            raise ValueError("must be a list of mappings (one per entry)")
+        return value
+
+    @field_validator("map_accounts", "scrubbed_accounts", mode="before")
+    @classmethod
+    def _accounts(cls, value: Any) -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, list | tuple):
+            raise ValueError("must be a list of account ids")
+        return [str(v) for v in value]
+
+    @field_validator("reserved_prefix_config", mode="before")
+    @classmethod
+    def _reserved(cls, value: Any) -> dict[str, tuple[str, ...]]:
+        # The mapping code owns this format (list form of cli.md and the reference's map form).
+        from authenticator.mapping.chain import reserved_prefixes_from_config
+
+        return reserved_prefixes_from_config(value)
+
+    @field_validator("log_verbosity")
+    @classmethod
+    def _verbosity(cls, value: str) -> str:
+        level = value.strip().lower()
+        level = {"warn": "warning"}.get(level, level)
+        if level not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {value!r} (known: {', '.join(LOG_LEVELS)})")
+        return level
+
+    @field_validator("sts_endpoint_override")
+    @classmethod
+    def _override(cls, value: str) -> str:
+        if value and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _ca_needs_override(self) -> ServerConfig:
+        if self.sts_ca_bundle and not self.sts_endpoint_override:
+            raise ValueError("server.stsCABundle is only used with server.stsEndpointOverride")
+        return self
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        """Where the webhook kubeconfig is written."""
+        if self.generate_kubeconfig:
+            return Path(self.generate_kubeconfig)
+        return Path(self.state_dir) / KUBECONFIG_FILENAME
+
+
+class _RawNumberLoader(yaml.SafeLoader):
+    """SafeLoader that leaves numbers as the text written (account ids keep leading zeros)."""
+
+
+_RawNumberLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _read_file(path: str) -> tuple[dict[str, Any], list[str]]:
+    """The file's known keys as field names, and the unknown keys as written."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    try:
+        doc = yaml.load(text, Loader=_RawNumberLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"config file {path} is not valid YAML{where}: {problem}") from None
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise ConfigError(f"config file {path} must be a YAML mapping")
+    fields: dict[str, Any] = {}
+    unknown: list[str] = []
+    top = {k.lower(): f for k, f in _TOP_KEYS.items()}
+    srv = {k.lower(): f for k, f in _SERVER_KEYS.items()}
+    for key, value in doc.items():
+        lowered = str(key).lower()
+        if lowered == "server":
+            if value is None:
+                continue
+            if not isinstance(value, dict):
+                raise ConfigError(f"config file {path}: server must be a mapping")
+            for skey, svalue in value.items():
+                name = srv.get(str(skey).lower())
+                if name is None:
+                    unknown.append(f"server.{skey}")
+                else:
+                    fields[name] = svalue
+        elif lowered in top:
+            fields[top[lowered]] = value
+        else:
+            unknown.append(str(key))
+    return fields, unknown
+
+
+def load_config(path: str | None, overrides: Mapping[str, Any] | None = None) -> ServerConfig:
+    """Read ``path`` (if any), apply ``overrides`` (field name -> value; ``None`` values are
+    ignored), validate. ``ConfigError`` with one line on any problem."""
+    config, _ = load_config_with_warnings(path, overrides)
+    return config
+
+
+def load_config_with_warnings(
+    path: str | None, overrides: Mapping[str, Any] | None = None
+) -> tuple[ServerConfig, list[str]]:
+    """As ``load_config``, plus warnings about the file (unknown keys) for the caller to log."""
+    fields, unknown = _read_file(path) if path else ({}, [])
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            fields[name] = value
+    if fields.get("cluster_id") in (None, ""):
+        raise ConfigError("missing clusterID: set clusterID in the config file or pass -i/--cluster-id")
+    try:
+        config = ServerConfig(**fields)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None
+    warnings = [f"unknown config key {k!r} ignored" for k in unknown]
+    return config, warnings
+
+
+def _one_line(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = err.get("loc") or ()
+    field = str(loc[0]) if loc else ""
+    key = _FIELD_TO_KEY.get(field, field)
+    message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    suffix = f" ({len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"invalid configuration: {key}: {message}{suffix}" if key else f"invalid configuration: {message}{suffix}"
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags the user gave (not ``None``), as ServerConfig field names."""
+    result: dict[str, Any] = {}
+    for attr, field in _FLAGS.items():
+        value = getattr(args, attr, None)
+        if value is not None:
+            result[field] = value
+    return result

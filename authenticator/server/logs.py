@@ -1,0 +1,112 @@
+"""Logging: text or JSON lines on stderr, one structured line per review.
+
+Structured fields travel in ``record.fields`` (``logger.info(msg, extra={"fields": {...}})``)
+and both formats print them. What goes into a review line is chosen here, in one place,
+so that a token, a presigned URL or a signature can never reach the log: the review line is
+built from the ``ReviewResult`` (which never holds them), not from the request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from authenticator.server.review import ReviewResult
+
+__all__ = ["JsonFormatter", "TextFormatter", "configure_logging", "log_review", "review_fields"]
+
+REVIEW_LOGGER = "authenticator.review"
+_HANDLER_NAME = "eks-iam-authenticator"
+
+
+def _timestamp(record: logging.LogRecord) -> str:
+    return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, msg, then the record's fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": _timestamp(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        line.update(getattr(record, "fields", None) or {})
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """``time level logger: msg key=value ...``; values with spaces are quoted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        parts = [_timestamp(record), record.levelname.lower(), f"{record.name}: {record.getMessage()}"]
+        for key, value in (getattr(record, "fields", None) or {}).items():
+            parts.append(f"{key}={_text_value(value)}")
+        text = " ".join(parts)
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
+
+
+def _text_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        value = ",".join(str(v) for v in value)
+    text = "" if value is None else str(value)
+    return json.dumps(text) if (not text or any(c.isspace() or c in '"=' for c in text)) else text
+
+
+def configure_logging(fmt: str = "text", verbosity: str = "info", *, stream: TextIO | None = None) -> None:
+    """Send the ``authenticator`` loggers (and uvicorn's) to ``stream`` (stderr) in ``fmt``.
+
+    Idempotent: a second call replaces the handler instead of adding one.
+    """
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    level = getattr(logging, verbosity.upper(), logging.INFO)
+    for name in ("authenticator", "client_plugin", "uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        for old in [h for h in logger.handlers if h.get_name() == _HANDLER_NAME]:
+            logger.removeHandler(old)
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False
+
+
+def review_fields(result: ReviewResult, latency_seconds: float) -> dict[str, Any]:
+    """The fields of a review's log line. For scrubbed accounts the identity and the user are left out."""
+    fields: dict[str, Any] = {
+        "result": result.result,
+        "status": result.http_status,
+        "latency_ms": round(latency_seconds * 1000, 3),
+        "sts_region": result.sts_region,
+    }
+    if result.identity is not None and not result.scrubbed:
+        fields["arn"] = result.identity.arn
+        fields["canonical_arn"] = result.identity.canonical_arn
+        fields["account_id"] = result.identity.account_id
+        fields["access_key_id"] = result.identity.access_key_id
+    if result.scrubbed:
+        fields["scrubbed"] = True
+    if result.user is not None and not result.scrubbed:
+        fields["username"] = result.user.username
+        fields["groups"] = list(result.user.groups)
+        fields["source"] = result.match_source
+    if result.error is not None:
+        fields["reason"] = result.error
+    return fields
+
+
+def log_review(result: ReviewResult, latency_seconds: float) -> None:
+    """One line per review: info when allowed, warning when denied."""
+    level = logging.INFO if result.allowed else logging.WARNING
+    message = "access granted" if result.allowed else "access denied"
+    logging.getLogger(REVIEW_LOGGER).log(level, message, extra={"fields": review_fields(result, latency_seconds)})

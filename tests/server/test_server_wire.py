@@ -1,0 +1,201 @@
+"""/authenticate, /healthz, /readyz and /metrics on the wire (mapping.md §5, cli.md)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from authenticator.token import RejectionKind, TokenRejected
+from fastapi.testclient import TestClient
+from server_fakes import NOW, FakeMapper, FakeSTS, make_token, role_identity, user_identity
+
+from authenticator.partitions import get_partition
+from authenticator.server.app import MAX_BODY_BYTES, create_app
+from authenticator.server.review import Reviewer
+
+VERSIONS = ["authentication.k8s.io/v1", "authentication.k8s.io/v1beta1"]
+
+
+def _raw(doc: object) -> bytes:
+    return json.dumps(doc).encode()
+
+
+def _client(sts: FakeSTS, mapped: dict[str, tuple[str, tuple[str, ...]]], ready: dict[str, bool] | None = None):
+    reviewer = Reviewer(
+        sts=sts,
+        mapper=FakeMapper(lambda ident: mapped.get(ident.canonical_arn)),
+        partition=get_partition("aws"),
+        clock=lambda: NOW,
+    )
+    state = ready if ready is not None else {"MountedFile": True}
+    return TestClient(create_app(reviewer, lambda: state))
+
+
+def _review(api_version: str, token: str, **spec: object) -> dict[str, object]:
+    return {"apiVersion": api_version, "kind": "TokenReview", "spec": {"token": token, **spec}}
+
+
+@pytest.mark.parametrize("api_version", VERSIONS)
+def test_allowed_answer_field_by_field(api_version: str) -> None:
+    ident = role_identity()
+    client = _client(FakeSTS(ident), {ident.canonical_arn: ("admin:jdoe-example.com", ("eks-admins", "devs"))})
+    response = client.post("/authenticate", json=_review(api_version, make_token(), audiences=["https://kubernetes"]))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body == {
+        "apiVersion": api_version,
+        "kind": "TokenReview",
+        "status": {
+            "authenticated": True,
+            "user": {
+                "username": "admin:jdoe-example.com",
+                "uid": "aws-iam-authenticator:111122223333:AROAEXAMPLEROLEID0001",
+                "groups": ["eks-admins", "devs"],
+                "extra": {
+                    "arn": ["arn:aws:sts::111122223333:assumed-role/eks-admins/jdoe@example.com"],
+                    "canonicalArn": ["arn:aws:iam::111122223333:role/eks-admins"],
+                    "sessionName": ["jdoe@example.com"],
+                    "accessKeyId": ["ASIAEXAMPLEKEY000001"],
+                    "principalId": ["AROAEXAMPLEROLEID0001"],
+                    "sigs.k8s.io/aws-iam-authenticator/principalId": ["AROAEXAMPLEROLEID0001"],
+                },
+            },
+        },
+    }
+
+
+@pytest.mark.parametrize("api_version", VERSIONS)
+def test_unmapped_is_403_with_reason_and_no_user(api_version: str) -> None:
+    client = _client(FakeSTS(user_identity()), {})
+    response = client.post("/authenticate", json=_review(api_version, make_token()))
+    assert response.status_code == 403
+    body = response.json()
+    assert body["apiVersion"] == api_version
+    assert body["kind"] == "TokenReview"
+    assert body["status"]["authenticated"] is False
+    assert "user" not in body["status"]
+    assert "not mapped" in body["status"]["error"]
+
+
+def test_invalid_token_is_403_and_sts_never_asked() -> None:
+    sts = FakeSTS(user_identity())
+    client = _client(sts, {})
+    response = client.post("/authenticate", json=_review(VERSIONS[0], "k8s-aws-v2.abc"))
+    assert response.status_code == 403
+    assert "k8s-aws-v1." in response.json()["status"]["error"]
+    assert sts.calls == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [(RejectionKind.STS_ERROR, 403), (RejectionKind.STS_THROTTLING, 429)],
+)
+def test_sts_rejections_map_to_their_status(kind: RejectionKind, status: int) -> None:
+    client = _client(FakeSTS(error=TokenRejected(kind, "STS said no")), {})
+    response = client.post("/authenticate", json=_review(VERSIONS[1], make_token()))
+    assert response.status_code == status
+    assert response.json()["status"] == {"authenticated": False, "error": "STS said no"}
+    assert response.json()["apiVersion"] == VERSIONS[1]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{not json", "not JSON"),
+        (b"\xff\xfe", "not JSON"),
+        (b"", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'"TokenReview"', "not a JSON object"),
+        (
+            _raw({"apiVersion": VERSIONS[0], "kind": "SubjectAccessReview", "spec": {"token": "x"}}),
+            "kind",
+        ),
+        (json.dumps({"apiVersion": "v1", "kind": "TokenReview", "spec": {"token": "x"}}).encode(), "apiVersion"),
+        (json.dumps({"apiVersion": VERSIONS[0], "kind": "TokenReview", "spec": {}}).encode(), "spec.token is missing"),
+        (json.dumps({"apiVersion": VERSIONS[0], "kind": "TokenReview"}).encode(), "spec is missing"),
+        (json.dumps({"apiVersion": VERSIONS[0], "kind": "TokenReview", "spec": {"token": 7}}).encode(), "spec.token"),
+        (json.dumps({"apiVersion": VERSIONS[0], "kind": "TokenReview", "spec": []}).encode(), "spec"),
+    ],
+)
+def test_not_a_token_review_is_400(body: bytes, reason: str) -> None:
+    sts = FakeSTS(user_identity())
+    client = _client(sts, {})
+    response = client.post("/authenticate", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    answer = response.json()
+    assert answer["kind"] == "TokenReview"
+    assert answer["status"]["authenticated"] is False
+    assert reason in answer["status"]["error"]
+    assert sts.calls == []
+
+
+def test_400_answers_in_the_version_asked() -> None:
+    client = _client(FakeSTS(user_identity()), {})
+    response = client.post("/authenticate", json={"apiVersion": VERSIONS[1], "kind": "TokenReview"})
+    assert response.status_code == 400
+    assert response.json()["apiVersion"] == VERSIONS[1]
+
+
+def test_oversized_body_is_413_not_500() -> None:
+    client = _client(FakeSTS(user_identity()), {})
+    response = client.post("/authenticate", content=b"x" * (MAX_BODY_BYTES + 1))
+    assert response.status_code == 413
+    assert response.json()["status"]["authenticated"] is False
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+def test_other_methods_on_authenticate_are_405(method: str) -> None:
+    client = _client(FakeSTS(user_identity()), {})
+    assert client.request(method, "/authenticate").status_code == 405
+
+
+def test_healthz() -> None:
+    response = _client(FakeSTS(), {}).get("/healthz")
+    assert response.status_code == 200
+    assert response.text == "ok"
+
+
+def test_readyz_503_until_every_source_loaded_then_200() -> None:
+    state = {"MountedFile": True, "EKSConfigMap": False}
+    client = _client(FakeSTS(), {}, ready=state)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "EKSConfigMap" in response.text
+    assert "MountedFile" not in response.text
+    state["EKSConfigMap"] = True
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.text == "ok"
+
+
+def test_metrics_has_the_reference_names_and_counts_results() -> None:
+    ident = user_identity()
+    client = _client(FakeSTS(ident), {ident.canonical_arn: ("alice", ("devs",))})
+    assert client.post("/authenticate", json=_review(VERSIONS[0], make_token())).status_code == 200
+    assert client.post("/authenticate", content=b"nope").status_code == 400
+    text = client.get("/metrics").text
+    for name in (
+        "aws_iam_authenticator_authenticate_latency_seconds_bucket",
+        "aws_iam_authenticator_sts_connection_failures_total",
+        "aws_iam_authenticator_sts_responses_total",
+        "aws_iam_authenticator_sts_throttling_total",
+        "aws_iam_authenticator_configmap_watch_failures_total",
+        "aws_iam_authenticator_dynamicfile_failures_total",
+        "aws_iam_authenticator_ec2_describe_instances_calls_total",
+    ):
+        assert f"# TYPE {name.removesuffix('_bucket').removesuffix('_total')}" in text or name in text, name
+    assert 'aws_iam_authenticator_authenticate_latency_seconds_count{result="success"}' in text
+    assert 'aws_iam_authenticator_authenticate_latency_seconds_count{result="malformed_request"}' in text
+
+
+def test_readyz_names_failing_sections_but_stays_200() -> None:
+    reviewer = Reviewer(sts=FakeSTS(), mapper=FakeMapper(lambda i: None), partition=get_partition("aws"))
+    failing = {"MountedFile": {"mapRoles": "YAML error at line 3"}}
+    client = TestClient(create_app(reviewer, lambda: {"MountedFile": True}, problems=lambda: failing))
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.text.splitlines() == [
+        "ok",
+        "MountedFile mapRoles: YAML error at line 3 (serving the last good value)",
+    ]
