@@ -10,6 +10,7 @@ import yaml
 from deploy_support import DEPLOY
 
 from authenticator.mapping.awsauth import load_configmap_manifest, parse_aws_auth, parse_server_mappings
+from authenticator.server.config import load_config_with_warnings
 
 SERVER_CONFIGS = [
     DEPLOY / "base" / "config.yaml",
@@ -34,3 +35,14 @@ def test_server_config_mappings_parse_without_issues(path: Path) -> None:
     assert warnings == ()
     if path.name == "server-config.yaml":  # the annotated example carries one of each
         assert len(mappings.roles) == len(mappings.users) == 1
+
+
+@pytest.mark.parametrize("path", SERVER_CONFIGS, ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_server_configs_load_with_the_servers_loader(path: Path) -> None:
+    config, warnings = load_config_with_warnings(str(path))
+    assert warnings == []
+    raw = yaml.safe_load(path.read_text())
+    assert config.cluster_id == raw["clusterID"]
+    assert config.state_dir == raw["server"]["stateDir"] == "/var/eks-iam-authenticator"  # the image's VOLUME
+    assert config.port == 21362
+    assert config.backend_mode == ("MountedFile", "EKSConfigMap", "CRD")
