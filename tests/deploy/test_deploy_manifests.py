@@ -13,6 +13,8 @@ import pytest
 import yaml
 from deploy_support import DEPLOY, KUSTOMIZATIONS, OVERLAYS, one, parse_dockerfile, render
 
+from authenticator import __version__
+
 # The oldest and newest schemas kubernetes-validate ships, and the kubectl used here.
 K8S_VERSIONS = ("1.25", "1.33", kubernetes_validate.latest_version())
 NAMESPACE = "kube-system"
@@ -193,6 +195,8 @@ def test_pod_security(rendered: dict[str, list[dict[str, Any]]], kustomization: 
     assert context["capabilities"] == {"drop": ["ALL"]}
     assert set(container["resources"]["requests"]) == {"cpu", "memory"}
     assert container["args"][0] == "server"
+    # The overlays deploy the image of this release.
+    assert container["image"] == f"eks-iam-authenticator:{__version__}"
 
 
 @pytest.mark.parametrize("kustomization", OVERLAYS)
