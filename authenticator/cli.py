@@ -25,7 +25,7 @@ _HANDLERS = {
     "server": "authenticator.server.main:run_server",
     "init": "authenticator.server.main:run_init",
     "verify": "authenticator.server.main:run_verify",
-    "demo": "authenticator.demo:run",
+    "demo": "authenticator.demo.runner:run",
 }
 
 

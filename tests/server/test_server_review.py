@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from authenticator.token import RejectionKind, TokenRejected
 from server_fakes import NOW, FakeMapper, FakeSTS, make_token, role_identity, user_identity
 
 from authenticator import metrics
 from authenticator.partitions import get_partition
 from authenticator.server.review import INTERNAL_ERROR, Reviewer
+from authenticator.token import RejectionKind, TokenRejected
 
 
 def _reviewer(sts: FakeSTS, mapped: dict | None = None, **kwargs: object) -> Reviewer:

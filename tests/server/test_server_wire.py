@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from authenticator.token import RejectionKind, TokenRejected
 from fastapi.testclient import TestClient
 from server_fakes import NOW, FakeMapper, FakeSTS, make_token, role_identity, user_identity
 
 from authenticator.partitions import get_partition
 from authenticator.server.app import MAX_BODY_BYTES, create_app
 from authenticator.server.review import Reviewer
+from authenticator.token import RejectionKind, TokenRejected
 
 VERSIONS = ["authentication.k8s.io/v1", "authentication.k8s.io/v1beta1"]
 

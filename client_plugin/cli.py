@@ -1,0 +1,151 @@
+"""``eks-iam-authenticator token``: print an ExecCredential (or the bare token) for kubectl.
+
+The module imports only the stdlib and the plugin's stdlib modules: a ``--cache``
+hit answers from a file without ever importing botocore (exec-plugin.md). botocore
+is imported (in client_plugin.credentials) only when a token has to be signed and
+no cached temporary credentials can sign it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+from client_plugin.cache import CachedCredentials, CachedToken, FileCache, default_cache_dir
+from client_plugin.errors import PluginError
+from client_plugin.exec_credential import format_exec_credential, parse_exec_info
+from client_plugin.request import TokenRequest, explicit_region
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import TextIO
+
+    from client_plugin.presign import Signature
+
+__all__ = ["execute", "run"]
+
+_PROG = "eks-iam-authenticator"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``token`` handler called by authenticator.cli."""
+    return execute(args, env=os.environ, stdout=sys.stdout, stderr=sys.stderr, clock=_utcnow)
+
+
+def execute(
+    args: argparse.Namespace,
+    *,
+    env: Mapping[str, str],
+    stdout: TextIO,
+    stderr: TextIO,
+    clock: Callable[[], datetime],
+) -> int:
+    """Run ``token``; every expected failure is one line on stderr and exit 1."""
+    try:
+        output = _token_output(args, env=env, stderr=stderr, clock=clock)
+    except PluginError as exc:
+        stderr.write(f"{_PROG}: error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # an unforeseen failure still gets one line, never a traceback
+        message = " ".join(str(exc).split())
+        stderr.write(f"{_PROG}: error: unexpected {type(exc).__name__}: {message}\n")
+        return 1
+    stdout.write(output + "\n")
+    stdout.flush()
+    return 0
+
+
+def _request(args: argparse.Namespace, env: Mapping[str, str]) -> TokenRequest:
+    cluster_id = (getattr(args, "cluster_id", None) or "").strip()
+    if not cluster_id:
+        raise PluginError("no cluster id: pass -i/--cluster-id or set KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID")
+    if args.external_id and not args.role:
+        raise PluginError("--external-id needs -r/--role")
+    return TokenRequest(
+        cluster_id=cluster_id,
+        region=explicit_region(args.region, env),
+        profile=args.profile or None,
+        role_arn=args.role or None,
+        external_id=args.external_id or None,
+        session_name=args.session_name or None,
+        forward_session_name=bool(args.forward_session_name),
+        env=env,
+    )
+
+
+def _token_output(
+    args: argparse.Namespace, *, env: Mapping[str, str], stderr: TextIO, clock: Callable[[], datetime]
+) -> str:
+    request = _request(args, env)
+    info = parse_exec_info(env.get("KUBERNETES_EXEC_INFO"))
+    if info.warning:
+        stderr.write(f"{_PROG}: warning: {info.warning}\n")
+
+    def answer(token: str, expires_at: datetime) -> str:
+        return token if args.token_only else format_exec_credential(info.api_version, token, expires_at)
+
+    now = clock()
+    cache = FileCache(default_cache_dir(env), stderr=stderr) if args.cache else None
+    cached_creds: CachedCredentials | None = None
+    if cache is not None:
+        hit = cache.load_token(request.token_key(), now)
+        if hit is not None:
+            return answer(hit.token, hit.expires_at)
+        cached_creds = cache.load_credentials(request.credentials_key(), now)
+
+    if cached_creds is not None:
+        creds = cached_creds
+    else:
+        creds = _resolve(request, cache=cache, now=now, interactive=info.interactive)
+    signature = _sign(creds, request.cluster_id, clock())
+    if cache is not None:
+        entry = CachedToken(signature.token, signature.signed_at, signature.expires_at, creds.expires_at)
+        cache.store_token(request.token_key(), entry)
+    return answer(signature.token, signature.expires_at)
+
+
+def _resolve(request: TokenRequest, *, cache: FileCache | None, now: datetime, interactive: bool) -> CachedCredentials:
+    # The slow path: botocore is imported here, and only here.
+    from client_plugin import credentials
+
+    resolved = credentials.resolve(
+        request, now=now, cache=cache.botocore_view() if cache is not None else None, interactive=interactive
+    )
+    creds = resolved.credentials
+    entry = CachedCredentials(
+        creds.access_key_id,
+        creds.secret_access_key,
+        creds.session_token,
+        creds.expires_at,
+        resolved.region,
+        resolved.host,
+        resolved.signing_region,
+    )
+    # Only temporary credentials that did not come from the environment are kept:
+    # long-term keys never get a second copy on disk.
+    if cache is not None and resolved.cacheable and creds.expires_at is not None:
+        cache.store_credentials(request.credentials_key(), entry)
+    return entry
+
+
+def _sign(creds: CachedCredentials, cluster_id: str, now: datetime) -> Signature:
+    from client_plugin.presign import presign_get_caller_identity  # not needed on a cache hit
+
+    return presign_get_caller_identity(
+        access_key_id=creds.access_key_id,
+        secret_access_key=creds.secret_access_key,
+        session_token=creds.session_token,
+        host=creds.host,
+        signing_region=creds.signing_region,
+        cluster_id=cluster_id,
+        now=now,
+    )

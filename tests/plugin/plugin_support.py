@@ -1,0 +1,125 @@
+"""Helpers for the token plugin's tests: the installed command, a clean environment, moto as STS.
+
+A module with a unique name (not conftest) so that test modules can import it safely
+whatever other test directories exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+PLUGIN = str(Path(sys.executable).parent / "eks-iam-authenticator")
+AWS = str(Path(sys.executable).parent / "aws")
+
+# Static keys used across tests (any string works: presigning is offline).
+ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def base_env(home: Path, **extra: str) -> dict[str, str]:
+    """A clean environment: nothing from the developer's own AWS or kube settings."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        # No instance metadata on a laptop or CI box: do not wait for it.
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    env.update(extra)
+    return env
+
+
+def env_credentials(home: Path, **extra: str) -> dict[str, str]:
+    return base_env(home, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, **extra)
+
+
+def run_plugin(
+    *args: str, env: Mapping[str, str], prefix: tuple[str, ...] = (), stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*prefix, PLUGIN, "token", *args],
+        env=dict(env),
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@dataclass(frozen=True)
+class DecodedToken:
+    url: str
+    host: str
+    path: str
+    params: dict[str, str]
+    keys_in_order: list[str]
+
+    @property
+    def access_key_id(self) -> str:
+        return self.params["X-Amz-Credential"].split("/")[0]
+
+    @property
+    def scope_region(self) -> str:
+        return self.params["X-Amz-Credential"].split("/")[2]
+
+
+def decode_token(token: str) -> DecodedToken:
+    assert token.startswith("k8s-aws-v1."), "missing token prefix"
+    body = token[len("k8s-aws-v1.") :]
+    assert "=" not in body and "+" not in body and "/" not in body, "token is not unpadded base64url"
+    url = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=True)
+    return DecodedToken(url, parts.netloc, parts.path, dict(pairs), [k for k, _ in pairs])
+
+
+def kubectl_binary() -> str:
+    """The plain versioned kubectl beside the dispatcher (exec-plugin.md), else kubectl."""
+    found = shutil.which("kubectl")
+    assert found, "kubectl is not installed"
+    plain = Path(os.path.realpath(found)).parent / "kubectl.1.33"
+    return str(plain) if plain.exists() else found
+
+
+def write_aws_config(home: Path, config: str = "", credentials: str = "") -> None:
+    aws = home / ".aws"
+    aws.mkdir(exist_ok=True)
+    if config:
+        (aws / "config").write_text(config)
+    if credentials:
+        (aws / "credentials").write_text(credentials)
+        (aws / "credentials").chmod(0o600)
+
+
+class MotoSts:
+    """moto over HTTP on 127.0.0.1:0 (threaded, in this process) — the plugin's AssumeRole peer."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+
+    def reset(self) -> None:
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST", data=b"")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+
+    def assumed_roles(self, account_id: str) -> list[object]:
+        from moto.sts.models import sts_backends
+
+        return list(sts_backends[account_id]["aws"].assumed_roles)
+
+    def stop(self) -> None:
+        self._server.stop()

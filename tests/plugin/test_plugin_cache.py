@@ -1,0 +1,296 @@
+"""``--cache``: hits without botocore, the reuse window, foreign and unsafe entries, concurrency."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from plugin_support import PLUGIN, decode_token, env_credentials, run_plugin
+
+from client_plugin.cache import CachedCredentials, CachedToken, FileCache
+from client_plugin.cli import execute
+
+T0 = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+
+def _cache_dir(home: Path) -> Path:
+    return home / ".kube" / "cache" / "eks-iam-authenticator"
+
+
+def _imported_modules(stderr: str) -> set[str]:
+    """Module names from ``PYTHONPROFILEIMPORTTIME`` lines (``import time: … | … | name``)."""
+    names = set()
+    for line in stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+def _token_of(stdout: str) -> str:
+    return json.loads(stdout)["status"]["token"]
+
+
+# -- the fast path, in real processes ------------------------------------------------
+
+
+def test_second_call_is_served_from_cache_without_importing_botocore(home: Path) -> None:
+    env = env_credentials(home, AWS_REGION="us-west-2", PYTHONPROFILEIMPORTTIME="1")
+    first = run_plugin("-i", "cached", "--cache", env=env)
+    second = run_plugin("-i", "cached", "--cache", env=env)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+
+    first_modules, second_modules = _imported_modules(first.stderr), _imported_modules(second.stderr)
+    assert "botocore.session" in first_modules  # the check can see botocore when it is there
+    assert not {m for m in second_modules if m.split(".")[0] == "botocore"}
+    assert not {m for m in first_modules | second_modules if m.split(".")[0] in ("fastapi", "httpx", "kubernetes")}
+    assert _token_of(second.stdout) == _token_of(first.stdout)
+    assert (
+        json.loads(second.stdout)["status"]["expirationTimestamp"]
+        == json.loads(first.stdout)["status"]["expirationTimestamp"]
+    )
+
+    files = list(_cache_dir(home).iterdir())
+    assert [f.name.startswith("token-") for f in files] == [True]
+    assert _cache_dir(home).stat().st_mode & 0o777 == 0o700
+    assert files[0].stat().st_mode & 0o777 == 0o600
+    # Long-term keys are never copied to disk.
+    assert "SECRET" not in files[0].read_text()
+
+
+def test_cache_dir_env_override(home: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere" / "cache"
+    env = env_credentials(home, EKS_IAM_AUTHENTICATOR_CACHE_DIR=str(elsewhere))
+    assert run_plugin("-i", "c", "--cache", env=env).returncode == 0
+    assert len(list(elsewhere.glob("token-*.json"))) == 1
+    assert not _cache_dir(home).exists()
+
+
+def test_a_different_key_is_a_different_entry(home: Path) -> None:
+    env = env_credentials(home)
+    a = run_plugin("-i", "cluster-a", "--cache", env=env)
+    b = run_plugin("-i", "cluster-b", "--cache", env=env)
+    c = run_plugin("-i", "cluster-a", "--cache", env={**env, "AWS_ACCESS_KEY_ID": "AKIAOTHERKEYEXAMPLE0"})
+    tokens = {_token_of(r.stdout) for r in (a, b, c)}
+    assert len(tokens) == 3
+    assert len(list(_cache_dir(home).glob("token-*.json"))) == 3
+
+
+def test_without_cache_flag_nothing_is_written(home: Path) -> None:
+    assert run_plugin("-i", "c", env=env_credentials(home)).returncode == 0
+    assert not (home / ".kube").exists()
+
+
+# -- unsafe or unreadable entries -------------------------------------------------------
+
+
+def test_group_readable_cache_file_is_refused_and_replaced(home: Path) -> None:
+    env = env_credentials(home, PYTHONPROFILEIMPORTTIME="1")
+    first = run_plugin("-i", "c", "--cache", env=env)
+    (entry,) = _cache_dir(home).glob("token-*.json")
+    entry.chmod(0o640)
+
+    second = run_plugin("-i", "c", "--cache", env=env)
+    assert second.returncode == 0
+    warnings = [line for line in second.stderr.splitlines() if not line.startswith("import time:")]
+    assert len(warnings) == 1 and "readable by other users" in warnings[0] and "warning" in warnings[0]
+    assert "botocore.session" in _imported_modules(second.stderr)  # it signed afresh
+    assert _token_of(second.stdout).startswith("k8s-aws-v1.")
+    assert entry.stat().st_mode & 0o777 == 0o600  # the fresh entry replaced the unsafe one
+    assert first.returncode == 0
+
+
+def test_group_accessible_cache_dir_is_not_used(home: Path) -> None:
+    env = env_credentials(home)
+    assert run_plugin("-i", "c", "--cache", env=env).returncode == 0
+    _cache_dir(home).chmod(0o755)
+    result = run_plugin("-i", "c", "--cache", env=env)
+    assert result.returncode == 0
+    assert "not using the cache" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_unreadable_cache_entry_is_an_error(home: Path) -> None:
+    env = env_credentials(home)
+    assert run_plugin("-i", "c", "--cache", env=env).returncode == 0
+    (entry,) = _cache_dir(home).glob("token-*.json")
+    entry.unlink()
+    entry.mkdir()  # a directory where the file should be: reading it fails even for root
+    result = run_plugin("-i", "c", "--cache", env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "cannot read cache file" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- the reuse window, with an injected clock -------------------------------------------------
+
+
+def _args(**overrides: object) -> argparse.Namespace:
+    values: dict[str, object] = {
+        "cluster_id": "clock-cluster",
+        "region": "us-west-2",
+        "profile": None,
+        "role": None,
+        "external_id": None,
+        "session_name": None,
+        "forward_session_name": False,
+        "token_only": True,
+        "cache": True,
+    }
+    values.update(overrides)
+    return argparse.Namespace(**values)
+
+
+def _run_at(instant: datetime, env: dict[str, str]) -> str:
+    out, err = io.StringIO(), io.StringIO()
+    assert execute(_args(), env=env, stdout=out, stderr=err, clock=lambda: instant) == 0, err.getvalue()
+    return out.getvalue().strip()
+
+
+@pytest.fixture
+def clock_env(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    # botocore reads the process environment; keep it to the test's own.
+    env = env_credentials(home)
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+def test_token_reused_while_a_minute_is_left(clock_env: dict[str, str]) -> None:
+    first = _run_at(T0, clock_env)
+    assert decode_token(first).params["X-Amz-Date"] == "20260506T070809Z"
+    assert _run_at(T0 + timedelta(minutes=12, seconds=59), clock_env) == first
+    later = _run_at(T0 + timedelta(minutes=13, seconds=1), clock_env)
+    assert later != first
+    assert decode_token(later).params["X-Amz-Date"] == "20260506T072110Z"
+
+
+def test_token_never_outlives_the_credentials_that_signed_it(
+    clock_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Temporary env credentials that botocore sees expiring in 5 minutes.
+    real_now = datetime.now(UTC).replace(microsecond=0)
+    env = {
+        **clock_env,
+        "AWS_SESSION_TOKEN": "tok",
+        "AWS_CREDENTIAL_EXPIRATION": (real_now + timedelta(minutes=5)).isoformat(),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    first = _run_at(real_now, env)
+    assert _run_at(real_now + timedelta(minutes=3), env) == first
+    assert _run_at(real_now + timedelta(minutes=4, seconds=30), env) != first
+
+
+def test_entries_signed_in_the_future_are_ignored(tmp_path: Path) -> None:
+    cache = FileCache(str(tmp_path / "c"), stderr=io.StringIO())
+    key = {"k": 1}
+    cache.store_token(
+        key, CachedToken("k8s-aws-v1.x", T0 + timedelta(hours=1), T0 + timedelta(hours=1, minutes=14), None)
+    )
+    assert cache.load_token(key, T0) is None
+    assert cache.load_token(key, T0 + timedelta(hours=1)) is not None
+
+
+def test_foreign_entry_is_ignored(tmp_path: Path) -> None:
+    cache = FileCache(str(tmp_path / "c"), stderr=io.StringIO())
+    mine, theirs = {"cluster_id": "mine"}, {"cluster_id": "theirs"}
+    cache.store_token(theirs, CachedToken("k8s-aws-v1.theirs", T0, T0 + timedelta(minutes=14), None))
+    # Someone copies another key's entry under my key's file name.
+    os.replace(cache.path_for("token", theirs), cache.path_for("token", mine))
+    assert cache.load_token(mine, T0) is None
+    cache.store_token(mine, CachedToken("k8s-aws-v1.mine", T0, T0 + timedelta(minutes=14), None))
+    hit = cache.load_token(mine, T0)
+    assert hit is not None and hit.token == "k8s-aws-v1.mine"
+
+
+def test_credentials_are_reused_only_while_they_outlive_a_token(tmp_path: Path) -> None:
+    cache = FileCache(str(tmp_path / "c"), stderr=io.StringIO())
+    creds = CachedCredentials(
+        "ASIAX", "secret", "tok", T0 + timedelta(minutes=30), "us-east-1", "sts.us-east-1.amazonaws.com", "us-east-1"
+    )
+    cache.store_credentials({"k": 1}, creds)
+    assert cache.load_credentials({"k": 1}, T0) == creds
+    assert cache.load_credentials({"k": 1}, T0 + timedelta(minutes=15)) == creds
+    assert cache.load_credentials({"k": 1}, T0 + timedelta(minutes=15, seconds=1)) is None
+    assert cache.load_credentials({"k": 2}, T0) is None
+
+
+def test_corrupt_entry_is_a_warning_and_a_miss(tmp_path: Path) -> None:
+    err = io.StringIO()
+    cache = FileCache(str(tmp_path / "c"), stderr=err)
+    cache.store_token({"k": 1}, CachedToken("k8s-aws-v1.x", T0, T0 + timedelta(minutes=14), None))
+    Path(cache.path_for("token", {"k": 1})).write_text('{"version": 1, "kind": "tok')
+    assert cache.load_token({"k": 1}, T0) is None
+    assert "not valid JSON" in err.getvalue()
+
+
+# -- concurrency ------------------------------------------------------------------------------
+
+
+def test_concurrent_plugin_runs_leave_one_valid_entry(home: Path) -> None:
+    env = env_credentials(home, AWS_REGION="us-west-2")
+    procs = [
+        subprocess.Popen(
+            [PLUGIN, "token", "-i", "race", "--cache"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e for _, e in outputs]
+    tokens = {_token_of(out) for out, _ in outputs}
+
+    files = sorted(p.name for p in _cache_dir(home).iterdir())
+    assert len(files) == 1 and files[0].startswith("token-"), files  # no temporary files left behind
+    stored = json.loads((_cache_dir(home) / files[0]).read_text())
+    assert stored["token"] in tokens
+
+    again = run_plugin("-i", "race", "--cache", env={**env, "PYTHONPROFILEIMPORTTIME": "1"})
+    assert _token_of(again.stdout) == stored["token"]
+    assert "botocore" not in _imported_modules(again.stderr)
+
+
+def test_concurrent_writers_and_readers_never_see_a_torn_entry(tmp_path: Path) -> None:
+    cache = FileCache(str(tmp_path / "c"), stderr=io.StringIO())
+    key = {"k": "race"}
+    written = {f"k8s-aws-v1.{n}-{i}" for n in range(4) for i in range(40)}
+    seen: list[str | None] = []
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        for i in range(40):
+            cache.store_token(key, CachedToken(f"k8s-aws-v1.{n}-{i}", T0, T0 + timedelta(minutes=14), None))
+
+    def reader() -> None:
+        try:
+            for _ in range(200):
+                hit = cache.load_token(key, T0)
+                seen.append(hit.token if hit else None)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)] + [
+        threading.Thread(target=reader) for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    assert set(seen) - {None} <= written
+    final = cache.load_token(key, T0)
+    assert final is not None and final.token in written
+    assert [p.name for p in Path(cache.directory).iterdir() if p.name.startswith(".tmp")] == []

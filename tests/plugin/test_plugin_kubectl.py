@@ -1,0 +1,78 @@
+"""kubectl end to end: a real kubectl runs the installed plugin and sends its token over HTTPS."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from plugin_apiserver_standin import ApiServerStandIn
+from plugin_support import PLUGIN, decode_token, env_credentials, kubectl_binary
+
+
+@pytest.fixture
+def apiserver() -> Iterator[ApiServerStandIn]:
+    with ApiServerStandIn() as server:
+        yield server
+
+
+def _exec_block(api_version: str, *args: str) -> dict[str, object]:
+    block: dict[str, object] = {
+        "apiVersion": f"client.authentication.k8s.io/{api_version}",
+        "command": PLUGIN,
+        "args": ["token", "-i", "kubectl-cluster", *args],
+        "env": [{"name": "AWS_REGION", "value": "eu-west-1"}],
+    }
+    if api_version == "v1":
+        block["interactiveMode"] = "Never"
+    return block
+
+
+def _kubectl(home: Path, apiserver: ApiServerStandIn, user: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    kubeconfig = home / "kubeconfig"
+    kubeconfig.write_text(apiserver.kubeconfig(user))
+    return subprocess.run(
+        [kubectl_binary(), "--kubeconfig", str(kubeconfig), "get", "--raw", "/version"],
+        env=env_credentials(home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("api_version", ["v1beta1", "v1"])
+@pytest.mark.parametrize("cache", [False, True])
+def test_kubectl_sends_the_plugin_token(home: Path, apiserver: ApiServerStandIn, api_version: str, cache: bool) -> None:
+    extra = ("--cache",) if cache else ()
+    result = _kubectl(home, apiserver, {"exec": _exec_block(api_version, *extra)})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["gitVersion"] == "v1.33.0-standin"
+
+    assert apiserver.authorizations, "kubectl sent no request"
+    authorization = apiserver.authorizations[-1]
+    assert authorization is not None and authorization.startswith("Bearer ")
+    token = decode_token(authorization.removeprefix("Bearer "))
+    assert token.host == "sts.eu-west-1.amazonaws.com"
+    assert token.path == "/"
+    assert token.params["Action"] == "GetCallerIdentity"
+    assert token.params["X-Amz-SignedHeaders"] == "host;x-k8s-aws-id"
+    assert token.scope_region == "eu-west-1"
+    assert token.access_key_id == "AKIAIOSFODNN7EXAMPLE"
+
+
+def test_kubectl_shows_the_plugin_error_line(home: Path, apiserver: ApiServerStandIn) -> None:
+    block = _exec_block("v1beta1")
+    block["args"] = ["token"]  # no cluster id
+    result = _kubectl(home, apiserver, {"exec": block})
+    assert result.returncode != 0
+    assert "no cluster id" in result.stderr
+    assert all(a is None for a in apiserver.authorizations), "a request carried credentials anyway"
+
+
+def test_standin_rejects_a_request_without_token(home: Path, apiserver: ApiServerStandIn) -> None:
+    """Guards the tests above: the stand-in really checks the bearer token."""
+    result = _kubectl(home, apiserver, {"token": "not-a-k8s-aws-token"})
+    assert result.returncode != 0
+    assert apiserver.authorizations[-1] == "Bearer not-a-k8s-aws-token"
