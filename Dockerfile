@@ -23,12 +23,14 @@ RUN ["/usr/local/bin/eks-install", "wheels", "/src", "/wheels"]
 
 # --- final: the interpreter, a venv of runtime wheels, nothing else --------------------
 FROM ${PYTHON_IMAGE}
+LABEL org.opencontainers.image.title="eks-iam-authenticator" \
+      org.opencontainers.image.description="Amazon EKS-style IAM authentication webhook for Kubernetes" \
+      org.opencontainers.image.licenses="Apache-2.0"
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     VIRTUAL_ENV=/opt/eks-iam-authenticator \
     PATH=/opt/eks-iam-authenticator/bin:$PATH
-
 # The wheels are bind-mounted from the builder, so they never become a layer of this image.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     --mount=type=bind,source=docker/install.sh,target=/tmp/eks-install \
