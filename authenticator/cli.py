@@ -26,6 +26,7 @@ _HANDLERS = {
     "init": "authenticator.server.main:run_init",
     "verify": "authenticator.server.main:run_verify",
     "demo": "authenticator.demo.runner:run",
+    "add": "authenticator.mapping.sources.edit:run_add",
 }
 
 
@@ -114,6 +115,20 @@ def build_parser() -> argparse.ArgumentParser:
     version.add_argument("-o", "--output", choices=("json",))
 
     command("demo", "run the whole flow on this machine, without AWS")
+
+    # As the reference's `add`; defined here, not by edit.add_arguments, because importing the
+    # edit module means importing the kubernetes client for every command line parsed.
+    add = command("add", "add an entry to the kube-system/aws-auth ConfigMap")
+    kinds = add.add_subparsers(dest="add_kind", metavar="role|user", required=True, parser_class=_Parser)
+    for kind in ("role", "user"):
+        p = kinds.add_parser(kind, help=f"map an IAM {kind} in kube-system/aws-auth")
+        p.add_argument(f"--{kind}arn", required=True, help=f"IAM {kind} ARN")
+        p.add_argument("--username", required=True, help="Kubernetes username (may use {{...}} placeholders)")
+        p.add_argument("--groups", action="append", default=[], help="Kubernetes groups (comma-separated, repeatable)")
+        p.add_argument("--kubeconfig", help="kubeconfig of the cluster (default: in-cluster)")
+        p.add_argument("--master", "--master-url", dest="master", help="API server URL (overrides the kubeconfig's)")
+        # The reference asks before writing unless --prompt=false; this command never asks.
+        p.add_argument("--prompt", nargs="?", const="true", metavar="BOOL", help="accepted and ignored: never prompts")
     return parser
 
 

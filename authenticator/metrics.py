@@ -65,6 +65,11 @@ mapping_section_failures = Counter(
     ["source", "section"],
     namespace=NAMESPACE,
 )
+crd_watch_failures = Counter(
+    "crd_watch_failures",
+    "Failed lists or watches of the IAMIdentityMapping objects (the CRD source).",
+    namespace=NAMESPACE,
+)
 mapping_source_loaded = Gauge(
     "mapping_source_loaded",
     "1 once a mapping source has loaded at least once.",

@@ -19,6 +19,7 @@ from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
 from authenticator.mapping.templates import TemplateDenied, is_instance_id, needs_ec2, render
 
 __all__ = [
+    "IdentityLookup",
     "MappedUser",
     "MappingChain",
     "MappingDenied",
@@ -47,6 +48,14 @@ class MappingSource(Protocol):
 
 
 MatchKind = Literal["role", "sso", "user", "account"]
+
+
+@runtime_checkable
+class IdentityLookup(Protocol):
+    """A source whose entries are not all reachable by canonical ARN (DynamicFile's userid strict
+    mode keys them on the STS UserId). The chain asks ``lookup`` before the source's ARN index."""
+
+    def lookup(self, identity: Identity) -> tuple[Literal["role", "user"], RoleMapping | UserMapping] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,10 +183,15 @@ class MappingChain:
         sources: Sequence[MappingSource],
         *,
         reserved_prefixes: Mapping[str, Sequence[str]] | None = None,
+        ec2_private_dns_name: Callable[[str], Awaitable[str]] | None = None,
     ) -> None:
+        """``ec2_private_dns_name``: resolves ``{{EC2PrivateDNSName}}`` when :meth:`map` is not given one."""
         self.sources = tuple(sources)
         self._reserved = {name: tuple(p for p in prefixes if p) for name, prefixes in (reserved_prefixes or {}).items()}
         self._indexes: dict[int, tuple[MappingSet, MappingIndex]] = {}
+        # Decided once, so a lookup pays no isinstance check per source.
+        self._lookups = tuple(s.lookup if isinstance(s, IdentityLookup) else None for s in self.sources)
+        self.ec2_private_dns_name = ec2_private_dns_name
 
     def _index(self, position: int, source: MappingSource) -> MappingIndex:
         snapshot = source.snapshot()
@@ -192,7 +206,10 @@ class MappingChain:
         """The entry that maps ``identity``, without rendering templates (pure, sync)."""
         for position, source in enumerate(self.sources):
             index = self._index(position, source)
-            found = index.explicit(identity.canonical_arn)
+            lookup = self._lookups[position]
+            found: tuple[MatchKind, RoleMapping | UserMapping] | None = lookup(identity) if lookup is not None else None
+            if found is None:
+                found = index.explicit(identity.canonical_arn)
             if found is not None:
                 kind, entry = found
                 return Match(source.name, kind, entry.username, entry.groups, entry)
@@ -210,6 +227,8 @@ class MappingChain:
         ec2_private_dns_name: Callable[[str], Awaitable[str]] | None = None,
     ) -> MappedUser:
         """Resolve and render. Raises MappingDenied: no match, reserved prefix, template denied."""
+        if ec2_private_dns_name is None:
+            ec2_private_dns_name = self.ec2_private_dns_name
         match = self.resolve(identity)
         if match is None:
             raise MappingDenied("identity is not mapped", "unmapped")

@@ -97,11 +97,14 @@ def create_app(
     @app.get("/readyz")
     async def readyz() -> Response:
         waiting = [name for name, loaded in readiness().items() if not loaded]
+        failing = problems() if problems else {}
         if waiting:
-            return PlainTextResponse(f"not ready: waiting for {', '.join(waiting)}", status_code=503)
+            # Say why, where the source knows (e.g. "DynamicFile file: /x.json does not exist").
+            why = [f"{src} {section}: {reason}" for src in waiting for section, reason in failing.get(src, {}).items()]
+            return PlainTextResponse("\n".join([f"not ready: waiting for {', '.join(waiting)}", *why]), status_code=503)
         degraded = [
             f"{source} {section}: {reason} (serving the last good value)"
-            for source, sections in (problems() if problems else {}).items()
+            for source, sections in failing.items()
             for section, reason in sections.items()
         ]
         return PlainTextResponse("\n".join(["ok", *degraded]))

@@ -22,18 +22,14 @@ from authenticator.partitions import PARTITIONS
 
 __all__ = [
     "BACKEND_MODES",
-    "IMPLEMENTED_BACKEND_MODES",
     "KUBECONFIG_FILENAME",
     "ConfigError",
     "ServerConfig",
-    "canonical_backend_mode",
     "load_config",
     "overrides_from_args",
 ]
 
 BACKEND_MODES = ("MountedFile", "EKSConfigMap", "CRD", "DynamicFile")
-IMPLEMENTED_BACKEND_MODES = frozenset({"MountedFile"})
-_MODE_ALIASES = {m.lower(): m for m in BACKEND_MODES} | {"file": "MountedFile", "configmap": "EKSConfigMap"}
 
 KUBECONFIG_FILENAME = "aws-iam-authenticator.kubeconfig"
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -87,15 +83,6 @@ class ConfigError(ValueError):
     """A configuration the server cannot start with; ``str()`` is one line for the user."""
 
 
-def canonical_backend_mode(name: str) -> str:
-    """``"file"`` -> ``"MountedFile"``; ``ConfigError`` for a name that is no mode at all."""
-    try:
-        return _MODE_ALIASES[name.strip().lower()]
-    except KeyError:
-        known = ", ".join(BACKEND_MODES)
-        raise ConfigError(f"unknown backend mode {name.strip()!r} (known: {known})") from None
-
-
 class ServerConfig(BaseModel):
     """Everything ``server`` needs, after file and flags were merged. Field names are snake case;
     the file's spellings are in cli.md."""
@@ -138,16 +125,18 @@ class ServerConfig(BaseModel):
     @field_validator("backend_mode", mode="before")
     @classmethod
     def _backend_mode(cls, value: Any) -> tuple[str, ...]:
-        if value is None or value == "":
+        if value is None or value == "" or value == []:
             return ("MountedFile",)
-        items = value.split(",") if isinstance(value, str) else value
-        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        if not isinstance(value, str | list | tuple) or not all(isinstance(i, str) for i in value):
             raise ValueError("must be a list of backend modes or a comma-separated string")
-        modes = tuple(canonical_backend_mode(i) for i in items if i.strip())
-        dupes = sorted({m for m in modes if modes.count(m) > 1})
-        if dupes:
-            raise ValueError(f"lists {', '.join(dupes)} more than once")
-        return modes or ("MountedFile",)
+        if isinstance(value, tuple) and value == ("MountedFile",):
+            return value  # the default: no need to load the sources' code to check it
+        # One reading of the list for the whole program: aliases (with their deprecation
+        # warning), unknown and duplicate modes are the sources factory's rules. Imported only
+        # when a mode is given: it brings the kubernetes client along.
+        from authenticator.mapping.sources.factory import normalize_backend_modes
+
+        return tuple(normalize_backend_modes(value))
 
     @field_validator("partition")
     @classmethod

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from authenticator.server.config import (
-    IMPLEMENTED_BACKEND_MODES,
     KUBECONFIG_FILENAME,
     ConfigError,
     ServerConfig,
@@ -58,40 +57,47 @@ def _fail(command: str, message: str) -> int:
 
 
 def check_startable(config: ServerConfig) -> None:
-    """What a valid config may still lack to start *this* server: implemented backend modes and the
-    files it names. ``ConfigError`` with one line."""
-    pending = [m for m in config.backend_mode if m not in IMPLEMENTED_BACKEND_MODES]
-    if pending:
-        raise ConfigError(
-            f"backend mode {', '.join(pending)} is not implemented yet (available: "
-            f"{', '.join(sorted(IMPLEMENTED_BACKEND_MODES))})"
-        )
+    """What a valid config may still lack to start: the files it names. ``ConfigError`` with one line."""
     for key, path in (("server.awsAuthFile", config.aws_auth_file), ("server.stsCABundle", config.sts_ca_bundle)):
         if path and not Path(path).is_file():
             raise ConfigError(f"{key}: no such file {path}")
 
 
 def build_sources(config: ServerConfig) -> list[Any]:
-    """The mapping sources in backend-mode order; ``ConfigError`` for an invalid mapping."""
-    from authenticator.mapping.sources.file import MountedFileSource
+    """The mapping sources in backend-mode order, sharing one Kubernetes client (made only when a
+    cluster source is configured). ``ConfigError`` naming the mode for anything unusable: an
+    invalid mapping, a DynamicFile without a path, no kubeconfig/--master outside a cluster.
 
+    Paths (``awsAuthFile``, ``dynamicfilepath``) are used as written: relative ones are relative
+    to the working directory, as every other path of the config file."""
+    from authenticator.mapping.sources.factory import KubeClients, build_source
+
+    server_config = config.model_dump()
+    kube = KubeClients(kubeconfig=config.kubeconfig, master=config.master)
     sources: list[Any] = []
-    for mode in config.backend_mode:
-        if mode == "MountedFile":
-            try:
-                sources.append(
-                    MountedFileSource(
-                        map_roles=list(config.map_roles),
-                        map_users=list(config.map_users),
-                        map_accounts=list(config.map_accounts),
-                        aws_auth_file=config.aws_auth_file,
-                    )
-                )
-            except (ValueError, TypeError, KeyError, OSError) as exc:
-                raise ConfigError(f"{mode} source: {exc}") from None
-        else:  # check_startable keeps us from here
-            raise ConfigError(f"backend mode {mode} is not implemented yet")
+    for mode in config.backend_mode:  # already normalized by ServerConfig
+        try:
+            sources.append(build_source(mode, server_config=server_config, kube=kube))
+        except (ValueError, TypeError, KeyError, OSError) as exc:
+            raise ConfigError(f"{mode} source: {exc}") from None
     return sources
+
+
+class _LazyEC2Resolver:
+    """``{{EC2PrivateDNSName}}`` lookups, the resolver built at the first one: a server whose
+    mappings never use the placeholder needs no AWS region or credentials, and one that does
+    finds out on the first node review, not at start."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self._config = config
+        self._resolver: Callable[[str], Any] | None = None
+
+    async def __call__(self, instance_id: str) -> str:
+        if self._resolver is None:
+            from authenticator.mapping.sources.factory import build_ec2_resolver
+
+            self._resolver = build_ec2_resolver(self._config.model_dump())
+        return await self._resolver(instance_id)
 
 
 async def _call(obj: Any, name: str) -> None:
@@ -122,7 +128,11 @@ def build_app(
 
     if sources is None:
         sources = build_sources(config)
-    chain = MappingChain(sources, reserved_prefixes=dict(config.reserved_prefix_config))
+    chain = MappingChain(
+        sources,
+        reserved_prefixes=dict(config.reserved_prefix_config),
+        ec2_private_dns_name=_LazyEC2Resolver(config),
+    )
     try:
         sts = STSClient(
             cluster_id=config.cluster_id,
@@ -141,6 +151,8 @@ def build_app(
     )
 
     async def start() -> None:
+        # Each source's start only schedules its work (a watch thread, a polling task): the
+        # server answers /readyz with 503 until the first list or load, never waits for it.
         for source in sources:
             await _call(source, "start")
 

@@ -40,8 +40,9 @@ def _assert_one_line_failure(result: subprocess.CompletedProcess[str], expected:
     [
         ("server: {port: 1234}\n", "missing clusterID"),
         ("clusterID: c\nserver: {backendMode: [Nope]}\n", "unknown backend mode 'Nope'"),
-        ("clusterID: c\nserver: {backendMode: [MountedFile, EKSConfigMap]}\n", "EKSConfigMap is not implemented yet"),
-        ("clusterID: c\nserver: {backendMode: DynamicFile}\n", "DynamicFile is not implemented yet"),
+        ("clusterID: c\nserver: {backendMode: [MountedFile, EKSConfigMap]}\n", "EKSConfigMap source: not running in"),
+        ("clusterID: c\nserver: {backendMode: DynamicFile}\n", "DynamicFile needs server.dynamicfilepath"),
+        ("clusterID: c\nserver: {backendMode: [CRD, MountedFile, crd]}\n", "backend mode CRD is listed twice"),
         ("clusterID: c\nserver: {partition: aws-moon}\n", "unknown partition 'aws-moon'"),
         ("clusterID: c\nserver: {awsAuthFile: /nonexistent/aws-auth.yaml}\n", "server.awsAuthFile: no such file"),
         ("clusterID: c\nserver: {mapRoles: {rolearn: x}}\n", "server.mapRoles"),

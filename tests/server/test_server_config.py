@@ -125,7 +125,7 @@ def test_reference_map_shape_of_reserved_prefixes() -> None:
         ("server: {port: 1}\n", "missing clusterID"),
         ("clusterID: ''\n", "missing clusterID"),
         ("clusterID: c\nserver: {backendMode: [Nope]}\n", "unknown backend mode 'Nope'"),
-        ("clusterID: c\nserver: {backendMode: [File, MountedFile]}\n", "MountedFile more than once"),
+        ("clusterID: c\nserver: {backendMode: [File, MountedFile]}\n", "backend mode MountedFile is listed twice"),
         ("clusterID: c\nserver: {partition: aws-moon}\n", "unknown partition 'aws-moon'"),
         ("clusterID: c\nserver: {port: 70000}\n", "server.port"),
         ("clusterID: c\nserver: {port: http}\n", "server.port"),

@@ -1,0 +1,51 @@
+"""Build a ``kubernetes.client.ApiClient`` the way the reference's ``clientcmd.BuildConfigFromFlags`` does.
+
+- ``--kubeconfig`` given: that file (its current context); ``--master`` overrides the server URL.
+- only ``--master``: that URL, no credentials (a local, insecure-port style API server).
+- neither: the in-cluster service account (KUBERNETES_SERVICE_HOST/PORT and the mounted token).
+"""
+
+from __future__ import annotations
+
+import os
+
+import yaml
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
+from kubernetes.config.config_exception import ConfigException
+
+__all__ = ["KubeConfigError", "load_api_client"]
+
+
+class KubeConfigError(Exception):
+    """No usable Kubernetes client configuration; the message is one line for the user."""
+
+
+def load_api_client(*, kubeconfig: str | None = None, master: str | None = None) -> k8s_client.ApiClient:
+    configuration = k8s_client.Configuration()
+    if kubeconfig:
+        if not os.path.exists(kubeconfig):
+            raise KubeConfigError(f"kubeconfig {kubeconfig} does not exist")
+        try:
+            k8s_config.load_kube_config(
+                config_file=kubeconfig, client_configuration=configuration, persist_config=False
+            )
+        except (ConfigException, OSError, ValueError, TypeError, yaml.YAMLError) as err:
+            raise KubeConfigError(f"cannot load kubeconfig {kubeconfig}: {_one_line(err)}") from None
+        if master:
+            configuration.host = master.rstrip("/")
+    elif master:
+        configuration.host = master.rstrip("/")
+    else:
+        try:
+            k8s_config.load_incluster_config(client_configuration=configuration)
+        except ConfigException as err:
+            raise KubeConfigError(
+                f"not running in a cluster and neither --kubeconfig nor --master given ({_one_line(err)})"
+            ) from None
+    return k8s_client.ApiClient(configuration)
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__

@@ -1,0 +1,286 @@
+"""The ``aws-auth`` command: ``lint``, ``rule``, ``rules`` and ``resolve``.
+
+Exit codes (lint.md, the ruff / hadolint convention): 0 nothing at or above ``--fail-on``;
+1 findings at or above it (``resolve``: the identity is denied); 2 usage, configuration or
+I/O error. A file that does not parse is a finding (AA001), not exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import gc
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from authenticator.lint.config import FAIL_ON, ConfigError, LintConfig, discover_config, load_config
+from authenticator.lint.engine import FileReport, exit_code, fix_text, lint_text
+from authenticator.lint.findings import Finding
+from authenticator.lint.formats import FORMATS, render
+from authenticator.lint.registry import all_rules, get_rule
+
+__all__ = ["build_parser", "main"]
+
+PROG = "aws-auth"
+LINT_SUFFIXES = (".yaml", ".yml", ".json")
+LIVE_PATH = "kube-system/aws-auth"
+
+
+class UsageError(Exception):
+    """Bad flags, unreadable input or config: exit 2 with one line on stderr."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+def _id_list(values: list[str] | None) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in values or ():
+        out.extend(v.strip().upper() for v in value.split(",") if v.strip())
+    return tuple(out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Check and explain the aws-auth ConfigMap as the authenticator reads it.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    lint = sub.add_parser("lint", help="lint aws-auth ConfigMaps, server config files or DynamicFile JSON")
+    lint.add_argument("paths", nargs="*", metavar="PATH", help="files, directories, or - for stdin")
+    lint.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
+    lint.add_argument("--fail-on", choices=FAIL_ON, default=None, help="lowest severity that fails (default error)")
+    lint.add_argument("--select", action="append", metavar="IDS", help="only these rule ids or prefixes (AA2,AA701)")
+    lint.add_argument("--ignore", action="append", metavar="IDS", help="skip these rule ids or prefixes")
+    lint.add_argument("--config", metavar="FILE", help="pyproject.toml or .aws-auth-lint.yaml (default: discovered)")
+    lint.add_argument("--no-config", action="store_true", help="ignore configuration files")
+    lint.add_argument("--fix", action="store_true", help="apply the safe fixes in place (stdin: print the result)")
+    lint.add_argument("--diff", action="store_true", help="print the safe fixes as a unified diff; write nothing")
+    lint.add_argument("--show-suppressed", action="store_true", help="also list suppressed findings (text format)")
+    lint.add_argument("--live", action="store_true", help=f"lint {LIVE_PATH} from the cluster (current kubeconfig)")
+    lint.add_argument("--kubeconfig", help="kubeconfig for --live (default: $KUBECONFIG or ~/.kube/config)")
+    lint.add_argument("--context", help="kubeconfig context for --live")
+
+    rule = sub.add_parser("rule", help="explain one rule")
+    rule.add_argument("rule_id", metavar="ID", help="rule id (AA202) or slug (role-arn-has-path)")
+
+    rules = sub.add_parser("rules", help="list all rules")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+
+    resolve = sub.add_parser("resolve", help="show which entry maps an identity, with the server's mapping code")
+    resolve.add_argument("--arn", required=True, help="user, role or assumed-role (session) ARN")
+    resolve.add_argument("--session-name", help="session name (for a role ARN, or to override the ARN's)")
+    resolve.add_argument("--access-key-id", help="access key id, for {{AccessKeyID}}")
+    resolve.add_argument("--format", choices=("text", "json"), default="text")
+    resolve.add_argument("path", metavar="PATH", help="aws-auth ConfigMap, server config or DynamicFile JSON")
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------
+# lint
+
+
+def _expand(paths: Sequence[str]) -> Iterator[str]:
+    for path in paths:
+        if path == "-":
+            yield path
+            continue
+        p = Path(path)
+        if p.is_dir():
+            for child in sorted(p.rglob("*")):
+                if (
+                    child.is_file()
+                    and child.suffix in LINT_SUFFIXES
+                    and not any(part.startswith(".") for part in child.relative_to(p).parts)
+                ):
+                    yield str(child)
+        elif p.exists():
+            yield path
+        else:
+            raise UsageError(f"{PROG}: error: {path}: no such file or directory")
+
+
+def _read(path: str, stdin: TextIO) -> str | None:
+    """The text of ``path``; None when it is not text (reported as AA001)."""
+    try:
+        raw = stdin.buffer.read() if path == "-" and hasattr(stdin, "buffer") else None
+        if path == "-" and raw is None:
+            return stdin.read()
+        if raw is None:
+            raw = Path(path).read_bytes()
+    except OSError as err:
+        raise UsageError(f"{PROG}: error: {path}: {err.strerror or err}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _not_text(path: str) -> FileReport:
+    rule = get_rule("AA001")
+    assert rule is not None
+    finding = Finding(
+        rule.id, rule.slug, rule.severity, "the file is not UTF-8 text", path, 1, 1, fix_hint="save it as UTF-8"
+    )
+    return FileReport(path, [finding], [], [])
+
+
+def _live_text(kubeconfig: str | None, context: str | None) -> str:
+    from authenticator.lint.live import fetch_live_manifest
+
+    try:
+        return fetch_live_manifest(kubeconfig=kubeconfig, context=context)
+    except Exception as err:  # kubernetes' config and API errors share no base class
+        raise UsageError(f"{PROG}: error: --live: {err}") from None
+
+
+def _config(args: argparse.Namespace) -> LintConfig:
+    if args.no_config:
+        config = LintConfig()
+    elif args.config:
+        config = load_config(args.config)
+    else:
+        config = discover_config()
+    if args.select:
+        config.select = _id_list(args.select)
+    if args.ignore:
+        config.ignore = config.ignore + _id_list(args.ignore)
+    if args.fail_on:
+        config.fail_on = args.fail_on
+    return config
+
+
+def _lint(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    if args.fix and args.diff:
+        raise UsageError(f"{PROG}: error: --fix and --diff are exclusive")
+    if not args.paths and not args.live:
+        raise UsageError(f"{PROG}: error: give a PATH, - for stdin, or --live")
+    config = _config(args)
+    inputs: list[tuple[str, str | None]] = [(p, _read(p, stdin)) for p in _expand(args.paths)]
+    if args.live:
+        inputs.append((LIVE_PATH, _live_text(args.kubeconfig, args.context)))
+    reports: list[FileReport] = []
+    diffs: list[str] = []
+    for path, text in inputs:
+        if text is None:
+            reports.append(_not_text(path))
+            continue
+        if args.fix or args.diff:
+            fixed = fix_text(path, text, config)
+            if fixed != text:
+                if args.diff:
+                    diffs.extend(
+                        difflib.unified_diff(
+                            text.splitlines(keepends=True), fixed.splitlines(keepends=True), path, path
+                        )
+                    )
+                elif path == "-":
+                    stdout.write(fixed)
+                elif path != LIVE_PATH:
+                    Path(path).write_text(fixed, encoding="utf-8")
+                text = fixed if not args.diff else text
+            elif args.fix and path == "-":
+                stdout.write(text)
+        reports.append(lint_text(path, text, config))
+    if args.diff:
+        stdout.write("".join(diffs))
+        return 1 if diffs else 0
+    out = stderr if args.fix and any(p == "-" for p, _ in inputs) else stdout
+    rendered = render(args.format, reports, show_suppressed=args.show_suppressed)
+    out.write(rendered)
+    return exit_code((f for r in reports for f in r.findings), config.fail_on)
+
+
+# ---------------------------------------------------------------------------------------------
+# rule / rules
+
+
+def _rule(args: argparse.Namespace, stdout: TextIO) -> int:
+    rule = get_rule(args.rule_id)
+    if rule is None:
+        raise UsageError(f"{PROG}: error: unknown rule {args.rule_id!r} (see `aws-auth rules`)")
+    fixable = ", fixable with --fix" if rule.fixable else ""
+    stdout.write(f"{rule.id} {rule.slug} ({rule.severity.label}{fixable})\n\n{rule.summary}\n\n{rule.help_text}\n")
+    return 0
+
+
+def _rules(args: argparse.Namespace, stdout: TextIO) -> int:
+    rules = all_rules()
+    if args.format == "json":
+        import json
+
+        stdout.write(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "slug": r.slug,
+                        "severity": r.severity.label,
+                        "fixable": r.fixable,
+                        "summary": r.summary,
+                    }
+                    for r in rules
+                ],
+                indent=2,
+            )
+            + "\n"
+        )
+        return 0
+    width = max(len(r.slug) for r in rules)
+    for r in rules:
+        mark = "*" if r.fixable else " "
+        stdout.write(f"{r.id} {r.slug:<{width}} {r.severity.label:<7} {mark} {r.summary}\n")
+    stdout.write("(* fixable with --fix)\n")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    if argv is None:
+        # A short-lived process that builds one big acyclic tree: the cyclic collector would
+        # spend as long as the linting itself scanning it (engine.lint_text says more).
+        gc.disable()
+    try:
+        args = build_parser().parse_args(list(argv) if argv is not None else None)
+        if args.command == "lint":
+            code = _lint(args, stdin, stdout, stderr)
+            if argv is None:
+                # As mypy does: skip tearing down a million objects one by one at exit (~15% of a
+                # large lint). Everything we wrote is flushed first; nothing else is pending.
+                stdout.flush()
+                stderr.flush()
+                os._exit(code)
+            return code
+        if args.command == "rule":
+            return _rule(args, stdout)
+        if args.command == "rules":
+            return _rules(args, stdout)
+        from authenticator.lint.resolve import run_resolve
+
+        return run_resolve(args, stdout)
+    except UsageError as err:
+        stderr.write(f"{err}\n")
+        return 2
+    except ConfigError as err:
+        stderr.write(f"{PROG}: config error: {err}\n")
+        return 2
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -1,0 +1,496 @@
+"""Reads lint inputs into targets: each aws-auth object with its sections as the server sees them.
+
+A *target* is one thing the server could load mappings from: an aws-auth ConfigMap (in a
+manifest with one or more documents, or a ``kind: List``), the ``server:`` section of the
+server's config file, or a DynamicFile JSON document. For each section the target keeps
+
+- the server's view, from :mod:`authenticator.mapping.awsauth` (``parse_aws_auth`` and its
+  entry parsers: which entries are kept, with which fields, and the parser's own issues);
+- the composed node tree of the section text (key spellings, scalar styles, positions), mapped
+  back to the outer file by :mod:`authenticator.lint.positions`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import yaml
+
+from authenticator.lint.positions import IDENTITY, SectionMap, TextIndex
+from authenticator.lint.yamlfast import compose_subset, construct
+from authenticator.mapping.awsauth import (
+    BLANK_SECTION_VALUES,
+    SECTIONS,
+    AwsAuthLoader,
+    EntryResult,
+    MappingConfigError,
+    SectionResult,
+    compose_yaml,
+    parse_aws_auth,
+    parse_role_entries,
+    parse_server_mappings,
+    parse_user_entries,
+)
+
+__all__ = ["Entry", "Section", "Target", "load_targets", "looks_like_section_key"]
+
+MAP_ROLES, MAP_USERS, MAP_ACCOUNTS = SECTIONS
+_MENTIONS_AWS_AUTH = re.compile(r"aws-auth|map_?(?:roles|users|accounts)", re.IGNORECASE)
+_SECTION_NORMAL = {s.lower(): s for s in SECTIONS}
+
+
+def looks_like_section_key(key: str) -> str | None:
+    """The real section a data key was meant to be (``map_roles`` -> ``mapRoles``), if any."""
+    normal = key.lower().replace("_", "").replace("-", "").replace(" ", "")
+    return _SECTION_NORMAL.get(normal)
+
+
+@dataclass(eq=False)
+class Entry:
+    section: Section
+    index: int
+    node: yaml.Node  # the list item, in section coordinates
+    result: EntryResult  # the server's reading of it
+    keys: list[tuple[str, yaml.Node, yaml.Node]] = field(default_factory=list)  # (spelling, key, value)
+    cache: dict[str, object] = field(default_factory=dict)  # facts several rules share
+    # What most rules ask first, computed once (the server's reading of the entry):
+    arn: str | None = field(init=False, default=None)  # rolearn (mapRoles) or userarn (mapUsers)
+    username: str = field(init=False, default="")
+    groups: tuple[str, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        # spelling -> (key node, value node); the last of exact duplicates wins, as in PyYAML.
+        self._nodes = {text: (key, value) for text, key, value in self.keys}
+        fields = self.result.fields
+        arn = fields.get("rolearn" if self.section.name == MAP_ROLES else "userarn")
+        self.arn = arn if isinstance(arn, str) else None
+        username = fields.get("username")
+        self.username = username if isinstance(username, str) else ""
+        mapping = self.result.mapping
+        if mapping is not None:
+            self.groups = mapping.groups
+        else:
+            value = fields.get("groups")
+            self.groups = tuple(g for g in value if isinstance(g, str)) if isinstance(value, list) else ()
+
+    @property
+    def kept(self) -> bool:
+        return self.result.mapping is not None
+
+    @property
+    def is_mapping(self) -> bool:
+        return isinstance(self.node, yaml.MappingNode)
+
+    def pairs(self, lower: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
+        """Every (spelling, key node, value node) whose key is ``lower`` case-insensitively."""
+        return [k for k in self.keys if k[0].lower() == lower]
+
+    def value_node(self, lower: str) -> yaml.Node | None:
+        """The value node the server reads for ``lower`` (the spelling that won)."""
+        spelling = self.result.spellings.get(lower)
+        if spelling is not None and spelling in self._nodes:
+            return self._nodes[spelling][1]
+        found = self.pairs(lower) if spelling is not None else ()
+        return found[-1][2] if found else None
+
+    def key_node(self, lower: str) -> yaml.Node | None:
+        spelling = self.result.spellings.get(lower)
+        if spelling is not None and spelling in self._nodes:
+            return self._nodes[spelling][0]
+        found = self.pairs(lower)
+        return found[-1][1] if found else None
+
+    def string(self, lower: str) -> str | None:
+        value = self.result.fields.get(lower)
+        return value if isinstance(value, str) else None
+
+    @property
+    def span(self) -> tuple[int, int]:
+        first = self.section.pos(self.node)[0]
+        last = self.section.pos_line(_last_line(self.node))
+        return first, max(first, last)
+
+
+@dataclass(eq=False)
+class Section:
+    target: Target
+    name: str  # mapRoles | mapUsers | mapAccounts
+    label: str  # how messages name it: "mapRoles", "server.mapRoles"
+    key_node: yaml.Node | None  # the outer key (None for DynamicFile top-level lists too)
+    value_node: yaml.Node  # the outer value
+    text: str | None  # the section string (None when the section is a real YAML list)
+    map: SectionMap
+    root: yaml.Node | None  # composed tree of the section (inner coordinates)
+    compose_error: tuple[str, int, int] | None  # (message, inner line, inner column), 0-based
+    result: SectionResult
+    entries: list[Entry] = field(default_factory=list)
+    # Composed by the fast subset composer: then no tabs, no multi-line plain scalars and no
+    # value starting with "{" exist in the text (rules may skip looking for them).
+    fast: bool = False
+
+    def pos(self, node: yaml.Node | yaml.Mark | None) -> tuple[int, int]:
+        """1-based outer (line, column) of a node (its start) or mark of this section."""
+        if node is None:
+            return self.value_pos
+        mark = getattr(node, "start_mark", node)
+        line, column = self.map.to_outer(mark.line, mark.column)
+        return line + 1, column + 1
+
+    def pos_at(self, line: int, column: int) -> tuple[int, int]:
+        """1-based outer position of a 0-based inner (line, column)."""
+        outer_line, outer_column = self.map.to_outer(line, column)
+        return outer_line + 1, outer_column + 1
+
+    def pos_line(self, inner_line: int) -> int:
+        return self.map.to_outer(inner_line, 0)[0] + 1
+
+    @property
+    def value_pos(self) -> tuple[int, int]:
+        mark = self.value_node.start_mark
+        return mark.line + 1, mark.column + 1
+
+    @property
+    def key_pos(self) -> tuple[int, int]:
+        node = self.key_node or self.value_node
+        return node.start_mark.line + 1, node.start_mark.column + 1
+
+    def offset(self, node_or_line: yaml.Node | int, column: int | None = None) -> int | None:
+        """Outer text offset of an inner position, when edits are possible here."""
+        if not self.map.editable:
+            return None
+        if isinstance(node_or_line, int):
+            line, col = self.map.to_outer(node_or_line, column or 0)
+        else:
+            mark = node_or_line.start_mark
+            line, col = self.map.to_outer(mark.line, mark.column)
+        return self.target.index.offset(line, col)
+
+    def lines(self) -> list[str]:
+        return self.text.split("\n") if self.text is not None else []
+
+
+@dataclass(eq=False)
+class Target:
+    path: str
+    text: str
+    index: TextIndex
+    kind: str  # "configmap" | "server-config" | "dynamicfile" | "invalid"
+    document: int = 0
+    root: yaml.Node | None = None
+    error: tuple[str, int, int] | None = None  # the file is not YAML: (message, line, column) 1-based
+    api_kind: str | None = None
+    name: str | None = None
+    namespace: str | None = None
+    object_node: yaml.Node | None = None  # the ConfigMap's mapping node
+    data_node: yaml.Node | None = None
+    data_keys: list[tuple[str, yaml.Node, yaml.Node]] = field(default_factory=list)
+    sections: dict[str, Section] = field(default_factory=dict)
+    cache: dict[str, object] = field(default_factory=dict)  # facts several rules share
+    # server config / DynamicFile: "server.mapRoles[3]" -> why the server rejects the whole thing
+    startup_problems: dict[str, str] = field(default_factory=dict)
+    startup_effect: str = ""
+
+    def entries(self) -> list[Entry]:
+        """Every entry of every section, in file order (computed once: rules call this a lot)."""
+        cached = self.cache.get("entries")
+        if cached is None:
+            cached = [entry for section in self.sections.values() for entry in section.entries]
+            self.cache["entries"] = cached
+        return cached  # type: ignore[return-value]
+
+    def section_results(self) -> dict[str, SectionResult]:
+        return {name: s.result for name, s in self.sections.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _last_line(node: yaml.Node) -> int:
+    while True:
+        if isinstance(node, yaml.MappingNode) and node.value:
+            node = node.value[-1][1]
+        elif isinstance(node, yaml.SequenceNode) and node.value:
+            node = node.value[-1]
+        else:
+            end = node.end_mark
+            # A block collection's end mark sits on the next token's line.
+            if isinstance(node, yaml.ScalarNode) and end.column == 0 and end.line > node.start_mark.line:
+                return end.line - 1
+            return end.line
+
+
+def _mapping_get(node: yaml.Node | None, key: str, *, fold: bool = False) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and (k.value == key or (fold and k.value.lower() == key.lower())):
+            return v
+    return None
+
+
+def _scalar(node: yaml.Node | None) -> str | None:
+    return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
+def _section_map(node: yaml.Node, index: TextIndex) -> SectionMap:
+    start = (node.start_mark.line, node.start_mark.column)
+    style = getattr(node, "style", None)
+    if not isinstance(node, yaml.ScalarNode):
+        return IDENTITY
+    if style == "|":
+        first_content = node.start_mark.line + 1
+        indent = 0
+        for line in range(first_content, node.end_mark.line + 1):
+            text = index.line_text(line)
+            if text.strip():
+                indent = len(text) - len(text.lstrip(" "))
+                break
+        header = index.line_text(node.start_mark.line)[node.start_mark.column :]
+        digits = [c for c in header.split("#", 1)[0] if c.isdigit()]
+        if digits:
+            # An explicit indentation indicator: relative to the parent key's indentation.
+            parent = index.line_text(node.start_mark.line)
+            indent = len(parent) - len(parent.lstrip(" ")) + int(digits[0])
+        return SectionMap("literal", base_line=first_content, indent=indent, start=start, outer=index)
+    if style == '"':
+        return SectionMap("double", start=start, outer=index)
+    if style == "'":
+        return SectionMap("single", start=start, outer=index)
+    return SectionMap("start", start=start, outer=index)
+
+
+def _compose_inner(text: str) -> tuple[yaml.Node | None, tuple[str, int, int] | None, bool]:
+    """(root, error, fast) for a section string."""
+    root = compose_subset(text)
+    if root is not None:
+        return root, None, True
+    try:
+        return compose_yaml(text), None, False
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        message = ": ".join(p for p in (err.context, err.problem) if p) or "invalid YAML"
+        return None, (message, mark.line if mark else 0, mark.column if mark else 0), False
+    except yaml.YAMLError as err:
+        return None, (str(err), 0, 0), False
+
+
+def _server_view(name: str, raw: object, root: yaml.Node | None, fast: bool) -> SectionResult:
+    """The server's SectionResult. For the fast subset path, the composed values go straight to the
+    server's entry parser (the same call ``parse_aws_auth`` makes); everything else is read by
+    ``parse_aws_auth`` itself."""
+    if fast and name != MAP_ACCOUNTS and isinstance(raw, str) and raw.strip() not in BLANK_SECTION_VALUES:
+        value = construct(root)
+        if isinstance(value, list):
+            parse = parse_role_entries if name == MAP_ROLES else parse_user_entries
+            entries = parse(value, name)
+            issues = tuple(i for e in entries for i in e.issues)
+            return SectionResult(name, True, raw, value, entries=entries, issues=issues)
+    return parse_aws_auth({name: raw}).sections[name]
+
+
+def _entries(section: Section) -> list[Entry]:
+    root = section.root
+    results = section.result.entries
+    if not isinstance(root, yaml.SequenceNode) or len(root.value) != len(results):
+        return []
+    out: list[Entry] = []
+    for item, result in zip(root.value, results, strict=True):
+        keys = []
+        if isinstance(item, yaml.MappingNode):
+            keys = [(k.value if isinstance(k, yaml.ScalarNode) else "", k, v) for k, v in item.value]
+        out.append(Entry(section, result.index, item, result, keys))
+    return out
+
+
+def _string_section(target: Target, name: str, key_node: yaml.Node | None, value_node: yaml.Node) -> Section:
+    if isinstance(value_node, yaml.ScalarNode) and value_node.tag == "tag:yaml.org,2002:str":
+        text: str | None = value_node.value
+        raw: object = text
+        root, error, fast = _compose_inner(text) if text.strip() not in BLANK_SECTION_VALUES else (None, None, False)
+        smap = _section_map(value_node, target.index)
+    else:
+        # Not a string (a list, a map, a number): the server fails the section (AA003).
+        text, root, error, fast = None, None, None, False
+        raw = _construct_outer(value_node)
+        smap = IDENTITY
+    result = _server_view(name, raw, root, fast)
+    section = Section(target, name, name, key_node, value_node, text, smap, root, error, result, fast=fast)
+    section.entries = _entries(section)
+    return section
+
+
+def _list_section(target: Target, name: str, label: str, key_node: yaml.Node | None, value_node: yaml.Node) -> Section:
+    """server.mapRoles & co, DynamicFile lists: real YAML/JSON lists read by the entry parsers."""
+    value = _construct_outer(value_node)
+    if name == MAP_ACCOUNTS or not isinstance(value, list):
+        result = SectionResult(name, True, value, value, accounts=tuple(str(v) for v in value or ()))
+        if not isinstance(value, list) and value is not None:
+            result = SectionResult(name, True, value, value, error=f"{label} is not a list")
+    else:
+        parse = parse_role_entries if name == MAP_ROLES else parse_user_entries
+        entries = parse(value, label)
+        result = SectionResult(
+            name, True, value, value, entries=entries, issues=tuple(i for e in entries for i in e.issues)
+        )
+    section = Section(target, name, label, key_node, value_node, None, IDENTITY, value_node, None, result)
+    section.entries = _entries(section)
+    return section
+
+
+_LOADER = AwsAuthLoader("")
+
+
+def _construct_outer(node: yaml.Node) -> object:
+    try:
+        return _LOADER.construct_document(node)
+    except yaml.YAMLError:
+        return None
+
+
+def _looks_like_aws_auth(node: yaml.MappingNode) -> bool:
+    data = _mapping_get(node, "data")
+    if isinstance(data, yaml.MappingNode):
+        for k, _ in data.value:
+            if isinstance(k, yaml.ScalarNode) and looks_like_section_key(k.value):
+                return True
+    metadata = _mapping_get(node, "metadata")
+    return _scalar(_mapping_get(metadata, "name")) == "aws-auth"
+
+
+def _configmap_target(path: str, text: str, index: TextIndex, doc: int, node: yaml.MappingNode) -> Target:
+    metadata = _mapping_get(node, "metadata")
+    target = Target(
+        path,
+        text,
+        index,
+        "configmap",
+        document=doc,
+        root=node,
+        api_kind=_scalar(_mapping_get(node, "kind")),
+        name=_scalar(_mapping_get(metadata, "name")),
+        namespace=_scalar(_mapping_get(metadata, "namespace")),
+        object_node=node,
+    )
+    data = _mapping_get(node, "data")
+    target.data_node = data
+    if isinstance(data, yaml.MappingNode):
+        for key_node, value_node in data.value:
+            key = _scalar(key_node) or ""
+            target.data_keys.append((key, key_node, value_node))
+            if key in SECTIONS:
+                target.sections[key] = _string_section(target, key, key_node, value_node)
+    return target
+
+
+def _startup_problems(server: yaml.Node | None) -> dict[str, str]:
+    """What makes the server refuse this config (its MountedFile mappings are read strictly)."""
+    values = _construct_outer(server) if server is not None else None
+    if not isinstance(values, dict):
+        return {}
+    fields = {str(k).lower(): v for k, v in values.items()}
+    try:
+        parse_server_mappings(fields.get("maproles"), fields.get("mapusers"), fields.get("mapaccounts"))
+    except MappingConfigError as err:
+        return _problems("; ".join(err.problems))
+    return {}
+
+
+def _server_config_target(path: str, text: str, index: TextIndex, doc: int, node: yaml.MappingNode) -> Target:
+    target = Target(path, text, index, "server-config", document=doc, root=node)
+    target.startup_problems = _startup_problems(_mapping_get(node, "server", fold=True))
+    target.startup_effect = "in the server config file this stops the server from starting"
+    server = _mapping_get(node, "server", fold=True)
+    for name in SECTIONS:
+        key_node = None
+        if isinstance(server, yaml.MappingNode):
+            for k, v in server.value:
+                if isinstance(k, yaml.ScalarNode) and k.value.lower() == name.lower():
+                    key_node = k
+                    target.sections[name] = _list_section(target, name, f"server.{name}", k, v)
+        del key_node
+    return target
+
+
+def _problems(message: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for problem in message.split("; "):
+        where, _, why = problem.partition(": ")
+        out.setdefault(where.split(" ")[0], why)
+    return out
+
+
+def _dynamic_target(path: str, text: str, index: TextIndex, doc: int, node: yaml.MappingNode) -> Target:
+    target = Target(path, text, index, "dynamicfile", document=doc, root=node)
+    # Imported here: the source module brings prometheus_client, which a plain lint does not need.
+    from authenticator.mapping.sources.dynamicfile import DynamicFileError, parse_dynamic_file
+
+    try:
+        parse_dynamic_file(text)  # the DynamicFile source's own reader: all or nothing
+    except DynamicFileError as err:
+        target.startup_problems = _problems(str(err))
+        target.startup_effect = "in a DynamicFile this makes the server reject the whole file"
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value in SECTIONS:
+            target.sections[k.value] = _list_section(target, k.value, k.value, k, v)
+    return target
+
+
+def _is_server_config(node: yaml.MappingNode) -> bool:
+    server = _mapping_get(node, "server", fold=True)
+    if not isinstance(server, yaml.MappingNode):
+        return False
+    return any(isinstance(k, yaml.ScalarNode) and k.value.lower() in _SECTION_NORMAL for k, _ in server.value)
+
+
+def _is_dynamic_file(node: yaml.MappingNode) -> bool:
+    keys = {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+    return bool(keys & set(SECTIONS)) and "kind" not in keys and "data" not in keys
+
+
+def _objects(node: yaml.Node) -> Iterator[yaml.MappingNode]:
+    if not isinstance(node, yaml.MappingNode):
+        return
+    if _scalar(_mapping_get(node, "kind")) == "List":
+        items = _mapping_get(node, "items")
+        if isinstance(items, yaml.SequenceNode):
+            for item in items.value:
+                yield from _objects(item)
+        return
+    yield node
+
+
+def load_targets(path: str, text: str) -> list[Target]:
+    """Every lintable object in ``text``. A file that is not YAML is one ``invalid`` target when it
+    looks like aws-auth material (or comes from stdin); other broken YAML, such as a Helm
+    template met by a pre-commit hook, is not ours to report."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    index = TextIndex(text)
+    try:
+        documents = list(yaml.compose_all(text, Loader=AwsAuthLoader))
+    except yaml.YAMLError as err:
+        if path != "-" and not _MENTIONS_AWS_AUTH.search(text):
+            return []
+        if isinstance(err, yaml.MarkedYAMLError):
+            mark = err.problem_mark or err.context_mark
+            message = ": ".join(p for p in (err.context, err.problem) if p) or "invalid YAML"
+            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            return [Target(path, text, index, "invalid", error=(message, line, column))]
+        return [Target(path, text, index, "invalid", error=(str(err), 1, 1))]
+    return _targets_of(path, text, index, documents)
+
+
+def _targets_of(path: str, text: str, index: TextIndex, documents: list[yaml.Node]) -> list[Target]:
+    targets: list[Target] = []
+    for doc, root in enumerate(documents):
+        for obj in _objects(root):
+            if _scalar(_mapping_get(obj, "kind")) is not None or _mapping_get(obj, "data") is not None:
+                if _looks_like_aws_auth(obj):
+                    targets.append(_configmap_target(path, text, index, doc, obj))
+            elif _is_server_config(obj):
+                targets.append(_server_config_target(path, text, index, doc, obj))
+            elif _is_dynamic_file(obj):
+                targets.append(_dynamic_target(path, text, index, doc, obj))
+    return targets

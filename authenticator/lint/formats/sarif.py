@@ -1,0 +1,97 @@
+"""``--format sarif``: SARIF 2.1.0 for code-scanning UIs (GitHub, GitLab, Azure DevOps).
+
+Every rule is listed in ``tool.driver.rules`` with its help text; every result carries a
+``partialFingerprints`` entry that does not depend on line numbers, so alerts survive edits
+elsewhere in the file. Suppressed findings are included with an ``inSource`` suppression.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from authenticator import __version__
+from authenticator.lint.engine import FileReport
+from authenticator.lint.findings import Finding, Severity
+from authenticator.lint.registry import all_rules
+
+__all__ = ["FINGERPRINT_KEY", "SCHEMA_URI", "document", "render"]
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT_KEY = "awsAuthLint/v1"
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _uri(path: str) -> str:
+    return path.replace("\\", "/").removeprefix("./") if path != "-" else "stdin"
+
+
+def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, object]:
+    result: dict[str, object] = {
+        "ruleId": finding.rule,
+        "ruleIndex": rule_index[finding.rule],
+        "level": _LEVEL[finding.severity],
+        "message": {"text": finding.message + (f" Fix: {finding.fix_hint}." if finding.fix_hint else "")},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(finding.path)},
+                    "region": {"startLine": finding.line, "startColumn": finding.column},
+                }
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+    }
+    properties: dict[str, object] = {}
+    if finding.section:
+        properties["section"] = finding.section
+    if finding.entry_index is not None:
+        properties["entryIndex"] = finding.entry_index
+    if finding.arn:
+        properties["arn"] = finding.arn
+    if properties:
+        result["properties"] = properties
+    if finding.suppressed_by is not None:
+        result["suppressions"] = [{"kind": "inSource", "justification": finding.suppressed_by}]
+    return result
+
+
+def document(reports: Sequence[FileReport]) -> dict[str, object]:
+    rules = all_rules()
+    rule_index = {rule.id: i for i, rule in enumerate(rules)}
+    driver_rules = [
+        {
+            "id": rule.id,
+            "name": "".join(part.capitalize() for part in rule.slug.split("-")),
+            "shortDescription": {"text": rule.summary},
+            "fullDescription": {"text": rule.help_text.split("\n\n")[0]},
+            "help": {"text": rule.help_text, "markdown": rule.help_text},
+            "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+            "properties": {"slug": rule.slug, "fixable": rule.fixable, "tags": ["aws-auth", "eks"]},
+        }
+        for rule in rules
+    ]
+    results = [_result(f, rule_index) for r in reports for f in (*r.findings, *r.suppressed)]
+    artifacts = sorted({_uri(r.path) for r in reports})
+    return {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "aws-auth-lint",
+                        "semanticVersion": __version__,
+                        "rules": driver_rules,
+                    }
+                },
+                "artifacts": [{"location": {"uri": uri}} for uri in artifacts],
+                "results": results,
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
+    }
+
+
+def render(reports: Sequence[FileReport], **_: object) -> str:
+    return json.dumps(document(reports), indent=2) + "\n"

@@ -1,0 +1,369 @@
+"""``aws-auth resolve``: which entry maps an identity, with the server's own mapping chain.
+
+The identity is built the way the verifier builds it from STS's answer (token.md §6): an
+assumed-role ARN is folded into its role ARN by :func:`authenticator.arn.canonicalize`; a
+role ARN given directly is first turned into the session ARN STS would report (STS drops the
+role's path, which is exactly why entries with a path never match). The mappings come from
+the same parser and the same :class:`~authenticator.mapping.chain.MappingChain` the server
+runs. When nothing matches, the nearest entries are shown with the lint findings that
+explain why they do not match.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import difflib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import yaml
+
+from authenticator.arn import canonicalize, parse_arn
+from authenticator.identity import Identity
+from authenticator.lint.document import Entry, Target, load_targets
+from authenticator.lint.engine import lint_text
+from authenticator.lint.findings import Finding, Severity
+from authenticator.mapping.awsauth import AwsAuthLoader, MappingConfigError, parse_aws_auth
+from authenticator.mapping.chain import MappingChain, MappingDenied, Match, reserved_prefixes_from_config
+from authenticator.mapping.model import MappingSet, RoleMapping
+from authenticator.mapping.sources.dynamicfile import DynamicFileError, parse_dynamic_file
+
+__all__ = ["Resolution", "identity_for", "resolve_text", "run_resolve"]
+
+DEFAULT_SESSION = "session"
+
+
+class ResolveError(Exception):
+    """Bad ARN or unusable input: exit 2."""
+
+
+@dataclass
+class _StaticSource:
+    """A MappingSource over one parsed file (what the server's source would hold)."""
+
+    name: str
+    mappings: MappingSet
+    ready: bool = True
+
+    def snapshot(self) -> MappingSet:
+        return self.mappings
+
+
+@dataclass
+class Nearest:
+    entry: Entry
+    arn: str
+    score: float
+    findings: list[Finding]
+
+
+@dataclass
+class Resolution:
+    identity: Identity
+    note: str | None
+    mapped: bool
+    match: Match | None = None
+    username: str | None = None
+    groups: tuple[str, ...] = ()
+    reason: str | None = None
+    entry: Entry | None = None
+    nearest: list[Nearest] = field(default_factory=list)
+    section_findings: list[Finding] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # whole files the server refuses
+
+
+def identity_for(
+    arn: str, *, session_name: str | None = None, access_key_id: str | None = None
+) -> tuple[Identity, str | None]:
+    """(identity as the verifier would build it, an explanatory note or None). Raises ResolveError."""
+    arn = arn.strip()
+    try:
+        parsed = parse_arn(arn)
+        canonicalize(arn)
+    except ValueError as err:
+        raise ResolveError(str(err)) from None
+    note = None
+    kind = parsed.resource.split("/", 1)[0]
+    session = ""
+    sts_arn = arn
+    if parsed.service == "iam" and kind == "role":
+        name = parsed.resource.rsplit("/", 1)[1]
+        session = session_name or DEFAULT_SESSION
+        sts_arn = f"arn:{parsed.partition}:sts::{parsed.account}:assumed-role/{name}/{session}"
+        if parsed.resource.count("/") > 1:
+            note = f"STS drops the role's path: callers of this role are seen as {sts_arn}"
+        elif session_name is None:
+            note = f"assuming the role with session name {session!r} (use --session-name)"
+    elif parsed.service == "sts" and kind == "assumed-role":
+        session = session_name or parsed.resource.rsplit("/", 1)[1]
+        if session_name:
+            role = parsed.resource.split("/")[1:-1]
+            sts_arn = f"arn:{parsed.partition}:sts::{parsed.account}:assumed-role/{'/'.join(role)}/{session}"
+    canonical = canonicalize(sts_arn)
+    user_id = "AROARESOLVE" if session else "AIDARESOLVE"
+    identity = Identity(
+        arn=sts_arn,
+        canonical_arn=canonical,
+        account_id=parsed.account,
+        user_id=user_id,
+        session_name=session,
+        access_key_id=access_key_id or "",
+        sts_endpoint="sts.amazonaws.com",
+    )
+    return identity, note
+
+
+def _construct(node: yaml.Node | None) -> object:
+    if node is None:
+        return None
+    return AwsAuthLoader("").construct_document(node)
+
+
+def _source_for(target: Target, base: Path) -> tuple[object, dict[str, tuple[str, ...]]]:
+    """The server's source for one target, and its reserved prefixes."""
+    if target.kind == "configmap":
+        data = _construct(target.data_node)
+        data = {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
+        return _StaticSource("EKSConfigMap", parse_aws_auth(data).mapping_set), {}
+    if target.kind == "dynamicfile":
+        # The DynamicFile source's own reader (all or nothing); a rejected file maps nobody.
+        try:
+            content = parse_dynamic_file(target.text)
+        except DynamicFileError:
+            return _StaticSource("DynamicFile", MappingSet()), {}
+        return _StaticSource("DynamicFile", MappingSet(content.roles, content.users, content.accounts)), {}
+    # The server config file: the server's MountedFile source, strict as at start.
+    from authenticator.mapping.sources.file import MountedFileSource
+
+    doc = _construct(target.root)
+    server = next((v for k, v in doc.items() if str(k).lower() == "server"), {}) if isinstance(doc, dict) else {}
+    server = {str(k).lower(): v for k, v in (server or {}).items()}
+    aws_auth_file = server.get("awsauthfile") or None
+    if aws_auth_file and not os.path.isabs(aws_auth_file):
+        aws_auth_file = str(base / aws_auth_file)
+    try:
+        source = MountedFileSource(
+            map_roles=server.get("maproles"),
+            map_users=server.get("mapusers"),
+            map_accounts=server.get("mapaccounts"),
+            aws_auth_file=aws_auth_file,
+        )
+    except MappingConfigError as err:
+        raise ResolveError(f"the server would refuse to start: {err}") from None
+    try:
+        reserved = reserved_prefixes_from_config(server.get("reservedprefixconfig"))
+    except ValueError as err:
+        raise ResolveError(f"the server would refuse to start: {err}") from None
+    return source, reserved
+
+
+def _entry_of(targets: list[Target], match: Match) -> Entry | None:
+    found = None
+    for target in targets:
+        for entry in target.entries():
+            if entry.result.mapping is not None and entry.result.mapping == match.entry:
+                found = entry  # the last equal one: duplicates resolve to the last entry
+    return found
+
+
+def _label(entry: Entry) -> str:
+    mapping = entry.result.mapping
+    if isinstance(mapping, RoleMapping) and mapping.sso is not None:
+        s = mapping.sso
+        return f"arn:{s.partition}:iam::{s.account_id}:role/AWSReservedSSO_{s.permission_set_name}_*"
+    return entry.arn or str(entry.result.fields.get("rolearn") or entry.result.fields.get("userarn") or "")
+
+
+def _normalised(arn: str) -> str:
+    """The ARN as a caller would present it, if the entry's usual mistakes were fixed."""
+    arn = arn.strip().strip("'\"").strip()
+    with contextlib.suppress(ValueError):
+        arn = canonicalize(arn)
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[5].startswith("role/"):
+        parts[5] = "role/" + parts[5].rsplit("/", 1)[1]
+    return ":".join(parts).lower()
+
+
+def _nearest(targets: list[Target], canonical: str, findings: list[Finding]) -> list[Nearest]:
+    scored: list[Nearest] = []
+    for target in targets:
+        for entry in target.entries():
+            label = _label(entry)
+            if not label:
+                continue
+            if _normalised(label) == canonical.lower():
+                score = 1.0  # would match once the entry's mistake is fixed
+            else:
+                score = difflib.SequenceMatcher(None, canonical.lower(), label.lower()).ratio()
+            mine = [
+                f
+                for f in findings
+                if f.section == entry.section.label and f.entry_index == entry.index and f.severity >= Severity.WARNING
+            ]
+            scored.append(Nearest(entry, label, score, mine))
+    scored.sort(key=lambda n: -n.score)
+    return [n for n in scored[:3] if n.score >= 0.5]
+
+
+async def _fake_ec2(instance_id: str) -> str:
+    return f"<private DNS name of {instance_id}>"
+
+
+def resolve_text(
+    path: str, text: str, arn: str, *, session_name: str | None = None, access_key_id: str | None = None
+) -> Resolution:
+    identity, note = identity_for(arn, session_name=session_name, access_key_id=access_key_id)
+    targets = [t for t in load_targets(path, text) if t.kind != "invalid"]
+    if not targets:
+        raise ResolveError(f"{path}: no aws-auth ConfigMap, server config or DynamicFile mappings found")
+    base = Path(path).parent if path != "-" else Path.cwd()
+    sources = []
+    reserved: dict[str, tuple[str, ...]] = {}
+    extra_findings: list[Finding] = []
+    for target in list(targets):
+        source, prefixes = _source_for(target, base)
+        sources.append(source)
+        reserved.update(prefixes)
+        aws_auth_file = getattr(source, "aws_auth_file", None)
+        if aws_auth_file:
+            # Entries of the server's awsAuthFile: shown and explained like the config's own.
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                extra = Path(aws_auth_file).read_text(encoding="utf-8")
+                targets += [t for t in load_targets(aws_auth_file, extra) if t.kind == "configmap"]
+                extra_findings.extend(lint_text(aws_auth_file, extra).findings)
+    chain = MappingChain(sources, reserved_prefixes=reserved)
+    findings = lint_text(path, text).findings + extra_findings
+    # Section-level problems (a section the server drops) explain any denial.
+    section_findings = [f for f in findings if f.entry_index is None and f.rule < "AA100"]
+    rejected = [
+        f"{t.path}: the DynamicFile source rejects the whole file ({where}: {why})"
+        for t in targets
+        if t.kind == "dynamicfile"
+        for where, why in list(t.startup_problems.items())[:1]
+    ]
+    try:
+        mapped = asyncio.run(chain.map(identity, ec2_private_dns_name=_fake_ec2))
+    except MappingDenied as denied:
+        result = Resolution(identity, note, False, match=denied.match, reason=denied.reason, rejected=rejected)
+        if denied.match is None:
+            result.nearest = _nearest(targets, identity.canonical_arn, findings)
+        else:
+            result.entry = _entry_of(targets, denied.match)
+        result.section_findings = section_findings
+        return result
+    result = Resolution(identity, note, True, mapped.match, mapped.username, mapped.groups)
+    result.entry = _entry_of(targets, mapped.match)
+    return result
+
+
+def _where(entry: Entry | None) -> str:
+    if entry is None:
+        return ""
+    line, _ = entry.section.pos(entry.node)
+    return f"{entry.section.label}[{entry.index}] at {entry.section.target.path}:{line}"
+
+
+def _text(result: Resolution) -> str:
+    ident = result.identity
+    out = [
+        f"identity:  {ident.arn}",
+        f"matched as {ident.canonical_arn}" + (f" (session {ident.session_name!r})" if ident.session_name else ""),
+    ]
+    if result.note:
+        out.append(f"note:      {result.note}")
+    if result.mapped and result.match is not None:
+        if result.match.kind == "account":
+            out.append(f"MAPPED by mapAccounts of {result.match.source}: account {ident.account_id} is listed")
+        else:
+            out.append(f"MAPPED by {result.match.kind} entry {_where(result.entry)} ({result.match.source})")
+        out.append(f"username:  {result.username}")
+        out.append(f"groups:    {', '.join(result.groups) if result.groups else '(none)'}")
+        return "\n".join(out) + "\n"
+    out.append(f"DENIED:    {result.reason}")
+    for line in result.rejected:
+        out.append(f"  {line}")
+    if result.entry is not None:
+        out.append(f"entry:     {_where(result.entry)}")
+    for finding in result.section_findings:
+        out.append(
+            f"  {finding.path}:{finding.line}:{finding.column}: {finding.rule} {finding.slug}: {finding.message}"
+        )
+    if result.match is None:
+        if result.nearest:
+            out.append("nearest entries:")
+        for near in result.nearest:
+            out.append(f"  {_where(near.entry)}: {near.arn} (similarity {near.score:.2f})")
+            for f in near.findings:
+                out.append(f"    {f.path}:{f.line}:{f.column}: {f.rule} {f.slug}: {f.message}")
+            if not near.findings and near.arn.lower() == ident.canonical_arn.lower():
+                out.append("    names this ARN, but the server does not load it (see above)")
+            elif not near.findings:
+                out.append(f"    differs from {ident.canonical_arn}")
+        if not result.nearest:
+            out.append("no entry is close to this ARN")
+    return "\n".join(out) + "\n"
+
+
+def _json(result: Resolution) -> str:
+    ident = result.identity
+
+    def where(entry: Entry | None) -> dict | None:
+        if entry is None:
+            return None
+        return {
+            "path": entry.section.target.path,
+            "section": entry.section.label,
+            "index": entry.index,
+            "line": entry.section.pos(entry.node)[0],
+        }
+
+    doc = {
+        "identity": {"arn": ident.arn, "canonical_arn": ident.canonical_arn, "session_name": ident.session_name},
+        "note": result.note,
+        "mapped": result.mapped,
+        "kind": result.match.kind if result.match else None,
+        "source": result.match.source if result.match else None,
+        "entry": where(result.entry),
+        "username": result.username,
+        "groups": list(result.groups),
+        "reason": result.reason,
+        "nearest": [
+            {
+                "arn": n.arn,
+                "score": round(n.score, 3),
+                "entry": where(n.entry),
+                "findings": [{"rule": f.rule, "line": f.line, "message": f.message} for f in n.findings],
+            }
+            for n in result.nearest
+        ],
+        "section_findings": [{"rule": f.rule, "line": f.line, "message": f.message} for f in result.section_findings],
+        "rejected": result.rejected,
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def run_resolve(args: argparse.Namespace, stdout: TextIO) -> int:
+    from authenticator.lint.cli import UsageError
+
+    # The sources log load warnings for the server's operators; here the findings say it better.
+    logging.getLogger("authenticator.mapping").addHandler(logging.NullHandler())
+
+    try:
+        text = Path(args.path).read_text(encoding="utf-8") if args.path != "-" else __import__("sys").stdin.read()
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"aws-auth: error: {args.path}: {getattr(err, 'strerror', None) or err}") from None
+    try:
+        result = resolve_text(
+            args.path, text, args.arn, session_name=args.session_name, access_key_id=args.access_key_id
+        )
+    except ResolveError as err:
+        raise UsageError(f"aws-auth: error: {err}") from None
+    stdout.write(_json(result) if args.format == "json" else _text(result))
+    return 0 if result.mapped else 1

@@ -1,0 +1,73 @@
+"""AA601 duplicate-arn: the same ARN (or sso matcher) in two entries of a section.
+
+What: two mapRoles entries with the same ``rolearn`` (compared case-insensitively), or two
+mapUsers entries with the same ``userarn``.
+
+Why: the last entry wins; the earlier one is silently dead. Usually someone added groups in
+a second entry, expecting them to add up.
+
+Fix: merge the entries into one.
+
+Failing example::
+
+    mapRoles: |
+      - rolearn: arn:aws:iam::739275461218:role/eks-admins
+        username: admin
+        groups:
+          - eks-admins
+      - rolearn: arn:aws:iam::739275461218:role/eks-admins
+        username: admin
+        groups:
+          - viewers
+
+Passing example::
+
+    mapRoles: |
+      - rolearn: arn:aws:iam::739275461218:role/eks-admins
+        username: admin
+        groups:
+          - eks-admins
+          - viewers
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from authenticator.lint.findings import Finding
+from authenticator.lint.registry import RuleContext
+from authenticator.mapping.model import RoleMapping
+
+ID = "AA601"
+SLUG = "duplicate-arn"
+SEVERITY = "error"
+SUMMARY = "the same ARN twice: the earlier entry is silently dead"
+
+
+def _key(mapping: object) -> object:
+    if isinstance(mapping, RoleMapping):
+        return mapping.rolearn.lower() if mapping.rolearn else ("sso", mapping.sso)
+    return mapping.userarn.lower()  # type: ignore[union-attr]
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    for section in ctx.target.sections.values():
+        groups: dict[object, list] = {}
+        for entry in section.entries:
+            if entry.kept:
+                groups.setdefault(_key(entry.result.mapping), []).append(entry)
+        for same in groups.values():
+            if len(same) < 2:
+                continue
+            winner = same[-1]
+            win_line = section.pos(winner.node)[0]
+            for entry in same[:-1]:
+                node = entry.value_node("rolearn" if section.name == "mapRoles" else "userarn")
+                label = entry.arn or "this sso matcher"
+                yield ctx.at_node(
+                    section,
+                    node or entry.key_node("sso") or entry.node,
+                    f"{label} is mapped again by the entry on line {win_line}: the last entry wins, this one is dead",
+                    entry=entry,
+                    fix_hint="merge the two entries into one",
+                )

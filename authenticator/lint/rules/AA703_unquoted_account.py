@@ -1,0 +1,76 @@
+"""AA703 unquoted-account: an account id written without quotes.
+
+What: ``- 012345670123`` in mapAccounts, ``accountID: 739275461218`` in an ``sso`` matcher.
+
+Why: YAML 1.1 tools read an unquoted number: ``012345670123`` becomes the octal number
+1402433619, and leading zeros vanish. This authenticator keeps mapAccounts items as written,
+but other tools that rewrite the ConfigMap do not. In an ``sso`` matcher an unquoted account
+id is a number, not a string: the server drops the entry (an error).
+
+Fix: quote account ids: ``- "012345670123"``. ``--fix`` does it.
+
+Failing example::
+
+    mapAccounts: |
+      - 012345670123
+
+Passing example::
+
+    mapAccounts: |
+      - "012345670123"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import yaml
+
+from authenticator.lint.findings import Finding, Severity
+from authenticator.lint.registry import RuleContext
+from authenticator.lint.rules._common import quote_edit
+from authenticator.lint.rules.AA702_map_accounts import account_nodes
+
+ID = "AA703"
+SLUG = "unquoted-account"
+SEVERITY = "warning"
+SUMMARY = "unquoted account ids: YAML 1.1 tools turn 012345670123 into 1402433619"
+FIXABLE = True
+
+
+def _sso_account(entry) -> yaml.Node | None:
+    sso = entry.value_node("sso")
+    if isinstance(sso, yaml.MappingNode):
+        for key, value in sso.value:
+            if isinstance(key, yaml.ScalarNode) and key.value.lower() == "accountid":
+                return value
+    return None
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    for section, node in account_nodes(ctx):
+        if node.style or not node.value.isdigit():
+            continue
+        edit = quote_edit(section, node)
+        yield ctx.at_node(
+            section,
+            node,
+            f"account id {node.value} is not quoted: YAML 1.1 tools read it as a number",
+            fix_hint=f'quote it: "{node.value}"',
+            edits=[edit] if edit else [],
+            subject=node.value,
+        )
+    for entry in ctx.target.entries():
+        node = _sso_account(entry) if entry.section.name == "mapRoles" else None
+        if not isinstance(node, yaml.ScalarNode) or node.style or not node.value.isdigit():
+            continue
+        edit = quote_edit(entry.section, node)
+        yield ctx.at_node(
+            entry.section,
+            node,
+            f"sso accountID {node.value} is not quoted: YAML reads a number and the server drops the entry",
+            entry=entry,
+            severity=Severity.ERROR,
+            fix_hint=f'quote it: accountID: "{node.value}"',
+            edits=[edit] if edit else [],
+        )

@@ -1,0 +1,30 @@
+"""Fixtures for the cluster-source tests: the kube-apiserver stand-in and a real kubernetes client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kube_apiserver import ApiServerStandIn
+from kubernetes import client as k8s_client
+
+from authenticator.kube import load_api_client
+
+
+@pytest.fixture
+def standin() -> Iterator[ApiServerStandIn]:
+    with ApiServerStandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def kubeconfig(standin: ApiServerStandIn, tmp_path: Path) -> Path:
+    return standin.write_kubeconfig(tmp_path)
+
+
+@pytest.fixture
+def api_client(kubeconfig: Path) -> Iterator[k8s_client.ApiClient]:
+    api = load_api_client(kubeconfig=str(kubeconfig))
+    yield api
+    api.close()

@@ -1,0 +1,136 @@
+"""--backend-mode parsing and building sources from the server config; chain order across real sources."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
+from source_helpers import role_identity, user_identity
+
+from authenticator.mapping.chain import MappingChain, MappingDenied, reserved_prefixes_from_config
+from authenticator.mapping.ec2 import EC2PrivateDNSNameResolver
+from authenticator.mapping.sources.configmap import EKSConfigMapSource
+from authenticator.mapping.sources.crd import CRDSource
+from authenticator.mapping.sources.dynamicfile import DynamicFileSource
+from authenticator.mapping.sources.factory import (
+    build_ec2_resolver,
+    build_source,
+    build_sources,
+    normalize_backend_modes,
+)
+from authenticator.mapping.sources.file import MountedFileSource
+
+ACCOUNT = "111122223333"
+
+
+def test_normalize_backend_modes(caplog: pytest.LogCaptureFixture) -> None:
+    assert normalize_backend_modes("MountedFile") == ["MountedFile"]
+    assert normalize_backend_modes(" EKSConfigMap , CRD,DynamicFile ") == ["EKSConfigMap", "CRD", "DynamicFile"]
+    assert normalize_backend_modes(["CRD", "MountedFile,DynamicFile"]) == ["CRD", "MountedFile", "DynamicFile"]
+    with caplog.at_level(logging.WARNING):
+        assert normalize_backend_modes("File,ConfigMap") == ["MountedFile", "EKSConfigMap"]
+    assert sum("deprecated" in r.getMessage() for r in caplog.records) == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("MountedFile,Nope", "unknown backend mode 'Nope'"),
+        ("MountedFile,File", "listed twice"),
+        ("CRD,crd", "listed twice"),
+        ("", "no backend mode"),
+        ([], "no backend mode"),
+    ],
+)
+def test_bad_backend_modes_are_one_line_errors(value: str | list[str], message: str) -> None:
+    with pytest.raises(ValueError, match=message) as err:
+        normalize_backend_modes(value)
+    assert "\n" not in str(err.value)
+
+
+def test_build_each_source(tmp_path: Path, kubeconfig: Path) -> None:
+    dynamic = tmp_path / "d.json"
+    dynamic.write_text(json.dumps({"mapUsers": [{"userarn": f"arn:aws:iam::{ACCOUNT}:user/a", "username": "a"}]}))
+    config = {
+        "mapRoles": [{"rolearn": f"arn:aws:iam::{ACCOUNT}:role/r", "username": "r"}],
+        "dynamicfilepath": str(dynamic),
+        "dynamicfileUserIDStrict": False,
+    }
+    sources = build_sources("MountedFile,ConfigMap,CRD,DynamicFile", server_config=config, kubeconfig=str(kubeconfig))
+    kinds = [type(s) for s in sources]
+    assert kinds == [MountedFileSource, EKSConfigMapSource, CRDSource, DynamicFileSource]
+    assert [s.name for s in sources] == ["MountedFile", "EKSConfigMap", "CRD", "DynamicFile"]
+    assert sources[1].watcher is not None and not sources[1].ready  # not started yet
+    assert [u.userarn for u in sources[3].snapshot().users] == [f"arn:aws:iam::{ACCOUNT}:user/a"]
+    # snake_case keys (a pydantic model_dump) work too.
+    strict = build_source(
+        "DynamicFile", server_config={"dynamic_file_path": str(dynamic), "dynamic_file_user_id_strict": True}
+    )
+    assert isinstance(strict, DynamicFileSource) and strict.userid_strict
+
+
+def test_unusable_source_config_is_a_one_line_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="dynamicfilepath"):
+        build_source("DynamicFile", server_config={})
+    with pytest.raises(ValueError, match="awsAuthFile"):
+        build_source("MountedFile", server_config={"awsAuthFile": str(tmp_path / "missing.yaml")})
+    with pytest.raises(ValueError, match="does not exist"):
+        build_sources("CRD", server_config={}, kubeconfig=str(tmp_path / "nope"))
+
+
+def test_ec2_resolver_from_config() -> None:
+    resolver = build_ec2_resolver({"ec2DescribeInstancesRoleARN": "arn:aws:iam::1:role/x"}, region="eu-west-1")
+    assert isinstance(resolver, EC2PrivateDNSNameResolver)
+
+
+def test_chain_order_and_reserved_prefixes_across_real_sources(
+    standin: ApiServerStandIn, kubeconfig: Path, tmp_path: Path
+) -> None:
+    """An account allowed by the first source beats an explicit mapping in the second (the reference's
+    rule); reserved prefixes apply to the source that matched."""
+    standin.apply(
+        CONFIGMAPS_KUBE_SYSTEM,
+        "aws-auth",
+        {
+            "data": {
+                "mapAccounts": f"- '{ACCOUNT}'\n",
+                "mapRoles": "- rolearn: arn:aws:iam::222233334444:role/ops\n  username: system:ops\n",
+            }
+        },
+    )
+    dynamic = tmp_path / "d.json"
+    dynamic.write_text(
+        json.dumps(
+            {
+                "mapUsers": [{"userarn": f"arn:aws:iam::{ACCOUNT}:user/alice", "username": "alice"}],
+                "mapRoles": [{"rolearn": "arn:aws:iam::555566667777:role/dev", "username": "system:dev"}],
+            }
+        )
+    )
+    sources = build_sources(
+        ["EKSConfigMap", "DynamicFile"], server_config={"dynamicfilepath": str(dynamic)}, kubeconfig=str(kubeconfig)
+    )
+    configmap = sources[0]
+    assert isinstance(configmap, EKSConfigMapSource)
+    configmap.start_thread()
+    try:
+        assert configmap.wait_until(lambda: configmap.ready, 10)
+        reserved = reserved_prefixes_from_config(
+            [{"backendMode": "DynamicFile", "usernamePrefixReserveList": ["system:"]}]
+        )
+        chain = MappingChain(sources, reserved_prefixes=reserved)
+        alice = chain.resolve(user_identity(ACCOUNT, "alice"))
+        assert alice is not None and (alice.source, alice.kind) == ("EKSConfigMap", "account")
+
+        # system: is reserved for DynamicFile only.
+        ops = asyncio.run(chain.map(role_identity("222233334444", "ops")))
+        assert ops.username == "system:ops"
+        with pytest.raises(MappingDenied) as denied:
+            asyncio.run(chain.map(role_identity("555566667777", "dev")))
+        assert denied.value.kind == "reserved_prefix"
+    finally:
+        configmap.stop_thread()
