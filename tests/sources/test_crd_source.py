@@ -109,7 +109,7 @@ def test_mapping_from_object() -> None:
 
 
 def test_manifest_matches_what_the_source_reads() -> None:
-    docs = list(yaml.safe_load_all((Path(__file__).parents[2] / "config" / "crd.yaml").read_text()))
+    docs = list(yaml.safe_load_all((Path(__file__).parents[2] / "config" / "deploy" / "base" / "crd.yaml").read_text()))
     crd = next(d for d in docs if d["kind"] == "CustomResourceDefinition")
     assert crd["spec"]["group"] == CRD_GROUP
     assert crd["spec"]["scope"] == "Cluster"
