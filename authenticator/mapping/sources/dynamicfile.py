@@ -26,8 +26,6 @@ The file is polled by stat (mtime, size, inode): portable, no dependency, and te
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -41,6 +39,7 @@ from authenticator import metrics
 from authenticator.identity import Identity
 from authenticator.mapping.awsauth import EntryResult, parse_role_entries, parse_user_entries
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
+from authenticator.mapping.sources._poll import Poller
 from authenticator.mapping.sources.file import SourceStatus
 
 __all__ = ["DYNAMIC_FILE", "DynamicFileError", "DynamicFileSource", "parse_dynamic_file", "strip_path"]
@@ -191,7 +190,6 @@ class DynamicFileSource:
         self.name = name
         self.path = path
         self.userid_strict = userid_strict
-        self.poll_interval = poll_interval
         self._clock = clock
         self._snapshot = MappingSet()
         self._roles_by_userid: dict[str, RoleMapping] = {}
@@ -201,7 +199,7 @@ class DynamicFileSource:
         self._missing = False
         self._failure: str | None = None
         self._content: DynamicFileContent | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._poller = Poller(self.name, poll_interval, self.check_for_changes, _log)
         self._lock = threading.Lock()  # check_for_changes may run in a worker thread
         self.check_for_changes()
 
@@ -330,23 +328,10 @@ class DynamicFileSource:
     # -- polling task ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._poll(), name=f"{self.name}-poll")
+        await self._poller.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.poll_interval)
-            try:
-                await asyncio.to_thread(self.check_for_changes)
-            except Exception:  # the poller must not die; the next tick tries again
-                _log.exception("%s: reloading %s failed", self.name, self.path)
+        await self._poller.stop()
 
 
 def _stat(path: str) -> _Stat:

@@ -9,8 +9,6 @@ Polling the stat from an asyncio task keeps this dependency-free and determinist
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from authenticator.mapping.awsauth import (
     parse_server_mappings,
 )
 from authenticator.mapping.model import MappingSet
+from authenticator.mapping.sources._poll import Poller
 
 __all__ = ["MOUNTED_FILE", "MountedFileSource", "SourceStatus"]
 
@@ -64,14 +63,13 @@ class MountedFileSource:
         ``aws_auth_file`` cannot be read at start (the server must not start half-configured)."""
         self.name = name
         self.aws_auth_file = aws_auth_file
-        self.poll_interval = poll_interval
         self._static, warnings = parse_server_mappings(map_roles, map_users, map_accounts)
         for issue in warnings:
             _log.warning("%s: %s[%s]: %s", name, issue.section, issue.index, issue.message)
         self._result: AwsAuthResult | None = None
         self._file_failure: str | None = None
         self._stat: _Stat | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._poller = Poller(self.name, poll_interval, self.check_for_changes, _log)
         self._snapshot = self._static
         if aws_auth_file is not None:
             stat = _stat(aws_auth_file)
@@ -169,25 +167,11 @@ class MountedFileSource:
 
     async def start(self) -> None:
         """Start polling the aws-auth file every ``poll_interval`` seconds (no-op without one)."""
-        if self.aws_auth_file is None or self._task is not None:
-            return
-        self._task = asyncio.get_running_loop().create_task(self._poll(), name=f"{self.name}-poll")
+        if self.aws_auth_file is not None:
+            await self._poller.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.poll_interval)
-            try:
-                # Reading a small file is fast, but keep the event loop free of disk waits.
-                await asyncio.to_thread(self.check_for_changes)
-            except Exception:  # never let the poller die: the next tick tries again
-                _log.exception("%s: reloading the aws-auth file failed", self.name)
+        await self._poller.stop()
 
 
 def _stat(path: str) -> _Stat:
