@@ -94,26 +94,6 @@ def _throwaway_install(where: Path) -> Path:
     return python
 
 
-_FAST_SCRIPT = """\
-#!{python}
-# bench only: what the eks-iam-authenticator console script does once authenticator.cli.main
-# tries client_plugin.fastpath first (the integration proposed in the plugin's report).
-import re
-import sys
-from client_plugin.fastpath import main
-if __name__ == "__main__":
-    sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
-    sys.exit(main())
-"""
-
-
-def _fast_script(python: Path) -> str:
-    path = python.parent / "eks-iam-authenticator-fastpath"
-    path.write_text(_FAST_SCRIPT.format(python=python))
-    path.chmod(0o755)
-    return str(path)
-
-
 def _medians(commands: dict[str, list[str]], env: dict[str, str], runs: int, warmup: int) -> dict[str, float]:
     samples: dict[str, list[float]] = {name: [] for name in commands}
     for i in range(warmup + runs):
@@ -141,7 +121,6 @@ def main() -> int:
             python = _throwaway_install(Path(tmp) / "venv")
         kubectl = _kubectl()
         plugin = str(python.parent / "eks-iam-authenticator")
-        fast = _fast_script(python)
         aws = [str(python), str(BIN / "aws")]  # awscli under the same interpreter set-up
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -166,18 +145,6 @@ def main() -> int:
                 }
             )
         )
-        fast_config = home / "fast.kubeconfig"
-        fast_config.write_text(
-            apiserver.kubeconfig(
-                {
-                    "exec": {
-                        "apiVersion": "client.authentication.k8s.io/v1beta1",
-                        "command": fast,
-                        "args": ["token", "-i", CLUSTER, "--cache"],
-                    }
-                }
-            )
-        )
         static_config = home / "static.kubeconfig"
         static_config.write_text(apiserver.kubeconfig({"token": static_token["status"]["token"]}))
 
@@ -186,8 +153,6 @@ def main() -> int:
                 "aws": [*aws, "eks", "get-token", "--cluster-name", CLUSTER],
                 "cached": token_cached,
                 "uncached": [plugin, "token", "-i", CLUSTER],
-                "cached_fast": [fast, "token", "-i", CLUSTER, "--cache"],
-                "kubectl_fast": [kubectl, "--kubeconfig", str(fast_config), "get", "--raw", "/version"],
                 "kubectl_exec": [kubectl, "--kubeconfig", str(exec_config), "get", "--raw", "/version"],
                 "kubectl_static": [kubectl, "--kubeconfig", str(static_config), "get", "--raw", "/version"],
             },
@@ -204,15 +169,6 @@ def main() -> int:
             "C3",
             "kubectl get --raw /version, plugin (warm cache)",
             medians["kubectl_exec"],
-            "same, static token",
-            medians["kubectl_static"],
-            1.25,
-        ),
-        Row("C1'", "as C1, with the proposed fast path", medians["cached_fast"], get_token, medians["aws"], 0.10),
-        Row(
-            "C3'",
-            "as C3, with the proposed fast path",
-            medians["kubectl_fast"],
             "same, static token",
             medians["kubectl_static"],
             1.25,
