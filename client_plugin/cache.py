@@ -2,41 +2,48 @@
 
 Two kinds of entries live in one private directory:
 
-- ``token-<key>.json``: a token, reused while it has ≥ 60 s of its 14 minutes left
+- ``token-<key>.txt``: a token, reused while it has ≥ 60 s of its 14 minutes left
   and never past the expiry of the credentials that signed it;
 - ``creds-<key>.json``: temporary credentials that came from AssumeRole (``--role``,
   a profile's ``role_arn``, MFA), SSO, web identity or a process — never long-term
   keys — reused while ``CREDS_MARGIN`` of their life is left, so that a fresh token
   can be signed without botocore, AssumeRole or an MFA prompt.
 
-Each entry carries the key material it was written for; an entry whose material
-differs from the caller's (a foreign entry) is ignored. Writes go to a temporary
-file in the same directory and are renamed into place, so concurrent kubectl
-runs leave either the old or the new entry, never a torn one.
+Each entry carries the key material it was written for (as ``canonical_key``); an
+entry whose material differs from the caller's (a foreign entry) is ignored. Writes
+go to a temporary file in the same directory and are renamed into place, so
+concurrent kubectl runs leave either the old or the new entry, never a torn one.
+
+A cache hit runs on every kubectl command, so the token entry is a few ``name value``
+lines with times in epoch seconds: reading it needs neither ``json`` nor ``datetime``
+(together ~6 ms of start-up). The credentials entry is read only on a token miss
+and stays JSON.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import sys
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
 
 from client_plugin._record import Record
 from client_plugin.errors import PluginError
 
-try:  # CPython's built-in SHA-256 spares loading OpenSSL (~10 ms) on the cache-hit path.
-    from _sha2 import sha256  # type: ignore[import-not-found]  # 3.12+
-except ImportError:
+# CPython's built-in SHA-256 spares loading OpenSSL (~10 ms) on the cache-hit path.
+if sys.version_info >= (3, 12):
     try:
-        from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # 3.11
+        from _sha2 import sha256  # type: ignore[import-not-found]
+    except ImportError:
+        from hashlib import sha256
+else:
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found,no-redef]
     except ImportError:
         from hashlib import sha256  # type: ignore[assignment]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any, TextIO
 
 __all__ = [
@@ -46,19 +53,24 @@ __all__ = [
     "CachedCredentials",
     "CachedToken",
     "FileCache",
+    "canonical_key",
     "default_cache_dir",
     "key_digest",
 ]
 
 CACHE_DIR_ENV = "EKS_IAM_AUTHENTICATOR_CACHE_DIR"
-TOKEN_MARGIN = timedelta(seconds=60)
+# All times here are epoch seconds.
+TOKEN_MARGIN = 60
 # A token signed from cached credentials lives 14 minutes; keep the credentials
 # only while they outlive such a token, so kubectl never holds a token whose
 # session has ended.
-CREDS_MARGIN = timedelta(minutes=15)
+CREDS_MARGIN = 15 * 60
 # An entry signed "in the future" means the clock moved back: do not trust it.
-_CLOCK_SKEW = timedelta(minutes=5)
-_FORMAT_VERSION = 1
+_CLOCK_SKEW = 5 * 60
+_FORMAT_VERSION = 2
+_TOKEN_HEADER = f"eks-iam-authenticator token {_FORMAT_VERSION}"
+_TOKEN_LINES = ("key", "token", "signed_at", "expires_at", "credentials_expire_at")
+_SUFFIX = {"token": ".txt", "creds": ".json"}
 
 
 def default_cache_dir(env: Mapping[str, str]) -> str:
@@ -68,26 +80,28 @@ def default_cache_dir(env: Mapping[str, str]) -> str:
     return os.path.join(os.path.expanduser("~"), ".kube", "cache", "eks-iam-authenticator")
 
 
+def canonical_key(material: object) -> str:
+    """One line, equal for equal key material and different otherwise.
+
+    Keys are sorted; strings, numbers, booleans and None are written by ``repr``
+    (which is unambiguous and escapes every line break), dicts and lists by structure.
+    """
+    if isinstance(material, dict):
+        return "{" + ",".join(f"{name!r}:{canonical_key(material[name])}" for name in sorted(material)) + "}"
+    if isinstance(material, list | tuple):
+        return "[" + ",".join(canonical_key(item) for item in material) + "]"
+    if material is None or isinstance(material, str | int | float):
+        return repr(material)
+    raise TypeError(f"cannot use {type(material).__name__} in a cache key")
+
+
 def key_digest(material: Mapping[str, Any]) -> str:
     """File-name-safe digest of the key material (which never holds a secret)."""
-    return sha256(json.dumps(material, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return sha256(canonical_key(material).encode()).hexdigest()
 
 
-def _iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_iso(text: object) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    # fromisoformat, not strptime: _strptime costs ~4 ms of start-up.
-    if len(text) != 20 or not text.endswith("Z"):
-        return None
-    try:
-        parsed = datetime.fromisoformat(text[:-1])
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else None
+def _epoch(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 class CachedToken(Record):
@@ -95,11 +109,11 @@ class CachedToken(Record):
     __slots__ = _fields
     _hidden = ("token",)
     token: str
-    signed_at: datetime
-    expires_at: datetime  # what kubectl is told: signed_at + 14 min
-    credentials_expire_at: datetime | None  # None: long-term keys
+    signed_at: int  # epoch seconds
+    expires_at: int  # what kubectl is told: signed_at + 14 min
+    credentials_expire_at: int | None  # None: long-term keys
 
-    def usable(self, now: datetime) -> bool:
+    def usable(self, now: float) -> bool:
         if self.signed_at > now + _CLOCK_SKEW:
             return False
         if now + TOKEN_MARGIN > self.expires_at:
@@ -122,12 +136,12 @@ class CachedCredentials(Record):
     access_key_id: str
     secret_access_key: str
     session_token: str | None
-    expires_at: datetime | None  # None: long-term keys (never stored)
+    expires_at: int | None  # epoch seconds; None: long-term keys (never stored)
     region: str  # the region, host and signing region these were resolved with
     host: str
     signing_region: str
 
-    def usable(self, now: datetime) -> bool:
+    def usable(self, now: float) -> bool:
         return self.expires_at is not None and now + CREDS_MARGIN <= self.expires_at
 
 
@@ -139,48 +153,57 @@ class FileCache:
         self._stderr = stderr if stderr is not None else sys.stderr
         self._disabled = False
 
-    # -- tokens --------------------------------------------------------------
+    # -- tokens: the cache-hit path ------------------------------------------
 
-    def load_token(self, material: Mapping[str, Any], now: datetime) -> CachedToken | None:
-        entry = self._load("token", material)
-        if entry is None:
+    def load_token(self, material: Mapping[str, Any], now: float) -> CachedToken | None:
+        if not self._directory_ok():
             return None
-        signed_at = _parse_iso(entry.get("signed_at"))
-        expires_at = _parse_iso(entry.get("expires_at"))
-        token = entry.get("token")
-        creds_expiry_raw = entry.get("credentials_expire_at")
-        creds_expiry = _parse_iso(creds_expiry_raw)
-        if signed_at is None or expires_at is None or not isinstance(token, str):
+        path = self.path_for("token", material)
+        data = self._read(path)
+        if data is None:
             return None
-        if creds_expiry_raw is not None and creds_expiry is None:
+        fields = _parse_token_entry(data)
+        if fields is None:
+            self._warn(f"cache file {path} is not a valid cache entry; ignoring it")
+            return None
+        key, token, signed_at, expires_at, creds_expiry = fields
+        # A file copied or renamed from another key is foreign: never use it.
+        if key != canonical_key(material):
             return None
         cached = CachedToken(token, signed_at, expires_at, creds_expiry)
         return cached if cached.usable(now) else None
 
     def store_token(self, material: Mapping[str, Any], token: CachedToken) -> None:
-        self._store(
-            "token",
-            material,
-            {
-                "token": token.token,
-                "signed_at": _iso(token.signed_at),
-                "expires_at": _iso(token.expires_at),
-                "credentials_expire_at": _iso(token.credentials_expire_at) if token.credentials_expire_at else None,
-            },
+        if not token.token or "\n" in token.token:
+            return  # cannot be one line of the entry (never the case for a signed token)
+        creds_expiry = token.credentials_expire_at
+        lines = (
+            _TOKEN_HEADER,
+            f"key {canonical_key(material)}",
+            f"token {token.token}",
+            f"signed_at {int(token.signed_at)}",
+            f"expires_at {int(token.expires_at)}",
+            # Truncating an expiry only moves it earlier: never past the credentials.
+            f"credentials_expire_at {'-' if creds_expiry is None else int(creds_expiry)}",
         )
+        self._write(self.path_for("token", material), "\n".join(lines) + "\n")
 
     # -- temporary credentials -----------------------------------------------
 
-    def load_credentials(self, material: Mapping[str, Any], now: datetime) -> CachedCredentials | None:
-        entry = self._load("creds", material)
-        if entry is None:
+    def load_credentials(self, material: Mapping[str, Any], now: float) -> CachedCredentials | None:
+        if not self._directory_ok():
             return None
+        entry = self._read_json(self.path_for("creds", material))
+        if entry is None or entry.get("version") != _FORMAT_VERSION or entry.get("kind") != "creds":
+            return None
+        if entry.get("key") != canonical_key(material):
+            return None  # foreign
         try:
             cached = CachedCredentials(
                 access_key_id=_str(entry["access_key_id"]),
                 secret_access_key=_str(entry["secret_access_key"]),
                 session_token=_str(entry["session_token"]) if entry.get("session_token") is not None else None,
-                expires_at=_required_time(entry["expires_at"]),
+                expires_at=_int(entry["expires_at"]),
                 region=_str(entry["region"]),
                 host=_str(entry["host"]),
                 signing_region=_str(entry["signing_region"]),
@@ -190,19 +213,19 @@ class FileCache:
         return cached if cached.usable(now) else None
 
     def store_credentials(self, material: Mapping[str, Any], creds: CachedCredentials) -> None:
-        self._store(
-            "creds",
-            material,
-            {
-                "access_key_id": creds.access_key_id,
-                "secret_access_key": creds.secret_access_key,
-                "session_token": creds.session_token,
-                "expires_at": _iso(creds.expires_at) if creds.expires_at else None,
-                "region": creds.region,
-                "host": creds.host,
-                "signing_region": creds.signing_region,
-            },
-        )
+        document = {
+            "version": _FORMAT_VERSION,
+            "kind": "creds",
+            "key": canonical_key(material),
+            "access_key_id": creds.access_key_id,
+            "secret_access_key": creds.secret_access_key,
+            "session_token": creds.session_token,
+            "expires_at": None if creds.expires_at is None else int(creds.expires_at),
+            "region": creds.region,
+            "host": creds.host,
+            "signing_region": creds.signing_region,
+        }
+        self.write_json(self.path_for("creds", material), document)
 
     # -- a dict-like view for botocore's credential providers -----------------
 
@@ -212,7 +235,7 @@ class FileCache:
     # -- files ---------------------------------------------------------------
 
     def path_for(self, kind: str, material: Mapping[str, Any]) -> str:
-        return os.path.join(self.directory, f"{kind}-{key_digest(material)}.json")
+        return os.path.join(self.directory, f"{kind}-{key_digest(material)}{_SUFFIX[kind]}")
 
     def _warn(self, message: str) -> None:
         self._stderr.write(f"eks-iam-authenticator: warning: {message}\n")
@@ -241,7 +264,8 @@ class FileCache:
         self._disabled = True
         return False
 
-    def _read_json(self, path: str) -> dict[str, Any] | None:
+    def _read(self, path: str) -> bytes | None:
+        """The file's bytes; None when absent or (with a warning) readable by others."""
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError:
@@ -264,29 +288,28 @@ class FileCache:
             raise PluginError(f"cannot read cache file {path}: {exc.strerror}") from None
         finally:
             os.close(fd)
+        return b"".join(chunks)
+
+    def _read_json(self, path: str) -> dict[str, Any] | None:
+        data = self._read(path)
+        if data is None:
+            return None
+        import json  # not on the cache-hit path
+
         try:
-            data = json.loads(b"".join(chunks))
+            document = json.loads(data)
         except ValueError:
             self._warn(f"cache file {path} is not valid JSON; ignoring it")
             return None
-        return data if isinstance(data, dict) else None
-
-    def _load(self, kind: str, material: Mapping[str, Any]) -> dict[str, Any] | None:
-        if not self._directory_ok():
-            return None
-        entry = self._read_json(self.path_for(kind, material))
-        if entry is None or entry.get("version") != _FORMAT_VERSION or entry.get("kind") != kind:
-            return None
-        # A file copied or renamed from another key is foreign: never use it.
-        if entry.get("key") != json.loads(json.dumps(dict(material))):
-            return None
-        return entry
-
-    def _store(self, kind: str, material: Mapping[str, Any], body: dict[str, Any]) -> None:
-        document = {"version": _FORMAT_VERSION, "kind": kind, "key": material, **body}
-        self.write_json(self.path_for(kind, material), document)
+        return document if isinstance(document, dict) else None
 
     def write_json(self, path: str, document: Mapping[str, Any]) -> None:
+        """Write atomically with mode 0600; a failure is a warning, not an error."""
+        import json  # only writers pay for it
+
+        self._write(path, json.dumps(document, separators=(",", ":"), default=_json_default))
+
+    def _write(self, path: str, text: str) -> None:
         """Write atomically with mode 0600; a failure is a warning, not an error."""
         if not self._directory_ok():
             return
@@ -294,10 +317,10 @@ class FileCache:
             import tempfile  # only writers pay for it
 
             self._ensure_directory()
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(document, handle, separators=(",", ":"), default=_json_default)
+                    handle.write(text)
                 os.replace(tmp, path)
             except BaseException:
                 try:  # noqa: SIM105 - contextlib is not imported on the fast path
@@ -338,7 +361,7 @@ class BotocoreCache:
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._cache.write_json(self._path(key), {"version": _FORMAT_VERSION, "kind": "botocore", "value": value})
+        self._cache.write_json(self._path(key), {"version": 1, "kind": "botocore", "value": value})
 
     def _get(self, key: str) -> Any:
         if not self._cache._directory_ok():
@@ -349,7 +372,32 @@ class BotocoreCache:
         return entry.get("value")
 
 
+def _parse_token_entry(data: bytes) -> tuple[str, str, int, int, int | None] | None:
+    """The fields of a token entry, or None when it is not exactly what store_token writes."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lines = text.split("\n")
+    if len(lines) != len(_TOKEN_LINES) + 2 or lines[0] != _TOKEN_HEADER or lines[-1] != "":
+        return None
+    values = []
+    for expected, line in zip(_TOKEN_LINES, lines[1:-1], strict=True):
+        name, _, value = line.partition(" ")
+        if name != expected or not value:
+            return None
+        values.append(value)
+    key, token, signed_raw, expires_raw, creds_raw = values
+    signed_at, expires_at = _epoch(signed_raw), _epoch(expires_raw)
+    creds_expiry = None if creds_raw == "-" else _epoch(creds_raw)
+    if signed_at is None or expires_at is None or (creds_raw != "-" and creds_expiry is None):
+        return None
+    return key, token, signed_at, expires_at, creds_expiry
+
+
 def _json_default(value: object) -> str:
+    from datetime import datetime  # botocore's cached responses hold datetimes
+
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"cannot store {type(value).__name__} in the cache")
@@ -361,8 +409,7 @@ def _str(value: object) -> str:
     return value
 
 
-def _required_time(value: object) -> datetime:
-    parsed = _parse_iso(value)
-    if parsed is None:
-        raise ValueError("bad timestamp")
-    return parsed
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise TypeError("expected an integer")
+    return value

@@ -3,15 +3,15 @@
 The module imports only the stdlib and the plugin's stdlib modules: a ``--cache``
 hit answers from a file without ever importing botocore (exec-plugin.md). botocore
 is imported (in client_plugin.credentials) only when a token has to be signed and
-no cached temporary credentials can sign it.
+no cached temporary credentials can sign it. The clock gives epoch seconds, so that
+a hit does not import ``datetime`` either; the signing path converts.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+import time
 
 from client_plugin.cache import CachedCredentials, CachedToken, FileCache, default_cache_dir
 from client_plugin.errors import PluginError
@@ -21,6 +21,8 @@ from client_plugin.request import TokenRequest, explicit_region
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable, Mapping
+    from datetime import datetime
     from typing import TextIO
 
     from client_plugin.presign import Signature
@@ -30,13 +32,9 @@ __all__ = ["execute", "run"]
 _PROG = "eks-iam-authenticator"
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def run(args: argparse.Namespace) -> int:
     """The ``token`` handler called by authenticator.cli."""
-    return execute(args, env=os.environ, stdout=sys.stdout, stderr=sys.stderr, clock=_utcnow)
+    return execute(args, env=os.environ, stdout=sys.stdout, stderr=sys.stderr, clock=time.time)
 
 
 def execute(
@@ -45,9 +43,12 @@ def execute(
     env: Mapping[str, str],
     stdout: TextIO,
     stderr: TextIO,
-    clock: Callable[[], datetime],
+    clock: Callable[[], float],
 ) -> int:
-    """Run ``token``; every expected failure is one line on stderr and exit 1."""
+    """Run ``token``; every expected failure is one line on stderr and exit 1.
+
+    ``clock`` returns the time in epoch seconds (``time.time``).
+    """
     try:
         output = _token_output(args, env=env, stderr=stderr, clock=clock)
     except PluginError as exc:
@@ -83,14 +84,14 @@ def _request(args: argparse.Namespace, env: Mapping[str, str]) -> TokenRequest:
 
 
 def _token_output(
-    args: argparse.Namespace, *, env: Mapping[str, str], stderr: TextIO, clock: Callable[[], datetime]
+    args: argparse.Namespace, *, env: Mapping[str, str], stderr: TextIO, clock: Callable[[], float]
 ) -> str:
     request = _request(args, env)
     info = parse_exec_info(env.get("KUBERNETES_EXEC_INFO"))
     if info.warning:
         stderr.write(f"{_PROG}: warning: {info.warning}\n")
 
-    def answer(token: str, expires_at: datetime) -> str:
+    def answer(token: str, expires_at: float) -> str:
         return token if args.token_only else format_exec_credential(info.api_version, token, expires_at)
 
     now = clock()
@@ -107,25 +108,32 @@ def _token_output(
     else:
         creds = _resolve(request, cache=cache, now=now, interactive=info.interactive)
     signature = _sign(creds, request.cluster_id, clock())
+    signed_at, expires_at = int(signature.signed_at.timestamp()), int(signature.expires_at.timestamp())
     if cache is not None:
-        entry = CachedToken(signature.token, signature.signed_at, signature.expires_at, creds.expires_at)
-        cache.store_token(request.token_key(), entry)
-    return answer(signature.token, signature.expires_at)
+        cache.store_token(request.token_key(), CachedToken(signature.token, signed_at, expires_at, creds.expires_at))
+    return answer(signature.token, expires_at)
 
 
-def _resolve(request: TokenRequest, *, cache: FileCache | None, now: datetime, interactive: bool) -> CachedCredentials:
+def _aware(epoch_seconds: float) -> datetime:
+    from datetime import UTC, datetime  # not needed on a cache hit
+
+    return datetime.fromtimestamp(epoch_seconds, UTC)
+
+
+def _resolve(request: TokenRequest, *, cache: FileCache | None, now: float, interactive: bool) -> CachedCredentials:
     # The slow path: botocore is imported here, and only here.
     from client_plugin import credentials
 
     resolved = credentials.resolve(
-        request, now=now, cache=cache.botocore_view() if cache is not None else None, interactive=interactive
+        request, now=_aware(now), cache=cache.botocore_view() if cache is not None else None, interactive=interactive
     )
     creds = resolved.credentials
     entry = CachedCredentials(
         creds.access_key_id,
         creds.secret_access_key,
         creds.session_token,
-        creds.expires_at,
+        # Whole seconds, truncated: an expiry may only move earlier.
+        None if creds.expires_at is None else int(creds.expires_at.timestamp()),
         resolved.region,
         resolved.host,
         resolved.signing_region,
@@ -137,7 +145,7 @@ def _resolve(request: TokenRequest, *, cache: FileCache | None, now: datetime, i
     return entry
 
 
-def _sign(creds: CachedCredentials, cluster_id: str, now: datetime) -> Signature:
+def _sign(creds: CachedCredentials, cluster_id: str, now: float) -> Signature:
     from client_plugin.presign import presign_get_caller_identity  # not needed on a cache hit
 
     return presign_get_caller_identity(
@@ -147,5 +155,5 @@ def _sign(creds: CachedCredentials, cluster_id: str, now: datetime) -> Signature
         host=creds.host,
         signing_region=creds.signing_region,
         cluster_id=cluster_id,
-        now=now,
+        now=_aware(now),
     )

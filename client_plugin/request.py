@@ -12,12 +12,12 @@ keys changes the key, so a stale entry is simply never looked up again.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from client_plugin._record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
 __all__ = ["TokenRequest", "explicit_region"]

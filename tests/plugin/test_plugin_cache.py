@@ -8,16 +8,21 @@ import json
 import os
 import subprocess
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from plugin_support import PLUGIN, decode_token, env_credentials, run_plugin
 
-from client_plugin.cache import CachedCredentials, CachedToken, FileCache
+from client_plugin.cache import CachedCredentials, CachedToken, FileCache, canonical_key
 from client_plugin.cli import execute
 
 T0 = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
+E0 = int(T0.timestamp())  # the cache keeps epoch seconds
+MIN = 60
 
 
 def _cache_dir(home: Path) -> Path:
@@ -68,7 +73,7 @@ def test_cache_dir_env_override(home: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere" / "cache"
     env = env_credentials(home, EKS_IAM_AUTHENTICATOR_CACHE_DIR=str(elsewhere))
     assert run_plugin("-i", "c", "--cache", env=env).returncode == 0
-    assert len(list(elsewhere.glob("token-*.json"))) == 1
+    assert len(list(elsewhere.glob("token-*.txt"))) == 1
     assert not _cache_dir(home).exists()
 
 
@@ -79,7 +84,7 @@ def test_a_different_key_is_a_different_entry(home: Path) -> None:
     c = run_plugin("-i", "cluster-a", "--cache", env={**env, "AWS_ACCESS_KEY_ID": "AKIAOTHERKEYEXAMPLE0"})
     tokens = {_token_of(r.stdout) for r in (a, b, c)}
     assert len(tokens) == 3
-    assert len(list(_cache_dir(home).glob("token-*.json"))) == 3
+    assert len(list(_cache_dir(home).glob("token-*.txt"))) == 3
 
 
 def test_without_cache_flag_nothing_is_written(home: Path) -> None:
@@ -93,7 +98,7 @@ def test_without_cache_flag_nothing_is_written(home: Path) -> None:
 def test_group_readable_cache_file_is_refused_and_replaced(home: Path) -> None:
     env = env_credentials(home, PYTHONPROFILEIMPORTTIME="1")
     first = run_plugin("-i", "c", "--cache", env=env)
-    (entry,) = _cache_dir(home).glob("token-*.json")
+    (entry,) = _cache_dir(home).glob("token-*.txt")
     entry.chmod(0o640)
 
     second = run_plugin("-i", "c", "--cache", env=env)
@@ -119,7 +124,7 @@ def test_group_accessible_cache_dir_is_not_used(home: Path) -> None:
 def test_unreadable_cache_entry_is_an_error(home: Path) -> None:
     env = env_credentials(home)
     assert run_plugin("-i", "c", "--cache", env=env).returncode == 0
-    (entry,) = _cache_dir(home).glob("token-*.json")
+    (entry,) = _cache_dir(home).glob("token-*.txt")
     entry.unlink()
     entry.mkdir()  # a directory where the file should be: reading it fails even for root
     result = run_plugin("-i", "c", "--cache", env=env)
@@ -150,7 +155,7 @@ def _args(**overrides: object) -> argparse.Namespace:
 
 def _run_at(instant: datetime, env: dict[str, str]) -> str:
     out, err = io.StringIO(), io.StringIO()
-    assert execute(_args(), env=env, stdout=out, stderr=err, clock=lambda: instant) == 0, err.getvalue()
+    assert execute(_args(), env=env, stdout=out, stderr=err, clock=lambda: instant.timestamp()) == 0, err.getvalue()
     return out.getvalue().strip()
 
 
@@ -194,44 +199,145 @@ def test_token_never_outlives_the_credentials_that_signed_it(
 def test_entries_signed_in_the_future_are_ignored(tmp_path: Path) -> None:
     cache = FileCache(str(tmp_path / "c"), stderr=io.StringIO())
     key = {"k": 1}
-    cache.store_token(
-        key, CachedToken("k8s-aws-v1.x", T0 + timedelta(hours=1), T0 + timedelta(hours=1, minutes=14), None)
-    )
-    assert cache.load_token(key, T0) is None
-    assert cache.load_token(key, T0 + timedelta(hours=1)) is not None
+    cache.store_token(key, CachedToken("k8s-aws-v1.x", E0 + 60 * MIN, E0 + 74 * MIN, None))
+    assert cache.load_token(key, E0) is None
+    assert cache.load_token(key, E0 + 60 * MIN) is not None
 
 
 def test_foreign_entry_is_ignored(tmp_path: Path) -> None:
     cache = FileCache(str(tmp_path / "c"), stderr=io.StringIO())
     mine, theirs = {"cluster_id": "mine"}, {"cluster_id": "theirs"}
-    cache.store_token(theirs, CachedToken("k8s-aws-v1.theirs", T0, T0 + timedelta(minutes=14), None))
+    cache.store_token(theirs, CachedToken("k8s-aws-v1.theirs", E0, E0 + 14 * MIN, None))
     # Someone copies another key's entry under my key's file name.
     os.replace(cache.path_for("token", theirs), cache.path_for("token", mine))
-    assert cache.load_token(mine, T0) is None
-    cache.store_token(mine, CachedToken("k8s-aws-v1.mine", T0, T0 + timedelta(minutes=14), None))
-    hit = cache.load_token(mine, T0)
+    assert cache.load_token(mine, E0) is None
+    cache.store_token(mine, CachedToken("k8s-aws-v1.mine", E0, E0 + 14 * MIN, None))
+    hit = cache.load_token(mine, E0)
     assert hit is not None and hit.token == "k8s-aws-v1.mine"
 
 
 def test_credentials_are_reused_only_while_they_outlive_a_token(tmp_path: Path) -> None:
     cache = FileCache(str(tmp_path / "c"), stderr=io.StringIO())
     creds = CachedCredentials(
-        "ASIAX", "secret", "tok", T0 + timedelta(minutes=30), "us-east-1", "sts.us-east-1.amazonaws.com", "us-east-1"
+        "ASIAX", "secret", "tok", E0 + 30 * MIN, "us-east-1", "sts.us-east-1.amazonaws.com", "us-east-1"
     )
     cache.store_credentials({"k": 1}, creds)
-    assert cache.load_credentials({"k": 1}, T0) == creds
-    assert cache.load_credentials({"k": 1}, T0 + timedelta(minutes=15)) == creds
-    assert cache.load_credentials({"k": 1}, T0 + timedelta(minutes=15, seconds=1)) is None
-    assert cache.load_credentials({"k": 2}, T0) is None
+    assert cache.load_credentials({"k": 1}, E0) == creds
+    assert cache.load_credentials({"k": 1}, E0 + 15 * MIN) == creds
+    assert cache.load_credentials({"k": 1}, E0 + 15 * MIN + 1) is None
+    assert cache.load_credentials({"k": 2}, E0) is None
 
 
-def test_corrupt_entry_is_a_warning_and_a_miss(tmp_path: Path) -> None:
+def test_token_entry_is_plain_lines_with_epoch_seconds(tmp_path: Path) -> None:
+    cache = FileCache(str(tmp_path / "c"), stderr=io.StringIO())
+    key = {"cluster_id": "c", "files": {"/h/.aws/config": [1, 2, 3, 4]}}
+    cache.store_token(key, CachedToken("k8s-aws-v1.x", E0, E0 + 14 * MIN, E0 + 30 * MIN + 0.9))
+    path = Path(cache.path_for("token", key))
+    assert path.name.startswith("token-") and path.suffix == ".txt"
+    assert path.read_text().splitlines() == [
+        "eks-iam-authenticator token 2",
+        f"key {canonical_key(key)}",
+        "token k8s-aws-v1.x",
+        f"signed_at {E0}",
+        f"expires_at {E0 + 14 * MIN}",
+        f"credentials_expire_at {E0 + 30 * MIN}",  # truncated: never later than the credentials
+    ]
+    assert cache.load_token(key, E0) == CachedToken("k8s-aws-v1.x", E0, E0 + 14 * MIN, E0 + 30 * MIN)
+
+
+def test_token_is_not_reused_within_a_minute_of_its_credentials_expiry(tmp_path: Path) -> None:
+    cache = FileCache(str(tmp_path / "c"), stderr=io.StringIO())
+    cache.store_token({"k": 1}, CachedToken("k8s-aws-v1.x", E0, E0 + 14 * MIN, E0 + 5 * MIN))
+    assert cache.load_token({"k": 1}, E0 + 4 * MIN) is not None
+    assert cache.load_token({"k": 1}, E0 + 4 * MIN + 1) is None
+
+
+_VALID = (
+    "eks-iam-authenticator token 2\nkey {KEY}\ntoken k8s-aws-v1.x\n"
+    "signed_at {E}\nexpires_at {X}\ncredentials_expire_at -\n"
+)
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[: len(t) // 2],  # torn
+        lambda t: t.rstrip("\n"),
+        lambda t: t + "extra 1\n",
+        lambda t: t.replace("token 2", "token 1"),
+        lambda t: t.replace("signed_at ", "signed_at +"),
+        lambda t: t.replace("expires_at ", "expires_at 1_"),
+        lambda t: t.replace("credentials_expire_at -", "credentials_expire_at x"),
+        lambda t: t.replace("credentials_expire_at -", "credentials_expire_at ²"),
+        lambda t: t.replace("token k8s-aws-v1.x", "token "),
+        lambda t: t.replace("\nsigned_at", "\nsigned-at"),
+        lambda t: '{"version": 1, "kind": "token"}',
+        lambda t: "\ufffe" + t,
+    ],
+)
+def test_corrupt_token_entry_is_a_warning_and_a_miss(tmp_path: Path, mangle: Callable[[str], str]) -> None:
     err = io.StringIO()
     cache = FileCache(str(tmp_path / "c"), stderr=err)
-    cache.store_token({"k": 1}, CachedToken("k8s-aws-v1.x", T0, T0 + timedelta(minutes=14), None))
-    Path(cache.path_for("token", {"k": 1})).write_text('{"version": 1, "kind": "tok')
-    assert cache.load_token({"k": 1}, T0) is None
+    key = {"k": 1}
+    cache.store_token(key, CachedToken("k8s-aws-v1.x", E0, E0 + 14 * MIN, None))
+    path = Path(cache.path_for("token", key))
+    valid = _VALID.format(KEY=canonical_key(key), E=E0, X=E0 + 14 * MIN)
+    assert path.read_text() == valid and cache.load_token(key, E0) is not None  # the mangling is what breaks it
+    path.write_text(mangle(valid))
+    assert cache.load_token(key, E0) is None
+    assert "not a valid cache entry" in err.getvalue() and err.getvalue().count("\n") == 1
+
+
+def test_token_entry_that_is_not_utf8_is_a_warning_and_a_miss(tmp_path: Path) -> None:
+    err = io.StringIO()
+    cache = FileCache(str(tmp_path / "c"), stderr=err)
+    cache.store_token({"k": 1}, CachedToken("k8s-aws-v1.x", E0, E0 + 14 * MIN, None))
+    Path(cache.path_for("token", {"k": 1})).write_bytes(b"\xff\xfe")
+    assert cache.load_token({"k": 1}, E0) is None
+    assert "not a valid cache entry" in err.getvalue()
+
+
+def test_corrupt_credentials_entry_is_a_warning_and_a_miss(tmp_path: Path) -> None:
+    err = io.StringIO()
+    cache = FileCache(str(tmp_path / "c"), stderr=err)
+    creds = CachedCredentials("ASIAX", "secret", "tok", E0 + 30 * MIN, "us-east-1", "sts.amazonaws.com", "us-east-1")
+    cache.store_credentials({"k": 1}, creds)
+    Path(cache.path_for("creds", {"k": 1})).write_text('{"version": 2, "kind": "cre')
+    assert cache.load_credentials({"k": 1}, E0) is None
     assert "not valid JSON" in err.getvalue()
+
+
+def test_foreign_credentials_entry_is_ignored(tmp_path: Path) -> None:
+    cache = FileCache(str(tmp_path / "c"), stderr=io.StringIO())
+    creds = CachedCredentials("ASIAX", "secret", "tok", E0 + 30 * MIN, "us-east-1", "sts.amazonaws.com", "us-east-1")
+    cache.store_credentials({"k": "theirs"}, creds)
+    os.replace(cache.path_for("creds", {"k": "theirs"}), cache.path_for("creds", {"k": "mine"}))
+    assert cache.load_credentials({"k": "mine"}, E0) is None
+
+
+_KEY_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-2, 2)
+    | st.sampled_from([0.0, 1.0, 2.5])
+    | st.text("ab'\"\\\n:,{}", max_size=3),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text("ab'\n:", max_size=2), inner, max_size=2),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=_KEY_VALUES, b=_KEY_VALUES)
+def test_canonical_key_is_one_line_and_tells_keys_apart_as_json_does(a: object, b: object) -> None:
+    assert "\n" not in canonical_key(a) and "\r" not in canonical_key(a)
+    same_json = json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    assert (canonical_key(a) == canonical_key(b)) == same_json
+    assert canonical_key(a) == canonical_key(json.loads(json.dumps(a)))  # stable across a copy
+
+
+def test_canonical_key_ignores_insertion_order() -> None:
+    assert canonical_key({"a": 1, "b": {"y": None, "x": "1"}}) == canonical_key({"b": {"x": "1", "y": None}, "a": 1})
+    assert canonical_key({"a": True}) != canonical_key({"a": 1})
 
 
 # -- concurrency ------------------------------------------------------------------------------
@@ -255,11 +361,11 @@ def test_concurrent_plugin_runs_leave_one_valid_entry(home: Path) -> None:
 
     files = sorted(p.name for p in _cache_dir(home).iterdir())
     assert len(files) == 1 and files[0].startswith("token-"), files  # no temporary files left behind
-    stored = json.loads((_cache_dir(home) / files[0]).read_text())
-    assert stored["token"] in tokens
+    stored = (_cache_dir(home) / files[0]).read_text().splitlines()[2].removeprefix("token ")
+    assert stored in tokens
 
     again = run_plugin("-i", "race", "--cache", env={**env, "PYTHONPROFILEIMPORTTIME": "1"})
-    assert _token_of(again.stdout) == stored["token"]
+    assert _token_of(again.stdout) == stored
     assert "botocore" not in _imported_modules(again.stderr)
 
 
@@ -272,12 +378,12 @@ def test_concurrent_writers_and_readers_never_see_a_torn_entry(tmp_path: Path) -
 
     def writer(n: int) -> None:
         for i in range(40):
-            cache.store_token(key, CachedToken(f"k8s-aws-v1.{n}-{i}", T0, T0 + timedelta(minutes=14), None))
+            cache.store_token(key, CachedToken(f"k8s-aws-v1.{n}-{i}", E0, E0 + 14 * MIN, None))
 
     def reader() -> None:
         try:
             for _ in range(200):
-                hit = cache.load_token(key, T0)
+                hit = cache.load_token(key, E0)
                 seen.append(hit.token if hit else None)
         except BaseException as exc:
             errors.append(exc)
@@ -291,6 +397,6 @@ def test_concurrent_writers_and_readers_never_see_a_torn_entry(tmp_path: Path) -
         t.join(timeout=60)
     assert not errors
     assert set(seen) - {None} <= written
-    final = cache.load_token(key, T0)
+    final = cache.load_token(key, E0)
     assert final is not None and final.token in written
     assert [p.name for p in Path(cache.directory).iterdir() if p.name.startswith(".tmp")] == []

@@ -76,3 +76,30 @@ def test_standin_rejects_a_request_without_token(home: Path, apiserver: ApiServe
     result = _kubectl(home, apiserver, {"token": "not-a-k8s-aws-token"})
     assert result.returncode != 0
     assert apiserver.authorizations[-1] == "Bearer not-a-k8s-aws-token"
+
+
+def test_cache_hit_under_kubectl_imports_neither_botocore_nor_json_nor_datetime(
+    home: Path, apiserver: ApiServerStandIn
+) -> None:
+    # kubectl passes its environment (PYTHONPROFILEIMPORTTIME) and the plugin's stderr through,
+    # and sets KUBERNETES_EXEC_INFO itself: this is the command users pay for on every request.
+    kubeconfig = home / "kubeconfig"
+    kubeconfig.write_text(apiserver.kubeconfig({"exec": _exec_block("v1", "--cache")}))
+    command = [kubectl_binary(), "--kubeconfig", str(kubeconfig), "get", "--raw", "/version"]
+    env = env_credentials(home, PYTHONPROFILEIMPORTTIME="1")
+    runs = [subprocess.run(command, env=env, capture_output=True, text=True, timeout=60) for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[1].stderr[-2000:]
+
+    def top_level(stderr: str) -> set[str]:
+        return {
+            line.rsplit("|", 1)[1].strip().split(".")[0]
+            for line in stderr.splitlines()
+            if line.startswith("import time:") and "|" in line
+        }
+
+    miss, hit = top_level(runs[0].stderr), top_level(runs[1].stderr)
+    assert {"botocore", "json", "datetime"} <= miss  # the check sees them when they are imported
+    assert not {"botocore", "json", "datetime"} & hit
+    assert "client_plugin" in hit
+    tokens = [a for a in apiserver.authorizations if a is not None]
+    assert len(tokens) == 2 and tokens[0] == tokens[1]  # the second request carried the cached token
