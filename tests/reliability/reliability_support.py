@@ -145,7 +145,10 @@ class Webhook:
         return sum(float(v) for v in pattern.findall(text))
 
     def terminate(self) -> int:
-        """SIGTERM, then the exit code (bounded wait)."""
+        """SIGTERM, then the exit code (bounded wait). Our idle keep-alive connection is closed first:
+        a sync httpx client never reads the server's TLS close_notify, so uvicorn would wait for it
+        until its graceful timeout (a Go client, like the API server's, reads it at once)."""
+        self.client.close()
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=BOUND_SECONDS)
 
