@@ -138,6 +138,13 @@ class Webhook:
     def review(self, token: str, client: httpx.Client | None = None) -> httpx.Response:
         return (client or self.client).post("/authenticate", json=review_body(token))
 
+    def review_alone(self, token: str) -> httpx.Response:
+        """One review on a connection of its own, closed once answered (for concurrent reviews)."""
+        with self.new_client() as client:
+            response = self.review(token, client)
+            response.read()
+            return response
+
     def metric(self, name: str) -> float:
         """The sum of a metric's samples (all labels) on /metrics."""
         text = self.client.get("/metrics").text

@@ -28,14 +28,14 @@ def _webhook(tmp_path: Path, standin: StsStandIn, sts_timeout: float) -> Webhook
 
 def test_reviews_in_flight_finish_on_sigterm(tmp_path: Path, standin: StsStandIn) -> None:
     with _webhook(tmp_path, standin, sts_timeout=5) as webhook, ThreadPoolExecutor(4) as pool:
-        pending = [pool.submit(webhook.review, mint_token(), webhook.new_client()) for _ in range(4)]
+        pending = [pool.submit(webhook.review_alone, mint_token()) for _ in range(4)]
         wait_until(lambda: standin.calls == 4, "four reviews waiting on STS")
         assert webhook.terminate() == 0
         responses = [f.result() for f in pending]
         assert [r.status_code for r in responses] == [200] * 4
         assert all(r.json()["status"]["user"]["username"] == "mapped" for r in responses)
         with pytest.raises(httpx.ConnectError):
-            webhook.review(mint_token(), webhook.new_client())
+            webhook.review_alone(mint_token())
         out = webhook.output()
     assert "Shutting down" in out and "graceful shutdown exceeded" not in out
 
@@ -43,7 +43,7 @@ def test_reviews_in_flight_finish_on_sigterm(tmp_path: Path, standin: StsStandIn
 def test_a_stalled_sts_cannot_hold_the_shutdown_past_its_deadline(tmp_path: Path, standin: StsStandIn) -> None:
     standin.mode = "stall"
     with _webhook(tmp_path, standin, sts_timeout=1) as webhook, ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(webhook.review, mint_token(), webhook.new_client())
+        pending = pool.submit(webhook.review_alone, mint_token())
         wait_until(lambda: standin.calls == 1, "a review waiting on a stalled STS")
         assert webhook.terminate() == 0
         response = pending.result()

@@ -99,7 +99,7 @@ def test_a_failure_is_not_cached(webhook: Webhook, standin: StsStandIn) -> None:
 def test_a_503_storm_denies_every_review_and_passes(webhook: Webhook, standin: StsStandIn) -> None:
     standin.mode = "503"
     with ThreadPoolExecutor(8) as pool:
-        responses = list(pool.map(lambda _: webhook.review(mint_token(), webhook.new_client()), range(24)))
+        responses = list(pool.map(lambda _: webhook.review_alone(mint_token()), range(24)))
     assert {r.status_code for r in responses} <= {403, 429}
     assert any(r.status_code == 403 for r in responses)
     standin.mode = "ok"
@@ -113,7 +113,7 @@ def test_stalled_sts_bounds_calls_in_flight_and_healthz_still_answers(webhook: W
     calls_before = standin.calls
     count = MAX_IN_FLIGHT * 2
     with ThreadPoolExecutor(count) as pool:
-        pending = [pool.submit(webhook.review, mint_token(), webhook.new_client()) for _ in range(count)]
+        pending = [pool.submit(webhook.review_alone, mint_token()) for _ in range(count)]
         wait_until(lambda: standin.calls >= calls_before + MAX_IN_FLIGHT, "the stand-in holds the first calls")
         with webhook.new_client(timeout=5) as other:
             health = other.get("/healthz")
