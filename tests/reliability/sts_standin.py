@@ -14,7 +14,8 @@ need that, performance.md) and it can fail in the ways a network does, which mot
 
 Keep-alive HTTP/1.1 on 127.0.0.1 port 0, in its own event loop on a thread (``with StsStandIn(...)``)
 or as a process: ``python sts_standin.py --delay 0.02 --dir DIR`` prints ``URL CA-PATH`` on stdout.
-``calls`` counts requests read; ``mode`` and ``delay`` may be changed while it runs.
+``calls`` counts requests read (``GET /_calls`` answers it, uncounted); ``mode`` and ``delay`` may be
+changed while it runs.
 """
 
 from __future__ import annotations
@@ -111,9 +112,13 @@ class StsStandIn:
         try:
             while True:
                 try:
-                    await reader.readuntil(b"\r\n\r\n")
+                    head = await reader.readuntil(b"\r\n\r\n")
                 except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ssl.SSLError):
                     return
+                if head.startswith(b"GET /_calls "):  # the benchmarks' probe, not an STS call
+                    writer.write(_response("200 OK", str(self.calls).encode(), "text/plain"))
+                    await writer.drain()
+                    continue
                 self.calls += 1
                 if not await self._answer(writer):
                     return
