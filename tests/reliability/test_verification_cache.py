@@ -78,7 +78,7 @@ def test_a_verified_identity_is_reused_until_the_ttl() -> None:
         cache = VerifiedIdentityCache(sts, clock=clock, ttl=60)
         first = await cache.get_caller_identity(request())
         clock.now = NOW + timedelta(seconds=60) - timedelta(microseconds=1)
-        assert await cache.get_caller_identity(request()) is first
+        assert await cache.get_caller_identity(request()) == first
         assert sts.calls == 1
         clock.now = NOW + timedelta(seconds=60)
         await cache.get_caller_identity(request())
