@@ -40,6 +40,7 @@ from reliability_support import config_text, free_port, mint_token, review_body 
 from sts_standin import ARN  # noqa: E402
 
 BOUND_SECONDS = 60
+IDLE_SECONDS = 4.0  # below uvicorn's 5 s keep-alive timeout
 PROBE_TOKEN_SECRET = "bench/secret/key/not/a/real/one/0000000"
 
 
@@ -219,6 +220,11 @@ class Outcome:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0  # transport errors, 5xx, or a status other than the one expected
     wall: float = 0.0
+    kinds: dict[str, int] = field(default_factory=dict)  # what the errors were
+
+    def error(self, kind: str) -> None:
+        self.errors += 1
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
 
     def count(self) -> int:
         return len(self.latencies)
@@ -231,6 +237,7 @@ class Outcome:
 class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.last_used = time.monotonic()
 
     @classmethod
     async def open(cls, port: int, ca: ssl.SSLContext) -> Connection:
@@ -243,13 +250,14 @@ class Connection:
             self.writer.write(request)
             await self.writer.drain()
             status, _ = await asyncio.wait_for(_read_response(self.reader), BOUND_SECONDS)
-        except (OSError, asyncio.IncompleteReadError, TimeoutError, ssl.SSLError, ValueError):
-            outcome.errors += 1
+        except (OSError, asyncio.IncompleteReadError, TimeoutError, ssl.SSLError, ValueError) as exc:
+            outcome.error(type(exc).__name__)
             raise
+        self.last_used = time.monotonic()
         outcome.latencies.append(time.perf_counter() - started)
         outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
         if status >= 500 or (expect is not None and status != expect):
-            outcome.errors += 1
+            outcome.error(f"status {status} (expected {expect})")
 
     def close(self) -> None:
         self.writer.close()
@@ -446,6 +454,8 @@ def soak(work: Path, seconds: float, rate: float) -> list[Row]:
         outcome, late = asyncio.run(_open_loop(stack.port, stack.server_ca, plan, rate))
         end = stack.rss()
     growth = (end - start) / 2**20
+    if outcome.kinds:
+        print(f"soak errors: {outcome.kinds}", file=sys.stderr)
     p50, p99 = outcome.pct(50) * 1000, outcome.pct(99) * 1000
     achieved = outcome.count() / outcome.wall
     return [
@@ -485,11 +495,15 @@ async def _open_loop(port: int, ca: ssl.SSLContext, plan: list[tuple[bytes, int]
 
     async def one(request: bytes, expect: int) -> None:
         nonlocal opened
-        if idle:
-            connection = idle.pop()
-        else:
+        connection = idle.pop() if idle else None
+        if connection is not None and time.monotonic() - connection.last_used > IDLE_SECONDS:
+            # uvicorn closes a keep-alive connection idle for 5 s; a client stops reusing it before that
+            connection.close()
+            connection = await Connection.open(port, ca)
+        elif connection is None:
             opened += 1
             connection = await Connection.open(port, ca)
+        assert connection is not None
         try:
             await connection.send(request, outcome, expect)
         except Exception:  # counted as an error by send
@@ -506,7 +520,7 @@ async def _open_loop(port: int, ca: ssl.SSLContext, plan: list[tuple[bytes, int]
         elif delay < -0.05:
             late += 1
         if opened >= 256 and not idle:
-            outcome.errors += 1  # the server fell too far behind: count it, do not queue without end
+            outcome.error("no idle connection (256 open)")  # the server fell too far behind: do not queue
             continue
         tasks.append(asyncio.create_task(one(request, expect)))
     await asyncio.wait_for(asyncio.gather(*tasks), BOUND_SECONDS)
