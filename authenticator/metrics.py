@@ -76,3 +76,35 @@ mapping_source_loaded = Gauge(
     ["source"],
     namespace=NAMESPACE,
 )
+
+# Reliability (issue 6): the verification cache and the bound on STS calls in flight.
+verification_cache_hits = Counter(
+    "verification_cache_hits",
+    "Reviews whose token was already verified (identity reused, STS not called).",
+    namespace=NAMESPACE,
+)
+verification_cache_misses = Counter(
+    "verification_cache_misses",
+    "Reviews that started an STS call.",
+    namespace=NAMESPACE,
+)
+verification_coalesced = Counter(
+    "verification_coalesced",
+    "Reviews that shared the STS call already in flight for the same token.",
+    namespace=NAMESPACE,
+)
+verification_cache_entries = Gauge(
+    "verification_cache_entries",
+    "Verified identities held by the cache.",
+    namespace=NAMESPACE,
+)
+sts_in_flight = Gauge(
+    "sts_in_flight",
+    "STS calls in flight.",
+    namespace=NAMESPACE,
+)
+sts_in_flight_limit_rejections = Counter(
+    "sts_in_flight_limit_rejections",
+    "Reviews answered 429 because no STS call slot freed up in time (server.stsMaxInFlight).",
+    namespace=NAMESPACE,
+)

@@ -16,6 +16,7 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote_to_bytes
 
 from authenticator.partitions import Partition, sts_host_region
 
@@ -60,6 +61,7 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 # RFC 3986 query characters. Every SDK's presigner stays within this set, and httpx
 # forwards exactly these bytes unchanged (it would re-encode '"', '<', '>').
 _QUERY_CHARS = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*")
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]*")
 _PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _DIGITS = re.compile(r"[0-9]{1,10}")
 _AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
@@ -134,16 +136,8 @@ def _decode_base64url(data: str) -> bytes:
 
 def _unquote(text: str) -> str:
     """Form-style percent decoding; the caller has already rejected bad escapes."""
-    raw = bytearray()
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c == "%":
-            raw.append(int(text[i + 1 : i + 3], 16))
-            i += 3
-        else:
-            raw.extend(b" " if c == "+" else c.encode("ascii"))
-            i += 1
+    # The C-speed equivalent of a per-character loop ('+' is a space, then %XX); it runs on every review.
+    raw = unquote_to_bytes(text.replace("+", " "))
     # A value that is not UTF-8 can only be garbage; keep it comparable but harmless.
     return raw.decode("utf-8", "replace")
 
@@ -167,7 +161,7 @@ def _parse_query(query: str) -> dict[str, list[str]]:
 def _split_url(url: str, partition: Partition) -> tuple[str, str, str]:
     """Rules 4-7: returns (host, region, raw query)."""
     # Rule 4. Visible ASCII only: no spaces, control characters (CR/LF) or bytes >= 0x80.
-    if any(not (0x21 <= ord(c) <= 0x7E) for c in url):
+    if not _VISIBLE_ASCII.fullmatch(url):
         raise _reject("parse error: invalid character in URL")
     scheme_match = _SCHEME.match(url)
     if scheme_match is None:

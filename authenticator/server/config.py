@@ -58,6 +58,12 @@ _SERVER_KEYS = {
     "stsCABundle": "sts_ca_bundle",
     "kubeconfig": "kubeconfig",
     "master": "master",
+    # reliability (issue 6): verification cache and the bound on STS calls
+    "verificationCacheTTL": "verification_cache_ttl",
+    "verificationCacheSize": "verification_cache_size",
+    "stsMaxInFlight": "sts_max_in_flight",
+    "stsMaxInFlightWait": "sts_max_in_flight_wait",
+    "stsTimeout": "sts_timeout",
 }
 _FIELD_TO_KEY = {f: "server." + k for k, f in _SERVER_KEYS.items()} | {f: k for k, f in _TOP_KEYS.items()}
 
@@ -114,6 +120,12 @@ class ServerConfig(BaseModel):
     master: str | None = None
     log_format: Literal["text", "json"] = "text"
     log_verbosity: str = "info"
+    # reliability (issue 6): seconds, entries, calls, seconds, seconds; 0 TTL or size disables the cache
+    verification_cache_ttl: float = Field(default=60.0, ge=0)
+    verification_cache_size: int = Field(default=100_000, ge=0)
+    sts_max_in_flight: int = Field(default=64, ge=1)
+    sts_max_in_flight_wait: float = Field(default=2.0, ge=0)
+    sts_timeout: float = Field(default=10.0, gt=0, le=60)
 
     @field_validator("cluster_id")
     @classmethod

@@ -124,6 +124,7 @@ def build_app(
     from authenticator.partitions import get_partition
     from authenticator.server.app import create_app
     from authenticator.server.review import Reviewer, utc_now
+    from authenticator.server.verification_cache import with_verification_cache
     from authenticator.sts import STSClient
 
     if sources is None:
@@ -139,9 +140,11 @@ def build_app(
             endpoint_override=config.sts_endpoint_override or None,
             ca_bundle=config.sts_ca_bundle or None,
             transport=sts_transport,
+            timeout=config.sts_timeout,
         )
     except (ValueError, OSError) as exc:  # a bad override URL, an unreadable or invalid CA bundle
         raise ConfigError(f"server.stsEndpointOverride/stsCABundle: {exc}") from None
+    sts = with_verification_cache(sts, config, clock=clock or utc_now)  # issue 6: cache, coalescing, bound
     reviewer = Reviewer(
         sts=sts,
         mapper=chain,
@@ -251,6 +254,8 @@ def run_server(args: argparse.Namespace) -> int:
     # Imported once the configuration is known good: a mistake is reported without their cost.
     import uvicorn
 
+    from authenticator.server.verification_cache import graceful_shutdown_seconds
+
     try:
         sock = listen_socket(config.address, config.port)
     except OSError as exc:
@@ -270,7 +275,7 @@ def run_server(args: argparse.Namespace) -> int:
         access_log=False,
         server_header=False,
         lifespan="on",
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=graceful_shutdown_seconds(config),  # issue 6: longest review
     )
     from authenticator.server.kubeconfig import webhook_url
 

@@ -1,0 +1,204 @@
+"""What stands between the reviewer and STS when many reviews arrive at once (issue 6).
+
+``VerifiedIdentityCache`` has the ``get_caller_identity(request)`` of ``STSClient`` and wraps one:
+
+- **Cache**: a verified token's ``Identity`` is reused for at most ``ttl`` seconds and never past
+  the token's own expiry (``request.expires_at``). Keyed by the SHA-256 of the presigned URL (the
+  token is that URL in base64url, decoded strictly, so one URL is one token); the token and the URL
+  are never stored. Bounded in size, least recently used out first. Only identities are cached:
+  the mapping chain runs on every review, so a mapping change applies at once.
+- **Coalescing**: reviews of the same token while its STS call is in flight share that call (one
+  task, every waiter shielded from the others' cancellation). A failure is shared too, never cached.
+- **A bound on STS calls in flight**: at most ``max_in_flight`` at once; a call that cannot start
+  within ``wait`` seconds is ``TokenRejected(STS_THROTTLING)`` (the webhook answers 429, as when
+  STS itself throttles), so a burst waits a bounded time instead of queueing without end.
+
+The clock is injected (the reviewer's, tz-aware UTC); nothing here does I/O but the wrapped call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import sys
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from authenticator import metrics
+from authenticator.identity import Identity
+from authenticator.token import PresignedRequest, RejectionKind, TokenRejected
+
+__all__ = [
+    "DEFAULT_MAX_ENTRIES",
+    "DEFAULT_MAX_IN_FLIGHT",
+    "DEFAULT_TTL_SECONDS",
+    "DEFAULT_WAIT_SECONDS",
+    "CallerIdentityClient",
+    "VerifiedIdentityCache",
+    "graceful_shutdown_seconds",
+    "with_verification_cache",
+]
+
+DEFAULT_TTL_SECONDS = 60.0
+DEFAULT_MAX_ENTRIES = 100_000
+DEFAULT_MAX_IN_FLIGHT = 64
+DEFAULT_WAIT_SECONDS = 2.0
+
+
+class CallerIdentityClient(Protocol):
+    async def get_caller_identity(self, request: PresignedRequest) -> Identity: ...
+
+
+def _compact(identity: Identity) -> Identity:
+    """The identity with its strings interned: 100,000 tokens of a few thousand callers share one
+    copy of each ARN, account and key id instead of holding their own (performance.md S4)."""
+    fields = {f.name: getattr(identity, f.name) for f in dataclasses.fields(identity)}
+    return dataclasses.replace(identity, **{k: sys.intern(v) for k, v in fields.items() if type(v) is str})
+
+
+def _key(request: PresignedRequest) -> bytes:
+    # 32 bytes per entry; the URL itself is a bearer credential and must not be kept.
+    return hashlib.sha256(request.url.encode("utf-8")).digest()
+
+
+class VerifiedIdentityCache:
+    """``STSClient.get_caller_identity`` with a cache, coalescing and a bound on calls in flight."""
+
+    def __init__(
+        self,
+        sts: CallerIdentityClient,
+        *,
+        clock: Callable[[], datetime],
+        ttl: float = DEFAULT_TTL_SECONDS,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        wait: float = DEFAULT_WAIT_SECONDS,
+    ) -> None:
+        if ttl < 0 or max_entries < 0 or max_in_flight < 1 or wait < 0:
+            raise ValueError("ttl, max_entries and wait must be >= 0 and max_in_flight >= 1")
+        self._sts = sts
+        self._clock = clock
+        self._ttl = timedelta(seconds=ttl)
+        self._max_entries = max_entries
+        self._max_in_flight = max_in_flight
+        self._wait = wait
+        self._entries: OrderedDict[bytes, tuple[Identity, datetime]] = OrderedDict()
+        self._pending: dict[bytes, asyncio.Task[Identity]] = {}
+        self._slots: asyncio.Semaphore | None = None  # made in the running loop, on first use
+        self._in_flight = 0
+        self.sts_calls = 0  # STS calls started (tests and benchmarks read it)
+
+    @property
+    def enabled(self) -> bool:
+        return self._ttl > timedelta(0) and self._max_entries > 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def get_caller_identity(self, request: PresignedRequest) -> Identity:
+        key = _key(request)
+        cached = self._lookup(key)
+        if cached is not None:
+            metrics.verification_cache_hits.inc()
+            return cached
+        task = self._pending.get(key)
+        if task is None:
+            metrics.verification_cache_misses.inc()
+            task = asyncio.get_running_loop().create_task(self._verify(key, request))
+            self._pending[key] = task
+            task.add_done_callback(lambda done: self._forget(key, done))
+        else:
+            metrics.verification_coalesced.inc()
+        # shield: a caller that goes away (client disconnect) must not cancel the others' call.
+        return await asyncio.shield(task)
+
+    def _lookup(self, key: bytes) -> Identity | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        identity, valid_until = entry
+        if self._clock() >= valid_until:
+            del self._entries[key]
+            metrics.verification_cache_entries.set(len(self._entries))
+            return None
+        self._entries.move_to_end(key)
+        return identity
+
+    def _forget(self, key: bytes, task: asyncio.Task[Identity]) -> None:
+        if self._pending.get(key) is task:
+            del self._pending[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here, so an unawaited failure is never "never retrieved"
+
+    async def _verify(self, key: bytes, request: PresignedRequest) -> Identity:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._max_in_flight)
+        slots = self._slots
+        try:
+            async with asyncio.timeout(self._wait):
+                await slots.acquire()
+        except TimeoutError:
+            metrics.sts_in_flight_limit_rejections.inc()
+            raise TokenRejected(
+                RejectionKind.STS_THROTTLING,
+                f"too many STS calls in flight ({self._max_in_flight}); try again",
+            ) from None
+        self._in_flight += 1
+        metrics.sts_in_flight.set(self._in_flight)
+        try:
+            self.sts_calls += 1
+            identity = await self._sts.get_caller_identity(request)
+        finally:
+            self._in_flight -= 1
+            metrics.sts_in_flight.set(self._in_flight)
+            slots.release()
+        self._store(key, identity, request.expires_at)
+        return identity
+
+    def _store(self, key: bytes, identity: Identity, expires_at: datetime) -> None:
+        if not self.enabled:
+            return
+        valid_until = min(self._clock() + self._ttl, expires_at)
+        self._entries[key] = (_compact(identity), valid_until)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+        metrics.verification_cache_entries.set(len(self._entries))
+
+    async def aclose(self) -> None:
+        """Cancel calls still in flight, drop the cache, close the wrapped client."""
+        for task in list(self._pending.values()):
+            task.cancel()
+        self._entries.clear()
+        metrics.verification_cache_entries.set(0)
+        close = getattr(self._sts, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def with_verification_cache(sts: CallerIdentityClient, config: Any, *, clock: Callable[[], datetime]) -> Any:
+    """``sts`` wrapped as ``config`` says (server.verificationCacheTTL, verificationCacheSize,
+    stsMaxInFlight, stsMaxInFlightWait); the fields' defaults apply when ``config`` lacks them."""
+    return VerifiedIdentityCache(
+        sts,
+        clock=clock,
+        ttl=float(getattr(config, "verification_cache_ttl", DEFAULT_TTL_SECONDS)),
+        max_entries=int(getattr(config, "verification_cache_size", DEFAULT_MAX_ENTRIES)),
+        max_in_flight=int(getattr(config, "sts_max_in_flight", DEFAULT_MAX_IN_FLIGHT)),
+        wait=float(getattr(config, "sts_max_in_flight_wait", DEFAULT_WAIT_SECONDS)),
+    )
+
+
+def graceful_shutdown_seconds(config: Any) -> float:
+    """How long uvicorn lets in-flight reviews finish on SIGTERM: the longest one review can take
+    (the wait for an STS slot, then the STS call's deadline) and a second to answer."""
+    return float(getattr(config, "sts_max_in_flight_wait", DEFAULT_WAIT_SECONDS)) + float(
+        getattr(config, "sts_timeout", 10.0) + 1.0
+    )

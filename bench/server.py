@@ -1,0 +1,578 @@
+"""Benchmarks S1-S4 of performance.md and a bounded soak, for the webhook.
+
+    .venv/bin/python bench/server.py s1|s2|s3|s4|soak|all [--rounds N] [--soak-seconds S] [--soak-rate R]
+
+Three processes on 127.0.0.1: the webhook (``build_app`` of a real config, TLS, one uvicorn
+worker, JSON review logs to a file, plus - in this bench app only - a trivial ``POST /trivial``
+endpoint as S1's anchor), the HTTPS STS stand-in of tests/reliability (answers a fixed identity
+after a set delay, checks no signature), and this load generator (raw HTTP/1.1 over TLS on
+keep-alive connections opened before timing, far cheaper per request than an HTTP client
+library, so that it is not what is measured). Tokens are presigned by our plugin's presigner with
+made-up keys. Every load is bounded in count and time and stops by itself. Not a test: prints a
+table (value, anchor, ratio, target, pass/fail) and exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi import Request  # the bench app's endpoint annotation is resolved in this module
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "reliability"))
+
+from reliability_support import config_text, free_port, mint_token, review_body  # noqa: E402
+from sts_standin import ARN  # noqa: E402
+
+BOUND_SECONDS = 60
+IDLE_SECONDS = 4.0  # below uvicorn's 5 s keep-alive timeout
+PROBE_TOKEN_SECRET = "bench/secret/key/not/a/real/one/0000000"
+
+
+# -- the processes -----------------------------------------------------------------------------
+
+
+def serve(config_path: str, port: int, state: str, log_path: str) -> None:
+    """The bench app: the real webhook app plus ``POST /trivial``, served like ``run_server`` does."""
+    import uvicorn
+    from fastapi.responses import JSONResponse
+
+    from authenticator.server.config import load_config
+    from authenticator.server.logs import configure_logging
+    from authenticator.server.main import build_app
+    from authenticator.server.tls import ensure_certificate
+
+    config = load_config(config_path)
+    with open(log_path, "a", encoding="utf-8") as log:
+        configure_logging("json", "info", stream=log)
+        app, _ = build_app(config)
+
+        async def trivial(request: Request) -> JSONResponse:
+            await request.body()
+            return JSONResponse({"kind": "TokenReview", "status": {"authenticated": False}})
+
+        app.add_api_route("/trivial", trivial, methods=["POST"])
+        tls = ensure_certificate(state, "localhost", "127.0.0.1")
+        profile_to = os.environ.get("BENCH_PROFILE")
+        if profile_to:  # see where time goes: cProfile of the whole serving, dumped on SIGTERM
+            import cProfile
+
+            profiler = cProfile.Profile()
+
+            def _dump(*_: object) -> None:
+                profiler.disable()
+                profiler.dump_stats(profile_to)
+                raise SystemExit(0)
+
+            signal.signal(signal.SIGTERM, _dump)  # uvicorn re-raises SIGTERM after its shutdown
+            profiler.enable()
+        uvicorn.run(
+            app,
+            host="127.0.0.1",
+            port=port,
+            ssl_certfile=str(tls.cert_path),
+            ssl_keyfile=str(tls.key_path),
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            lifespan="on",
+        )
+
+
+def _rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+class Stack:
+    """The STS stand-in (``delay``) and the webhook (``server`` config keys), both stopped on exit."""
+
+    def __init__(self, work: Path, *, delay: float, **server: object) -> None:
+        self.work = work
+        standin = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "tests" / "reliability" / "sts_standin.py"),
+                "--delay",
+                str(delay),
+                "--dir",
+                str(work),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.standin = standin
+        assert standin.stdout is not None
+        self.sts_url, ca = standin.stdout.readline().split()
+        config = work / "config.yaml"
+        config.write_text(config_text(self.sts_url, ca, ARN, **server))
+        self.port = free_port()
+        self.log = work / "server.log"
+        self.server = subprocess.Popen(
+            [sys.executable, __file__, "_serve", str(config), str(self.port), str(work / "state"), str(self.log)],
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + BOUND_SECONDS
+        while True:
+            try:
+                self.server_ca = ssl.create_default_context(cafile=str(work / "state" / "cert.pem"))
+                asyncio.run(_get(self.port, self.server_ca, "/healthz"))
+                break
+            except (OSError, ssl.SSLError):
+                if time.monotonic() > deadline or self.server.poll() is not None:
+                    raise SystemExit("the bench server did not start") from None
+                time.sleep(0.1)
+        self.sts_ca = ssl.create_default_context(cafile=ca)
+        self.sts_port = int(self.sts_url.rsplit(":", 1)[1])
+
+    def sts_calls(self) -> int:
+        return int(asyncio.run(_get(self.sts_port, self.sts_ca, "/_calls")))
+
+    def rss(self) -> int:
+        return _rss_bytes(self.server.pid)
+
+    def metric(self, name: str) -> float:
+        text = asyncio.run(_get(self.port, self.server_ca, "/metrics"))
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(f"aws_iam_authenticator_{name}"):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.send_signal(signal.SIGTERM)
+        try:
+            self.server.wait(timeout=BOUND_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+            self.server.wait()
+        assert self.standin.stdin is not None
+        self.standin.stdin.close()
+        try:
+            self.standin.wait(timeout=BOUND_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.standin.kill()
+            self.standin.wait()
+
+
+# -- the load generator ------------------------------------------------------------------------
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    return status, await reader.readexactly(length)
+
+
+async def _get(port: int, ca: ssl.SSLContext, path: str) -> str:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ca, server_hostname="127.0.0.1")
+    try:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        await writer.drain()
+        _, body = await asyncio.wait_for(_read_response(reader), BOUND_SECONDS)
+        return body.decode()
+    finally:
+        writer.close()
+
+
+def _post(path: str, body: bytes) -> bytes:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def review_request(token: str, path: str = "/authenticate") -> bytes:
+    return _post(path, json.dumps(review_body(token)).encode())
+
+
+@dataclass
+class Outcome:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: int = 0  # transport errors, 5xx, or a status other than the one expected
+    wall: float = 0.0
+    kinds: dict[str, int] = field(default_factory=dict)  # what the errors were
+
+    def error(self, kind: str) -> None:
+        self.errors += 1
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+
+    def count(self) -> int:
+        return len(self.latencies)
+
+    def pct(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
+
+
+class Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.last_used = time.monotonic()
+
+    @classmethod
+    async def open(cls, port: int, ca: ssl.SSLContext) -> Connection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ca, server_hostname="127.0.0.1")
+        return cls(reader, writer)
+
+    async def send(self, request: bytes, outcome: Outcome, expect: int | None = None) -> None:
+        started = time.perf_counter()
+        try:
+            self.writer.write(request)
+            await self.writer.drain()
+            status, _ = await asyncio.wait_for(_read_response(self.reader), BOUND_SECONDS)
+        except (OSError, asyncio.IncompleteReadError, TimeoutError, ssl.SSLError, ValueError) as exc:
+            outcome.error(type(exc).__name__)
+            raise
+        self.last_used = time.monotonic()
+        outcome.latencies.append(time.perf_counter() - started)
+        outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
+        if status >= 500 or (expect is not None and status != expect):
+            outcome.error(f"status {status} (expected {expect})")
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def _open(port: int, ca: ssl.SSLContext, count: int) -> list[Connection]:
+    return list(await asyncio.gather(*(Connection.open(port, ca) for _ in range(count))))
+
+
+async def closed_loop(
+    port: int, ca: ssl.SSLContext, requests: Sequence[bytes], concurrency: int, expect: int | None = 200
+) -> Outcome:
+    """``concurrency`` connections (opened before timing), each sending the next request when its
+    previous one is answered, until ``requests`` is used up."""
+    connections = await _open(port, ca, concurrency)
+    outcome = Outcome()
+    queue = iter(requests)
+
+    async def worker(connection: Connection) -> None:
+        for request in queue:
+            await connection.send(request, outcome, expect)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in connections))
+    outcome.wall = time.perf_counter() - started
+    for connection in connections:
+        connection.close()
+    return outcome
+
+
+async def timed_loop(port: int, ca: ssl.SSLContext, request: bytes, concurrency: int, seconds: float) -> float:
+    """Requests per second of ``request`` repeated on ``concurrency`` connections for ``seconds``."""
+    connections = await _open(port, ca, concurrency)
+    outcome = Outcome()
+    stop = time.perf_counter() + seconds
+
+    async def worker(connection: Connection) -> None:
+        while time.perf_counter() < stop:
+            await connection.send(request, outcome, 200)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in connections))
+    elapsed = time.perf_counter() - started
+    for connection in connections:
+        connection.close()
+    if outcome.errors:
+        raise SystemExit(f"{outcome.errors} errors during a timed loop: {outcome.statuses}")
+    return outcome.count() / elapsed
+
+
+# -- the scenarios -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    what: str
+    value: float
+    unit: str
+    anchor: str
+    ratio: float | None
+    target: str
+    passed: bool
+
+
+def s1(work: Path, rounds: int) -> list[Row]:
+    with Stack(work, delay=0.0) as stack:
+        token = mint_token()
+        auth, trivial = review_request(token), review_request(token, "/trivial")
+        asyncio.run(closed_loop(stack.port, stack.server_ca, [auth] * 200, 8))  # warm-up; the token is cached
+        asyncio.run(timed_loop(stack.port, stack.server_ca, trivial, 16, 1.0))
+        values: dict[str, list[float]] = {"auth": [], "trivial": []}
+        for _ in range(rounds):  # alternated, so machine drift hits both alike
+            values["auth"].append(asyncio.run(timed_loop(stack.port, stack.server_ca, auth, 16, 2.0)))
+            values["trivial"].append(asyncio.run(timed_loop(stack.port, stack.server_ca, trivial, 16, 2.0)))
+        calls = stack.sts_calls()
+    a, t = statistics.median(values["auth"]), statistics.median(values["trivial"])
+    return [
+        Row(
+            "S1",
+            "/authenticate req/s, cache hit",
+            a,
+            "req/s",
+            f"POST /trivial {t:.0f} req/s",
+            a / t,
+            ">= 0.60x",
+            a / t >= 0.6,
+        ),
+        Row("S1b", "STS calls during S1", calls, "calls", "-", None, "== 1", calls == 1),
+    ]
+
+
+def s2(work: Path, rounds: int, **server: object) -> list[Row]:
+    concurrency, delay = 200, 0.020
+    ideal = concurrency / delay
+    throughputs, p99s, errors = [], [], 0
+    with Stack(work, delay=delay, **server) as stack:
+        asyncio.run(closed_loop(stack.port, stack.server_ca, [review_request(mint_token()) for _ in range(400)], 50))
+        for _ in range(rounds):
+            requests = [review_request(mint_token()) for _ in range(concurrency)]
+            outcome = asyncio.run(closed_loop(stack.port, stack.server_ca, requests, concurrency))
+            throughputs.append(concurrency / outcome.wall)
+            p99s.append(outcome.pct(99) * 1000)
+            errors += outcome.errors
+    tput, p99 = statistics.median(throughputs), statistics.median(p99s)
+    label = ", ".join(f"{k}={v}" for k, v in server.items()) or "defaults"
+    return [
+        Row(
+            "S2",
+            f"200 distinct tokens at once, STS 20 ms ({label})",
+            tput,
+            "reviews/s",
+            f"ideal {ideal:.0f}/s",
+            tput / ideal,
+            ">= 0.50x",
+            tput / ideal >= 0.5,
+        ),
+        Row("S2", "  p99 latency", p99, "ms", "-", None, "<= 120 ms", p99 <= 120),
+        Row("S2", "  errors", errors, "", "-", None, "== 0", errors == 0),
+    ]
+
+
+def s3(work: Path) -> list[Row]:
+    with Stack(work, delay=0.020) as stack:
+        before = stack.sts_calls()
+        token = mint_token()
+        outcome = asyncio.run(closed_loop(stack.port, stack.server_ca, [review_request(token)] * 1000, 100))
+        calls = stack.sts_calls() - before
+        coalesced = stack.metric("verification_coalesced_total")
+    return [
+        Row(
+            "S3",
+            f"STS calls, 1,000 reviews of one token, 100 at once ({coalesced:.0f} coalesced)",
+            calls,
+            "calls",
+            "-",
+            None,
+            "== 1",
+            calls == 1 and outcome.errors == 0,
+        ),
+    ]
+
+
+def s4(work: Path, count: int = 100_000) -> list[Row]:
+    print(f"S4: minting {count} tokens ...", file=sys.stderr)
+    now = datetime.now(UTC)
+    requests = [review_request(mint_token(now=now)) for _ in range(count)]
+    with Stack(work, delay=0.0) as stack:
+        asyncio.run(closed_loop(stack.port, stack.server_ca, [review_request(mint_token()) for _ in range(200)], 16))
+        start = stack.rss()
+        outcome = asyncio.run(closed_loop(stack.port, stack.server_ca, requests, 32))
+        end = stack.rss()
+        entries = stack.metric("verification_cache_entries")
+    growth = (end - start) / 2**20
+    return [
+        Row(
+            "S4",
+            f"RSS growth after {count:,} distinct verified tokens "
+            f"({entries:.0f} cached, {outcome.count() / outcome.wall:.0f}/s)",
+            growth,
+            "MB",
+            f"start {start / 2**20:.0f} MB",
+            None,
+            "<= 100 MB",
+            growth <= 100 and outcome.errors == 0,
+        ),
+    ]
+
+
+def soak(work: Path, seconds: float, rate: float) -> list[Row]:
+    """``rate`` reviews/s for ``seconds``: 50% a pool of 50 repeated tokens, 35% fresh good tokens,
+    15% bad (garbage, another partition, expired); each must get its expected status."""
+    import random
+
+    rng = random.Random(6)
+    now = datetime.now(UTC)
+    repeated = [mint_token(now=now) for _ in range(50)]
+    expired = mint_token(now=now - timedelta(minutes=20))
+
+    def next_request() -> tuple[bytes, int]:
+        draw = rng.random()
+        if draw < 0.50:
+            return review_request(rng.choice(repeated)), 200
+        if draw < 0.85:
+            return review_request(mint_token()), 200
+        bad = rng.choice(["k8s-aws-v1." + secrets.token_urlsafe(60), "not-a-token", expired])
+        return review_request(bad), 403
+
+    total = int(seconds * rate)
+    plan = [next_request() for _ in range(total)]
+    with Stack(work, delay=0.020) as stack:
+        asyncio.run(closed_loop(stack.port, stack.server_ca, [review_request(mint_token()) for _ in range(100)], 8))
+        start = stack.rss()
+        outcome, late = asyncio.run(_open_loop(stack.port, stack.server_ca, plan, rate))
+        end = stack.rss()
+    growth = (end - start) / 2**20
+    if outcome.kinds:
+        print(f"soak errors: {outcome.kinds}", file=sys.stderr)
+    p50, p99 = outcome.pct(50) * 1000, outcome.pct(99) * 1000
+    achieved = outcome.count() / outcome.wall
+    return [
+        Row(
+            "soak",
+            f"{seconds:.0f} s at {rate:.0f}/s mixed: errors ({outcome.count()} reviews, {achieved:.0f}/s)",
+            outcome.errors,
+            "",
+            "-",
+            None,
+            "== 0",
+            outcome.errors == 0,
+        ),
+        Row("soak", "  p50 latency", p50, "ms", "-", None, "report", True),
+        Row("soak", "  p99 latency", p99, "ms", "-", None, "report", True),
+        Row(
+            "soak",
+            f"  RSS growth (start {start / 2**20:.0f} MB; {late} sends late)",
+            growth,
+            "MB",
+            "-",
+            None,
+            "<= 50 MB",
+            growth <= 50,
+        ),
+    ]
+
+
+async def _open_loop(port: int, ca: ssl.SSLContext, plan: list[tuple[bytes, int]], rate: float) -> tuple[Outcome, int]:
+    """Send ``plan[i]`` at start + i/rate on an idle connection (opening one when none is idle,
+    at most 256), whatever the answers' pace: latency is not hidden by waiting for answers."""
+    idle: list[Connection] = await _open(port, ca, 16)
+    opened = len(idle)
+    outcome = Outcome()
+    late = 0
+    tasks: list[asyncio.Task[None]] = []
+
+    async def one(request: bytes, expect: int) -> None:
+        nonlocal opened
+        connection = idle.pop() if idle else None
+        if connection is not None and time.monotonic() - connection.last_used > IDLE_SECONDS:
+            # uvicorn closes a keep-alive connection idle for 5 s; a client stops reusing it before that
+            connection.close()
+            connection = await Connection.open(port, ca)
+        elif connection is None:
+            opened += 1
+            connection = await Connection.open(port, ca)
+        assert connection is not None
+        try:
+            await connection.send(request, outcome, expect)
+        except Exception:  # counted as an error by send
+            connection.close()
+            return
+        idle.append(connection)
+
+    started = time.perf_counter()
+    for i, (request, expect) in enumerate(plan):
+        due = started + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        elif delay < -0.05:
+            late += 1
+        if opened >= 256 and not idle:
+            outcome.error("no idle connection (256 open)")  # the server fell too far behind: do not queue
+            continue
+        tasks.append(asyncio.create_task(one(request, expect)))
+    await asyncio.wait_for(asyncio.gather(*tasks), BOUND_SECONDS)
+    outcome.wall = time.perf_counter() - started
+    for connection in idle:
+        connection.close()
+    return outcome, late
+
+
+def _print(rows: Iterable[Row]) -> bool:
+    header = f"{'id':<5} {'what':<82} {'value':>10} {'unit':<9} {'anchor':<26} {'ratio':>6} {'target':<10} result"
+    print(header)
+    print("-" * len(header))
+    ok = True
+    for r in rows:
+        ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
+        value = f"{r.value:.1f}" if isinstance(r.value, float) and not r.value.is_integer() else f"{r.value:.0f}"
+        verdict = "pass" if r.passed else "FAIL"
+        print(f"{r.id:<5} {r.what:<82} {value:>10} {r.unit:<9} {r.anchor:<26} {ratio:>6} {r.target:<10} {verdict}")
+        ok = ok and r.passed
+    return ok
+
+
+def main() -> int:
+    if len(sys.argv) == 6 and sys.argv[1] == "_serve":
+        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("which", choices=("s1", "s2", "s3", "s4", "soak", "all"))
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--soak-seconds", type=float, default=60.0)
+    parser.add_argument("--soak-rate", type=float, default=120.0)  # 35% misses: ~70% of a miss-bound worker
+    parser.add_argument("--s4-count", type=int, default=100_000)
+    args = parser.parse_args()
+    scenarios: dict[str, Callable[[Path], list[Row]]] = {
+        "s1": lambda w: s1(w, args.rounds),
+        "s2": lambda w: s2(w, args.rounds) + s2(w / "wide", args.rounds, stsMaxInFlight=200),
+        "s3": s3,
+        "s4": lambda w: s4(w, args.s4_count),
+        "soak": lambda w: soak(w, args.soak_seconds, args.soak_rate),
+    }
+    chosen = list(scenarios) if args.which == "all" else [args.which]
+    rows: list[Row] = []
+    print(f"{os.cpu_count()} CPUs; one uvicorn worker; medians of {args.rounds} rounds where repeated", file=sys.stderr)
+    for name in chosen:
+        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
+            work = Path(tmp)
+            (work / "wide").mkdir()
+            print(f"running {name} ...", file=sys.stderr)
+            rows += scenarios[name](work)
+    return 0 if _print(rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,189 @@
+"""The real ``server`` process for the reliability tests and benchmarks, with the flags, signals
+and metrics they need, and tokens presigned with made-up keys for the STS stand-in.
+
+A module with a unique name (not conftest) so that test modules and bench/ can import it.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import secrets
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from client_plugin.presign import encode_token, presign_get_caller_identity
+
+CLUSTER = "reliability-cluster"
+STS_HOST = "sts.us-east-1.amazonaws.com"
+BOUND_SECONDS = 30  # how long a test waits for anything before it fails
+V1 = "authentication.k8s.io/v1"
+
+
+def fresh_access_key_id() -> str:
+    return "AKIA" + secrets.token_hex(8).upper()
+
+
+def mint_token(
+    *,
+    access_key_id: str | None = None,
+    secret_access_key: str = "bench/secret/key/not/a/real/one/0000000",
+    session_token: str | None = None,
+    cluster_id: str = CLUSTER,
+    now: datetime | None = None,
+) -> str:
+    """A token for ``cluster_id`` as our plugin makes it; a fresh access key id unless one is given."""
+    signature = presign_get_caller_identity(
+        access_key_id=access_key_id or fresh_access_key_id(),
+        secret_access_key=secret_access_key,
+        session_token=session_token,
+        host=STS_HOST,
+        signing_region="us-east-1",
+        cluster_id=cluster_id,
+        now=now or datetime.now(UTC),
+    )
+    return encode_token(signature.url)
+
+
+def review_body(token: str) -> dict[str, Any]:
+    return {"apiVersion": V1, "kind": "TokenReview", "spec": {"token": token}}
+
+
+def config_text(sts_url: str, ca_path: Path | str, mapped_arn: str, **server: object) -> str:
+    """A MountedFile config mapping ``mapped_arn`` to user ``mapped`` (group ``devs``); ``server``
+    adds keys of the ``server:`` section (e.g. ``stsTimeout=1``)."""
+    lines = [
+        f"clusterID: {CLUSTER}",
+        "server:",
+        f"  stsEndpointOverride: {sts_url}",
+        f"  stsCABundle: {ca_path}",
+        f"  mapUsers: [{{userarn: '{mapped_arn}', username: mapped, groups: [devs]}}]",
+    ]
+    lines += [f"  {key}: {value}" for key, value in server.items()]
+    return "\n".join(lines) + "\n"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Webhook:
+    """``eks-iam-authenticator -l json -v LEVEL server -c CONFIG`` as a child process on 127.0.0.1;
+    stderr is collected by a thread (``output()``), stdout too (it must stay empty of secrets)."""
+
+    def __init__(self, config: Path, state: Path, *, verbosity: str = "info") -> None:
+        self.port = free_port()
+        self.state = state
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._seen: list[str] = []
+        self._lock = threading.Lock()
+        args = ["-l", "json", "-v", verbosity, "server", "-c", str(config)]
+        args += ["--port", str(self.port), "--state-dir", str(state)]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "authenticator", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        threading.Thread(target=self._pump, daemon=True).start()
+        self._wait_for("serving the webhook")
+        self.client = self.new_client()
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put("")
+
+    def _drain(self, timeout: float) -> str | None:
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        with self._lock:
+            self._seen.append(line)
+        return line
+
+    def _wait_for(self, text: str) -> None:
+        deadline = time.monotonic() + BOUND_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            line = self._drain(left)
+            if line is None:
+                break
+            if text in line:
+                return
+            assert line != "", "server exited:\n" + "".join(self._seen)
+        raise AssertionError(f"no {text!r} within {BOUND_SECONDS}s:\n" + "".join(self._seen))
+
+    def new_client(self, timeout: float = BOUND_SECONDS) -> httpx.Client:
+        ca = ssl.create_default_context(cafile=str(self.state / "cert.pem"))
+        return httpx.Client(base_url=f"https://127.0.0.1:{self.port}", verify=ca, timeout=timeout)
+
+    def review(self, token: str, client: httpx.Client | None = None) -> httpx.Response:
+        return (client or self.client).post("/authenticate", json=review_body(token))
+
+    def review_alone(self, token: str) -> httpx.Response:
+        """One review on a connection of its own, closed once answered (for concurrent reviews)."""
+        with self.new_client() as client:
+            response = self.review(token, client)
+            response.read()
+            return response
+
+    def metric(self, name: str) -> float:
+        """The sum of a metric's samples (all labels) on /metrics."""
+        text = self.client.get("/metrics").text
+        pattern = re.compile(rf"^aws_iam_authenticator_{re.escape(name)}(?:\{{[^}}]*\}})? (\S+)$", re.M)
+        return sum(float(v) for v in pattern.findall(text))
+
+    def terminate(self) -> int:
+        """SIGTERM, then the exit code (bounded wait). Our idle keep-alive connection is closed first:
+        a sync httpx client never reads the server's TLS close_notify, so uvicorn would wait for it
+        until its graceful timeout (a Go client, like the API server's, reads it at once)."""
+        self.client.close()
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=BOUND_SECONDS)
+
+    def output(self) -> str:
+        """Everything the process wrote, once it has exited."""
+        self.proc.wait(timeout=BOUND_SECONDS)
+        while self._drain(BOUND_SECONDS) not in ("", None):
+            pass
+        with self._lock:
+            return "".join(self._seen)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=BOUND_SECONDS)
+
+    def __enter__(self) -> Webhook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def wait_until(condition: Any, what: str, bound: float = BOUND_SECONDS) -> None:
+    """Poll ``condition()`` until true; fail after ``bound`` seconds (a bound, not a timing claim)."""
+    deadline = time.monotonic() + bound
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {bound}s")
+        time.sleep(0.01)

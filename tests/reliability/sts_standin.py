@@ -1,0 +1,184 @@
+"""A minimal HTTPS STS stand-in that answers GetCallerIdentity after a set delay, or misbehaves.
+
+Not moto: it checks no signature, so it answers thousands of requests per second (the benchmarks
+need that, performance.md) and it can fail in the ways a network does, which moto cannot:
+
+    ok        200 GetCallerIdentity JSON after ``delay`` seconds (a fixed IAM user)
+    stall     reads the request, never answers
+    reset     reads the request, closes the connection with a TCP reset
+    drip      200 headers at once, then the body one byte every ``drip_interval`` seconds
+    garbage   bytes that are not HTTP, then close
+    xml       200 with an XML body (not the JSON we ask for)
+    503       503 Service Unavailable
+    throttle  400 with an STS Throttling error body
+
+Keep-alive HTTP/1.1 on 127.0.0.1 port 0, in its own event loop on a thread (``with StsStandIn(...)``)
+or as a process: ``python sts_standin.py --delay 0.02 --dir DIR`` prints ``URL CA-PATH`` on stdout.
+``calls`` counts requests read (``GET /_calls`` answers it, uncounted); ``mode`` and ``delay`` may be
+changed while it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import ssl
+import struct
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+MODES = ("ok", "stall", "reset", "drip", "garbage", "xml", "503", "throttle")
+ACCOUNT = "111122223333"
+ARN = f"arn:aws:iam::{ACCOUNT}:user/bench"
+USER_ID = "AIDAEXAMPLEBENCH00001"
+
+_OK_BODY = json.dumps(
+    {
+        "GetCallerIdentityResponse": {
+            "GetCallerIdentityResult": {"Account": ACCOUNT, "Arn": ARN, "UserId": USER_ID},
+            "ResponseMetadata": {"RequestId": "00000000-0000-4000-8000-000000000000"},
+        }
+    }
+).encode()
+_THROTTLE_BODY = (
+    b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+    b"<Message>Rate exceeded</Message></Error></ErrorResponse>"
+)
+
+
+def _response(status: str, body: bytes, content_type: str = "application/json") -> bytes:
+    head = f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+class StsStandIn:
+    def __init__(self, directory: Path, *, delay: float = 0.0, mode: str = "ok", drip_interval: float = 0.3) -> None:
+        from authenticator.server.tls import generate_certificate
+
+        self.mode = mode
+        self.delay = delay
+        self.drip_interval = drip_interval
+        self.calls = 0
+        cert, key = generate_certificate("localhost", "127.0.0.1")
+        self.ca_path = directory / "sts-standin.pem"
+        self.ca_path.write_bytes(cert)
+        key_path = directory / "sts-standin.key"
+        key_path.write_bytes(key)
+        key_path.chmod(0o600)
+        self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._context.load_cert_chain(str(self.ca_path), str(key_path))
+        self._loop = asyncio.new_event_loop()
+        self._server: asyncio.Server | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self.url = ""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> StsStandIn:
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._start(), self._loop)
+        future.result(timeout=30)
+        return self
+
+    async def _start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self._context, backlog=2048)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = f"https://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        async def close() -> None:
+            assert self._server is not None
+            self._server.close()
+            for task in [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
+                task.cancel()
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+
+    def __enter__(self) -> StsStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- serving -----------------------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ssl.SSLError):
+                    return
+                if head.startswith(b"GET /_calls "):  # the benchmarks' probe, not an STS call
+                    writer.write(_response("200 OK", str(self.calls).encode(), "text/plain"))
+                    await writer.drain()
+                    continue
+                self.calls += 1
+                if not await self._answer(writer):
+                    return
+        except (ConnectionError, ssl.SSLError, OSError):
+            return
+        finally:
+            if not writer.transport.is_closing():
+                writer.transport.abort() if self.mode == "reset" else writer.close()
+
+    async def _answer(self, writer: asyncio.StreamWriter) -> bool:
+        """Write one answer; False when the connection must end."""
+        mode = self.mode
+        if mode == "stall":
+            await asyncio.Event().wait()  # until the client leaves or we stop
+        if mode == "reset":
+            sock = writer.transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+            return False
+        if mode == "garbage":
+            writer.write(b"\x00\xffNOT HTTP AT ALL\r\n\x16\x03")
+            await writer.drain()
+            return False
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if mode == "drip":
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(_OK_BODY)}\r\n\r\n"
+            writer.write(head.encode())
+            for byte in _OK_BODY:
+                writer.write(bytes([byte]))
+                await writer.drain()
+                await asyncio.sleep(self.drip_interval)
+            return True
+        if mode == "xml":
+            body = b"<GetCallerIdentityResponse><GetCallerIdentityResult/></GetCallerIdentityResponse>"
+            writer.write(_response("200 OK", body, "text/xml"))
+        elif mode == "503":
+            writer.write(_response("503 Service Unavailable", b"Service Unavailable", "text/plain"))
+        elif mode == "throttle":
+            writer.write(_response("400 Bad Request", _THROTTLE_BODY, "text/xml"))
+        else:
+            writer.write(_response("200 OK", _OK_BODY))
+        await writer.drain()
+        return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--mode", choices=MODES, default="ok")
+    parser.add_argument("--dir", default=None)
+    args = parser.parse_args()
+    directory = Path(args.dir or tempfile.mkdtemp(prefix="sts-standin-"))
+    with StsStandIn(directory, delay=args.delay, mode=args.mode) as standin:
+        sys.stdout.write(f"{standin.url} {standin.ca_path}\n")
+        sys.stdout.flush()
+        sys.stdin.read()  # until the parent closes our stdin (or exits)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

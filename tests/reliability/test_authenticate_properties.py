@@ -1,0 +1,178 @@
+"""Properties of /authenticate as a public parser (the verifier's own properties are in
+tests/test_token_rules.py): whatever the body or the token, the app built by ``build_app`` answers
+a TokenReview with 200, 400, 403, 413 or 429, never 500; a token is allowed only if it passes every
+local rule of token.md; a locally rejected token never reaches STS; a denial never echoes the
+token. The STS behind it is the HTTPS stand-in, answering every well-formed request."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reliability_support import CLUSTER, mint_token, review_body
+from sts_standin import ARN, StsStandIn
+
+from authenticator.partitions import get_partition
+from authenticator.server.config import ServerConfig
+from authenticator.server.main import build_app
+from authenticator.token import PRESIGN_LIFETIME, TokenRejected, parse_token
+
+AWS = get_partition("aws")
+GOOD_TOKEN = mint_token()
+GOOD_URL = base64.urlsafe_b64decode(GOOD_TOKEN[len("k8s-aws-v1.") :] + "==").decode()
+SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.fixture(scope="module")
+def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StsStandIn]:
+    with StsStandIn(tmp_path_factory.mktemp("sts")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(standin: StsStandIn) -> Iterator[TestClient]:
+    config = ServerConfig(
+        cluster_id=CLUSTER,
+        sts_endpoint_override=standin.url,
+        sts_ca_bundle=str(standin.ca_path),
+        map_users=[{"userarn": ARN, "username": "mapped", "groups": ["devs"]}],
+        sts_timeout=5,
+        verification_cache_ttl=0,  # every accepted example goes to STS
+    )
+    app, _ = build_app(config)
+    with TestClient(app) as running:
+        yield running
+
+
+def _check_answer(response: object, token: str | None = None) -> dict[str, object]:
+    status = response.status_code  # type: ignore[attr-defined]
+    assert status in (200, 400, 403, 413, 429), status
+    body = response.json()  # type: ignore[attr-defined]
+    assert body["kind"] == "TokenReview"
+    assert isinstance(body["status"]["authenticated"], bool)
+    assert body["status"]["authenticated"] is (status == 200)
+    if token and len(token) > 24:
+        assert token not in response.text  # type: ignore[attr-defined]
+    assert "X-Amz-Signature=" not in response.text  # type: ignore[attr-defined]
+    return body
+
+
+def _locally_valid(token: str) -> bool:
+    try:
+        request = parse_token(token, now=datetime.now(UTC), partition=AWS)
+    except TokenRejected:
+        return False
+    # token.md: what passes is a GetCallerIdentity on an STS host of the partition, still fresh.
+    assert request.host.startswith("sts") and request.host.endswith(".amazonaws.com")
+    assert request.expires_at - request.signed_at == PRESIGN_LIFETIME
+    assert "Action=GetCallerIdentity" in request.url
+    return True
+
+
+def _review_and_check(client: TestClient, standin: StsStandIn, token: str) -> None:
+    before = standin.calls
+    valid = _locally_valid(token)
+    response = client.post("/authenticate", json=review_body(token))
+    body = _check_answer(response, token)
+    if valid:
+        assert response.status_code == 200, body
+        assert standin.calls == before + 1
+    else:
+        assert response.status_code == 403
+        assert str(body["status"]["error"]).startswith("input token was not properly formatted")
+        assert standin.calls == before  # never reached STS
+
+
+@st.composite
+def mutations(draw: st.DrawFn, base: str) -> str:
+    text = base
+    for _ in range(draw(st.integers(1, 4))):
+        pos = draw(st.integers(0, len(text)))
+        op = draw(st.sampled_from(["insert", "delete", "replace", "truncate", "duplicate", "case"]))
+        chunk = draw(st.text(alphabet=st.sampled_from(list("&;=%?#@:/.+-_ Aa0\r\n\t\u00e9\x00\ud7ff")), min_size=1))
+        if op == "insert":
+            text = text[:pos] + chunk + text[pos:]
+        elif op == "delete":
+            text = text[:pos] + text[pos + len(chunk) :]
+        elif op == "replace":
+            text = text[:pos] + chunk + text[pos + len(chunk) :]
+        elif op == "truncate":
+            text = text[:pos]
+        elif op == "duplicate":
+            text = text[:pos] + text[pos : pos + 20] + text[pos:]
+        else:
+            text = text[:pos] + text[pos:].swapcase()
+    return text
+
+
+def _encode(url: str) -> str:
+    return "k8s-aws-v1." + base64.urlsafe_b64encode(url.encode("utf-8", "surrogatepass")).decode().rstrip("=")
+
+
+def test_the_good_token_is_allowed(client: TestClient, standin: StsStandIn) -> None:
+    _review_and_check(client, standin, GOOD_TOKEN)
+
+
+@SETTINGS
+@given(st.text(max_size=300))
+def test_arbitrary_token_strings(client: TestClient, standin: StsStandIn, token: str) -> None:
+    _review_and_check(client, standin, token)
+    _review_and_check(client, standin, "k8s-aws-v1." + token)
+
+
+@SETTINGS
+@given(mutations(GOOD_TOKEN))
+def test_mutated_tokens(client: TestClient, standin: StsStandIn, token: str) -> None:
+    _review_and_check(client, standin, token)
+
+
+@SETTINGS
+@given(mutations(GOOD_URL))
+def test_mutated_urls(client: TestClient, standin: StsStandIn, url: str) -> None:
+    _review_and_check(client, standin, _encode(url))
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@SETTINGS
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "apiVersion": st.sampled_from(["authentication.k8s.io/v1", "authentication.k8s.io/v1beta1"]) | _JSON,
+            "kind": st.just("TokenReview") | _JSON,
+            "spec": st.fixed_dictionaries({}, optional={"token": st.text(max_size=50) | _JSON, "audiences": _JSON})
+            | _JSON,
+            "metadata": _JSON,
+            "status": _JSON,
+        },
+    )
+)
+def test_arbitrary_review_documents(client: TestClient, document: dict[str, object]) -> None:
+    response = client.post("/authenticate", content=json.dumps(document))
+    _check_answer(response)
+
+
+@SETTINGS
+@given(st.binary(max_size=400) | _JSON.map(lambda v: json.dumps(v).encode()))
+def test_arbitrary_bodies(client: TestClient, body: bytes) -> None:
+    response = client.post("/authenticate", content=body, headers={"content-type": "application/json"})
+    _check_answer(response)
+    assert response.status_code in (400, 403)
+
+
+def test_an_oversized_body_is_413(client: TestClient) -> None:
+    response = client.post("/authenticate", content=b" " * (65 * 1024))
+    assert response.status_code == 413
+    _check_answer(response)

@@ -1,0 +1,167 @@
+"""Fault injection: the real server process against an STS stand-in that stalls, resets, drips,
+answers garbage, 503s or throttles. Every review ends in a denial or a 429 (the client's bound is
+far above the server's 1 s STS deadline), /healthz keeps answering, nothing is cached from a
+failure, and the next good request succeeds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from reliability_support import Webhook, config_text, mint_token, wait_until
+from sts_standin import ARN, StsStandIn
+
+STS_TIMEOUT = 1
+MAX_IN_FLIGHT = 4
+
+
+@pytest.fixture(scope="module")
+def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StsStandIn]:
+    with StsStandIn(tmp_path_factory.mktemp("sts"), drip_interval=0.2) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def webhook(standin: StsStandIn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webhook]:
+    work = tmp_path_factory.mktemp("webhook")
+    config = work / "config.yaml"
+    config.write_text(
+        config_text(
+            standin.url,
+            standin.ca_path,
+            ARN,
+            stsTimeout=STS_TIMEOUT,
+            stsMaxInFlight=MAX_IN_FLIGHT,
+            stsMaxInFlightWait=0.5,
+        )
+    )
+    with Webhook(config, work / "state") as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _healthy_standin(standin: StsStandIn) -> Iterator[None]:
+    standin.mode = "ok"
+    yield
+    standin.mode = "ok"
+
+
+def _denied(response: object, status: int) -> None:
+    assert response.status_code == status, response.text  # type: ignore[attr-defined]
+    body = response.json()  # type: ignore[attr-defined]
+    assert body["status"]["authenticated"] is False
+    assert body["status"]["error"]
+
+
+def _allowed(webhook: Webhook) -> None:
+    response = webhook.review(mint_token())
+    assert response.status_code == 200, response.text
+    assert response.json()["status"]["user"]["username"] == "mapped"
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "reason"),
+    [
+        ("stall", 403, "timeout"),
+        ("reset", 403, "error during GET"),
+        ("drip", 403, "timeout"),
+        ("garbage", 403, "error during GET"),
+        ("xml", 403, "not JSON"),
+        ("503", 403, "got 503"),
+        ("throttle", 429, "throttled"),
+    ],
+)
+def test_fault_ends_in_denial_then_recovers(
+    webhook: Webhook, standin: StsStandIn, mode: str, status: int, reason: str
+) -> None:
+    standin.mode = mode
+    before = standin.calls
+    response = webhook.review(mint_token())
+    _denied(response, status)
+    assert reason in response.json()["status"]["error"]
+    assert standin.calls == before + 1  # no retry inside one review
+    standin.mode = "ok"
+    _allowed(webhook)
+
+
+def test_a_failure_is_not_cached(webhook: Webhook, standin: StsStandIn) -> None:
+    token = mint_token()
+    standin.mode = "503"
+    _denied(webhook.review(token), 403)
+    standin.mode = "ok"
+    before = standin.calls
+    assert webhook.review(token).status_code == 200
+    assert standin.calls == before + 1
+
+
+def test_a_503_storm_denies_every_review_and_passes(webhook: Webhook, standin: StsStandIn) -> None:
+    standin.mode = "503"
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(lambda _: webhook.review_alone(mint_token()), range(24)))
+    assert {r.status_code for r in responses} <= {403, 429}
+    assert any(r.status_code == 403 for r in responses)
+    standin.mode = "ok"
+    _allowed(webhook)
+    assert webhook.metric("sts_in_flight") == 0
+
+
+def test_stalled_sts_bounds_calls_in_flight_and_healthz_still_answers(webhook: Webhook, standin: StsStandIn) -> None:
+    standin.mode = "stall"
+    rejected_before = webhook.metric("sts_in_flight_limit_rejections_total")
+    calls_before = standin.calls
+    count = MAX_IN_FLIGHT * 2
+    with ThreadPoolExecutor(count) as pool:
+        pending = [pool.submit(webhook.review_alone, mint_token()) for _ in range(count)]
+        wait_until(lambda: standin.calls >= calls_before + MAX_IN_FLIGHT, "the stand-in holds the first calls")
+        with webhook.new_client(timeout=5) as other:
+            health = other.get("/healthz")
+            assert (health.status_code, health.text) == (200, "ok")
+            in_flight = other.get("/metrics").text
+        statuses = sorted(f.result().status_code for f in pending)
+    assert "aws_iam_authenticator_sts_in_flight 4.0" in in_flight
+    # The first MAX_IN_FLIGHT hit the 1 s STS deadline; the rest found no slot within 0.5 s.
+    assert statuses == [403] * MAX_IN_FLIGHT + [429] * MAX_IN_FLIGHT
+    assert standin.calls == calls_before + MAX_IN_FLIGHT
+    assert webhook.metric("sts_in_flight_limit_rejections_total") == rejected_before + MAX_IN_FLIGHT
+    assert webhook.metric("sts_in_flight") == 0
+    standin.mode = "ok"
+    _allowed(webhook)
+
+
+def test_metrics_show_hits_misses_and_results(webhook: Webhook, standin: StsStandIn) -> None:
+    hits = webhook.metric("verification_cache_hits_total")
+    misses = webhook.metric("verification_cache_misses_total")
+    token = mint_token()
+    before = standin.calls
+    for _ in range(3):
+        assert webhook.review(token).status_code == 200
+    assert standin.calls == before + 1
+    assert webhook.metric("verification_cache_hits_total") == hits + 2
+    assert webhook.metric("verification_cache_misses_total") == misses + 1
+    assert webhook.metric("verification_cache_entries") >= 1
+    # rejections by reason: the result label of the latency histogram (the throttle case above counts there)
+    assert (
+        'aws_iam_authenticator_authenticate_latency_seconds_count{result="success"}'
+        in webhook.client.get("/metrics").text
+    )
+
+
+def test_the_cache_key_is_the_whole_url(webhook: Webhook, standin: StsStandIn) -> None:
+    # The stand-in checks no signature, so it answers a token of any cluster: the same key signed
+    # for two clusters at the same second is two URLs, two entries, two STS calls.
+    key = "AKIA" + "B" * 16
+    before = standin.calls
+    assert webhook.review(mint_token(access_key_id=key)).status_code == 200
+    assert webhook.review(mint_token(access_key_id=key, cluster_id="another")).status_code == 200
+    assert standin.calls == before + 2
+
+
+def test_config_rejects_a_zero_bound(tmp_path: Path) -> None:
+    from authenticator.server.config import ConfigError, load_config
+
+    config = tmp_path / "c.yaml"
+    config.write_text("clusterID: c\nserver:\n  stsMaxInFlight: 0\n")
+    with pytest.raises(ConfigError, match=r"server\.stsMaxInFlight"):
+        load_config(str(config))

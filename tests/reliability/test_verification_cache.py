@@ -1,0 +1,295 @@
+"""The verification cache (authenticator.server.verification_cache) with an injected clock and an
+STS fake that holds its answer until told: TTL and token expiry, the LRU bound, no token kept,
+coalescing, failures shared but not cached, the bound on calls in flight, and the mapping chain
+(real MappingChain over a real MountedFileSource re-reading its aws-auth file) applied on every
+review, above the cache."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from server_fakes import NOW, make_token, make_url, user_identity
+
+from authenticator.identity import Identity
+from authenticator.mapping.chain import MappingChain
+from authenticator.mapping.sources.file import MountedFileSource
+from authenticator.partitions import get_partition
+from authenticator.server.review import Reviewer
+from authenticator.server.verification_cache import VerifiedIdentityCache
+from authenticator.token import PresignedRequest, RejectionKind, TokenRejected, parse_token
+
+AWS = get_partition("aws")
+
+
+class Clock:
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class GatedSTS:
+    """Answers ``identity`` (or raises ``error``) once ``gate`` is set; counts calls."""
+
+    identity: Identity = field(default_factory=user_identity)
+    error: Exception | None = None
+    gate: asyncio.Event | None = None
+    calls: int = 0
+    closed: bool = False
+
+    async def get_caller_identity(self, request: PresignedRequest) -> Identity:
+        self.calls += 1
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.error is not None:
+            raise self.error
+        return self.identity
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def request(signed_at: datetime = NOW, key: str = "AKIAEXAMPLEKEY000001") -> PresignedRequest:
+    return parse_token(make_token(signed_at, access_key_id=key), now=signed_at, partition=AWS)
+
+
+async def settle(condition: object) -> None:
+    """Let the loop run until ``condition()`` holds (bounded in loop turns, not time)."""
+    for _ in range(1000):
+        if condition():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition never held")
+
+
+def run(coro: object) -> object:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def test_a_verified_identity_is_reused_until_the_ttl() -> None:
+    async def scenario() -> None:
+        sts, clock = GatedSTS(), Clock()
+        cache = VerifiedIdentityCache(sts, clock=clock, ttl=60)
+        first = await cache.get_caller_identity(request())
+        clock.now = NOW + timedelta(seconds=60) - timedelta(microseconds=1)
+        assert await cache.get_caller_identity(request()) == first
+        assert sts.calls == 1
+        clock.now = NOW + timedelta(seconds=60)
+        await cache.get_caller_identity(request())
+        assert sts.calls == 2
+
+    run(scenario())
+
+
+def test_never_past_the_tokens_own_expiry() -> None:
+    async def scenario() -> None:
+        sts = GatedSTS()
+        signed = NOW - timedelta(minutes=14)  # expires at NOW + 1 min, before the 5-minute TTL
+        clock = Clock(NOW)
+        cache = VerifiedIdentityCache(sts, clock=clock, ttl=300)
+        req = request(signed)
+        assert req.expires_at == NOW + timedelta(minutes=1)
+        await cache.get_caller_identity(req)
+        clock.now = req.expires_at - timedelta(microseconds=1)
+        await cache.get_caller_identity(req)
+        assert sts.calls == 1
+        clock.now = req.expires_at
+        await cache.get_caller_identity(req)
+        assert sts.calls == 2
+
+    run(scenario())
+
+
+def test_ttl_zero_disables_the_cache() -> None:
+    async def scenario() -> None:
+        sts = GatedSTS()
+        cache = VerifiedIdentityCache(sts, clock=Clock(), ttl=0)
+        for _ in range(3):
+            await cache.get_caller_identity(request())
+        assert sts.calls == 3
+        assert len(cache) == 0
+
+    run(scenario())
+
+
+def test_size_is_bounded_least_recently_used_out_first() -> None:
+    async def scenario() -> None:
+        sts = GatedSTS()
+        cache = VerifiedIdentityCache(sts, clock=Clock(), max_entries=3)
+        keys = [f"AKIAEXAMPLEKEY00000{i}" for i in range(5)]
+        for key in keys[:3]:
+            await cache.get_caller_identity(request(key=keys[0] if key is None else key))
+        await cache.get_caller_identity(request(key=keys[0]))  # 0 is now the most recent
+        await cache.get_caller_identity(request(key=keys[3]))  # evicts 1
+        assert len(cache) == 3 and sts.calls == 4
+        await cache.get_caller_identity(request(key=keys[0]))
+        await cache.get_caller_identity(request(key=keys[2]))
+        assert sts.calls == 4
+        await cache.get_caller_identity(request(key=keys[1]))
+        assert sts.calls == 5
+        for i in range(1000):
+            await cache.get_caller_identity(request(key=f"AKIAEXAMPLEKEY{i:06d}"))
+        assert len(cache) == 3
+
+    run(scenario())
+
+
+def test_the_token_and_url_are_never_stored() -> None:
+    async def scenario() -> None:
+        cache = VerifiedIdentityCache(GatedSTS(), clock=Clock())
+        req = request()
+        await cache.get_caller_identity(req)
+        held = repr(vars(cache)) + repr(list(cache._entries.keys()))
+        assert "ab" * 32 not in held and "X-Amz" not in held and make_url() not in held
+        assert all(len(key) == 32 for key in cache._entries)
+
+    run(scenario())
+
+
+def test_100_concurrent_reviews_of_one_token_make_one_sts_call() -> None:
+    async def scenario() -> None:
+        sts = GatedSTS(gate=asyncio.Event())
+        cache = VerifiedIdentityCache(sts, clock=Clock())
+        waiters = [asyncio.create_task(cache.get_caller_identity(request())) for _ in range(100)]
+        await settle(lambda: sts.calls == 1)
+        sts.gate.set()  # type: ignore[union-attr]
+        identities = await asyncio.gather(*waiters)
+        assert sts.calls == 1
+        assert all(i is identities[0] for i in identities)
+
+    run(scenario())
+
+
+def test_a_shared_failure_reaches_every_waiter_and_is_not_cached() -> None:
+    async def scenario() -> None:
+        rejected = TokenRejected(RejectionKind.STS_ERROR, "error from AWS (expected 200, got 503)")
+        sts = GatedSTS(error=rejected, gate=asyncio.Event())
+        cache = VerifiedIdentityCache(sts, clock=Clock())
+        waiters = [asyncio.create_task(cache.get_caller_identity(request())) for _ in range(100)]
+        await settle(lambda: sts.calls == 1)
+        sts.gate.set()  # type: ignore[union-attr]
+        outcomes = await asyncio.gather(*waiters, return_exceptions=True)
+        assert all(isinstance(o, TokenRejected) and o.kind is RejectionKind.STS_ERROR for o in outcomes)
+        assert sts.calls == 1
+        sts.error = None
+        await cache.get_caller_identity(request())
+        assert sts.calls == 2
+
+    run(scenario())
+
+
+def test_one_waiter_going_away_does_not_cancel_the_others() -> None:
+    async def scenario() -> None:
+        sts = GatedSTS(gate=asyncio.Event())
+        cache = VerifiedIdentityCache(sts, clock=Clock())
+        first = asyncio.create_task(cache.get_caller_identity(request()))
+        second = asyncio.create_task(cache.get_caller_identity(request()))
+        await settle(lambda: sts.calls == 1)
+        first.cancel()
+        sts.gate.set()  # type: ignore[union-attr]
+        assert (await second).arn == user_identity().arn
+        assert first.cancelled() and sts.calls == 1
+        assert len(cache) == 1  # the call finished and its answer was kept
+
+    run(scenario())
+
+
+def test_calls_in_flight_are_bounded_and_the_rest_get_throttled_in_bounded_time() -> None:
+    async def scenario() -> None:
+        sts = GatedSTS(gate=asyncio.Event())
+        cache = VerifiedIdentityCache(sts, clock=Clock(), max_in_flight=2, wait=0.05)
+        held = [asyncio.create_task(cache.get_caller_identity(request(key=f"AKIAEXAMPLEKEY00000{i}"))) for i in (1, 2)]
+        await settle(lambda: cache.in_flight == 2)
+        with pytest.raises(TokenRejected) as caught:
+            await cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000003"))
+        assert caught.value.kind is RejectionKind.STS_THROTTLING
+        assert sts.calls == 2  # the third never reached STS
+        sts.gate.set()  # type: ignore[union-attr]
+        await asyncio.gather(*held)
+        assert cache.in_flight == 0
+        await cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000003"))
+        assert sts.calls == 3
+
+    run(scenario())
+
+
+def test_a_waiting_call_starts_when_a_slot_frees() -> None:
+    async def scenario() -> None:
+        sts = GatedSTS(gate=asyncio.Event())
+        cache = VerifiedIdentityCache(sts, clock=Clock(), max_in_flight=1, wait=30)
+        first = asyncio.create_task(cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000001")))
+        second = asyncio.create_task(cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000002")))
+        await settle(lambda: sts.calls == 1)
+        for _ in range(50):  # loop turns: the second waits for the slot and does not call STS meanwhile
+            await asyncio.sleep(0)
+        assert sts.calls == 1
+        sts.gate.set()  # type: ignore[union-attr]
+        await asyncio.gather(first, second)
+        assert sts.calls == 2
+
+    run(scenario())
+
+
+def test_aclose_closes_the_wrapped_client() -> None:
+    async def scenario() -> None:
+        sts = GatedSTS()
+        cache = VerifiedIdentityCache(sts, clock=Clock())
+        await cache.get_caller_identity(request())
+        await cache.aclose()
+        assert sts.closed and len(cache) == 0
+
+    run(scenario())
+
+
+def test_invalid_bounds_are_refused() -> None:
+    with pytest.raises(ValueError):
+        VerifiedIdentityCache(GatedSTS(), clock=Clock(), max_in_flight=0)
+    with pytest.raises(ValueError):
+        VerifiedIdentityCache(GatedSTS(), clock=Clock(), ttl=-1)
+
+
+_MANIFEST = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: aws-auth, namespace: kube-system}}
+data:
+  mapUsers: |
+    - userarn: {arn}
+      username: {username}
+      groups: [{group}]
+"""
+
+
+def test_a_mapping_change_applies_to_a_cached_identity_at_once(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        arn = user_identity().arn
+        aws_auth = tmp_path / "aws-auth.yaml"
+        aws_auth.write_text(_MANIFEST.format(arn=arn, username="alice", group="devs"))
+        source = MountedFileSource(aws_auth_file=str(aws_auth))
+        sts, clock = GatedSTS(), Clock()
+        cache = VerifiedIdentityCache(sts, clock=clock, ttl=60)
+        reviewer = Reviewer(sts=cache, mapper=MappingChain([source]), partition=AWS, clock=clock)
+        token = make_token(NOW)
+
+        first = await reviewer.review(token)
+        assert first.user is not None and (first.user.username, first.user.groups) == ("alice", ("devs",))
+
+        aws_auth.write_text(_MANIFEST.format(arn=arn, username="alice-renamed", group="admins"))
+        assert source.reload() is not None
+        second = await reviewer.review(token)
+        assert second.user is not None and (second.user.username, second.user.groups) == ("alice-renamed", ("admins",))
+
+        other = "arn:aws:iam::111122223333:user/somebody-else"
+        aws_auth.write_text(_MANIFEST.format(arn=other, username="x", group="y"))
+        assert source.reload() is not None
+        third = await reviewer.review(token)
+        assert third.user is None and third.http_status == 403
+        assert sts.calls == 1  # all three used the one verified identity
+
+    run(scenario())
