@@ -62,6 +62,9 @@ def config_text(peer: StsPeer, alice: PeerUser, admin_role: str, pathed_role: st
         "server:\n"
         f"  stsEndpointOverride: {peer.url}\n"
         f"  stsCABundle: {peer.ca_path}\n"
+        # These tests count the peer's calls per review; two tokens minted from the same
+        # credentials in the same second are identical and would be a verification-cache hit.
+        "  verificationCacheTTL: 0\n"
         "  mapUsers:\n"
         f"    - {{userarn: '{alice.arn}', username: alice, groups: [devs]}}\n"
         "  mapRoles:\n"
