@@ -87,10 +87,18 @@ class _Scalar(yaml.ScalarNode):
 _STRING_FIRST_BAD = frozenset(_IMPLICIT_FIRST | _NUMERIC_START)
 
 
+_PLAIN_TAGS: dict[str, str] = {}  # values like "team-7" repeat and the resolver's regexes are slow
+
+
 def _resolve_plain(value: str) -> str:
     if value and value[0] not in _STRING_FIRST_BAD and value not in "yYnN":
         return _STR
-    return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    tag = _PLAIN_TAGS.get(value)
+    if tag is None:
+        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+        if len(_PLAIN_TAGS) < 50_000:  # bounded: a long-lived process lints many files
+            _PLAIN_TAGS[value] = tag
+    return tag
 
 
 # indent, dash (with its spaces), key, rest: one regex per line.
