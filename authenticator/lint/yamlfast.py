@@ -304,9 +304,12 @@ def construct(node: yaml.Node) -> object:
         if node.tag == _STR:
             return node.value
         return _RESOLVER.yaml_constructors[node.tag](_RESOLVER, node)
+    # String scalars, nearly every node, are read inline: one call per node was most of the cost.
     if isinstance(node, yaml.SequenceNode):
-        return [construct(child) for child in node.value]
-    result: dict[object, object] = {}
-    for key_node, value_node in node.value:
-        result[construct(key_node)] = construct(value_node)
-    return result
+        return [c.value if type(c) is _Scalar and c.tag == _STR else construct(c) for c in node.value]
+    return {
+        (k.value if type(k) is _Scalar and k.tag == _STR else construct(k)): (
+            v.value if type(v) is _Scalar and v.tag == _STR else construct(v)
+        )
+        for k, v in node.value
+    }
