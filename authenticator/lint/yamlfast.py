@@ -263,9 +263,18 @@ def compose_subset(text: str) -> yaml.Node | None:
     lines: list[_Line] = []
     append = lines.append
     match_line = _LINE.match
+    # Line text -> its scan without the line number. Lines such as "  groups:" or "    - system:nodes"
+    # repeat thousands of times in a large section: the regex and the scalar checks run once each.
+    seen: dict[str, tuple[int, bool, str | None, int, int, tuple | None]] = {}
     try:
         for number, line_text in enumerate(raw):
             if not line_text:
+                continue
+            hit = seen.get(line_text)
+            if hit is not None:
+                spec = hit[5]
+                value = None if spec is None else _Scalar(spec[0], spec[1], number, spec[2], spec[3], spec[4])
+                append((number, hit[0], hit[1], hit[2], hit[3], hit[4], value))
                 continue
             match = match_line(line_text)
             indent, dash, key, rest = match.groups()  # type: ignore[union-attr]  # matches any line
@@ -281,6 +290,8 @@ def compose_subset(text: str) -> yaml.Node | None:
             key_col = match.start(3) if key is not None else value_col  # type: ignore[union-attr]
             value = _scalar_text(rest, number, value_col) if rest else None
             append((number, len(indent), dash is not None, key, key_col, value_col, value))
+            spec = None if value is None else (value.tag, value.value, value._col, value._end, value.style)
+            seen[line_text] = (len(indent), dash is not None, key, key_col, value_col, spec)
         if not lines:
             return None
         composer = _Composer(lines, raw)
