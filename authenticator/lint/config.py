@@ -20,7 +20,6 @@ directory wins (``.aws-auth-lint.yaml`` before ``pyproject.toml`` in the same di
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,6 +111,8 @@ def load_config(path: str | os.PathLike[str]) -> LintConfig:
     except OSError as err:
         raise ConfigError(f"cannot read {p}: {err.strerror}") from None
     if p.suffix == ".toml":
+        import tomllib  # here: a run with a YAML config or none at all does not pay for it
+
         try:
             doc = tomllib.loads(raw.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
@@ -137,6 +138,8 @@ def discover_config(start: str | os.PathLike[str] | None = None) -> LintConfig:
                 return load_config(candidate)
         pyproject = directory / "pyproject.toml"
         if pyproject.is_file():
+            import tomllib
+
             try:
                 doc = tomllib.loads(pyproject.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):

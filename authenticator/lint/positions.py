@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 __all__ = ["IDENTITY", "SectionMap", "TextIndex"]
 
@@ -30,11 +31,9 @@ class TextIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts = [0]
-        start = text.find("\n")
-        while start >= 0:
-            self.starts.append(start + 1)
-            start = text.find("\n", start + 1)
+        lines = text.split("\n")
+        lines.pop()  # the last line ends at the end of the text, not at a newline
+        self.starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
 
     def offset(self, line: int, column: int) -> int:
         """Offset of 0-based (line, column)."""

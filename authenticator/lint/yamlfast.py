@@ -60,32 +60,53 @@ class _Mark:
 _mark = _Mark
 
 
+class _Scalar(yaml.ScalarNode):
+    """A ScalarNode whose marks are made when asked for: most of the 10,000s of scalars of a large
+    section are never asked where they are, and two mark objects per scalar were a third of the
+    composing time."""
+
+    __slots__ = ("_col", "_end", "_line")
+
+    def __init__(self, tag: str, value: str, line: int, col: int, end: int, style: str | None) -> None:
+        self.tag = tag
+        self.value = value
+        self._line = line
+        self._col = col
+        self._end = end
+        self.style = style
+
+    @property
+    def start_mark(self) -> _Mark:  # type: ignore[override]
+        return _Mark(self._line, self._col)
+
+    @property
+    def end_mark(self) -> _Mark:  # type: ignore[override]
+        return _Mark(self._line, self._end)
+
+
+_STRING_FIRST_BAD = frozenset(_IMPLICIT_FIRST | _NUMERIC_START)
+
+
+_PLAIN_TAGS: dict[str, str] = {}  # values like "team-7" repeat and the resolver's regexes are slow
+
+
 def _resolve_plain(value: str) -> str:
-    if value and value[0] not in _IMPLICIT_FIRST and value[0] not in _NUMERIC_START and value not in "yYnN":
+    if value and value[0] not in _STRING_FIRST_BAD and value not in "yYnN":
         return _STR
-    return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    tag = _PLAIN_TAGS.get(value)
+    if tag is None:
+        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+        if len(_PLAIN_TAGS) < 50_000:  # bounded: a long-lived process lints many files
+            _PLAIN_TAGS[value] = tag
+    return tag
 
 
 # indent, dash (with its spaces), key, rest: one regex per line.
 _LINE = re.compile(r"( *)(?:(-)(?: +|$))?(?:([A-Za-z_][A-Za-z0-9_.\-]*) *:(?: +|$))?(.*)")
 _PLAIN_BAD = frozenset(_BAD_START | set("'\"-?:"))
 
-
-class _Line:
-    __slots__ = ("dash", "indent", "key", "key_col", "number", "value", "value_col")
-
-    def __init__(
-        self, number: int, match: re.Match[str], indent: str, dash: str | None, key: str | None, rest: str
-    ) -> None:
-        self.number = number
-        self.indent = len(indent)
-        self.dash = dash is not None
-        if self.dash and (rest.startswith("- ") or (not rest and key is None) or rest == "-"):
-            raise _GiveUp  # nested "- -" or a bare "-": outside the subset
-        self.key = key
-        self.key_col = match.start(3) if key is not None else match.start(4)
-        self.value_col = match.start(4)
-        self.value = _scalar_text(rest, number, self.value_col) if rest else None
+# A scanned line: (number, indent, dash, key, key column, value column, value node or None).
+_Line = tuple[int, int, bool, "str | None", int, int, "yaml.Node | None"]
 
 
 def _scalar_text(text: str, line: int, col: int) -> yaml.ScalarNode | None:
@@ -93,7 +114,9 @@ def _scalar_text(text: str, line: int, col: int) -> yaml.ScalarNode | None:
     first = text[0]
     if first not in _PLAIN_BAD and " #" not in text and ": " not in text and text[-1] != ":" and "\t" not in text:
         value = text.rstrip(" ")
-        return yaml.ScalarNode(_resolve_plain(value), value, _Mark(line, col), _Mark(line, col + len(value)), None)
+        if first not in _STRING_FIRST_BAD and value not in "yYnN":
+            return _Scalar(_STR, value, line, col, col + len(value), None)
+        return _Scalar(_resolve_plain(value), value, line, col, col + len(value), None)
     if first == "#":
         return None
     if first in ("'", '"'):
@@ -108,7 +131,7 @@ def _scalar_text(text: str, line: int, col: int) -> yaml.ScalarNode | None:
             if "\\" in body:
                 raise _GiveUp  # escapes: let the real scanner decode them
             value = body
-        return yaml.ScalarNode(_STR, value, _Mark(line, col), _Mark(line, col + end + 1), first)
+        return _Scalar(_STR, value, line, col, col + end + 1, first)
     if first in _BAD_START or (first in "-?:" and (len(text) == 1 or text[1] == " ")):
         if text.split(" #", 1)[0].rstrip(" ") in ("[]", "{}"):
             return None  # handled by the caller through the raw text
@@ -117,7 +140,7 @@ def _scalar_text(text: str, line: int, col: int) -> yaml.ScalarNode | None:
     value = (text if cut < 0 else text[:cut]).rstrip(" ")
     if ": " in value or value.endswith(":") or "\t" in value:
         raise _GiveUp
-    return yaml.ScalarNode(_resolve_plain(value), value, _Mark(line, col), _Mark(line, col + len(value)), None)
+    return _Scalar(_resolve_plain(value), value, line, col, col + len(value), None)
 
 
 def _closing_quote(text: str, quote: str) -> int:
@@ -135,104 +158,97 @@ def _closing_quote(text: str, quote: str) -> int:
 
 
 class _Composer:
+    """Recursive descent over the scanned lines (plain tuples: this loop runs once per line)."""
+
     def __init__(self, lines: list[_Line], raw: list[str]) -> None:
         self.lines = lines
+        self.count = len(lines)
         self.raw = raw
         self.i = 0
         self.non_string = False  # a one-line value YAML reads as bool/int/float/null
 
-    def peek(self) -> _Line | None:
-        return self.lines[self.i] if self.i < len(self.lines) else None
-
-    def inline_value(self, line: _Line) -> yaml.Node | None:
-        if line.value is not None:
-            if line.value.tag != _STR:
-                self.non_string = True
-            return line.value
-        rest = self.raw[line.number][line.value_col :].split(" #", 1)[0].rstrip(" ")
+    def flow_empty(self, number: int, value_col: int) -> yaml.Node | None:
+        """``[]`` or ``{}`` after the key or dash, else ``None``."""
+        rest = self.raw[number][value_col:].split(" #", 1)[0].rstrip(" ")
         if rest == "[]":
-            return yaml.SequenceNode(
-                _SEQ, [], _mark(line.number, line.value_col), _mark(line.number, line.value_col + 2), True
-            )
+            return yaml.SequenceNode(_SEQ, [], _mark(number, value_col), _mark(number, value_col + 2), True)
         if rest == "{}":
-            return yaml.MappingNode(
-                _MAP, [], _mark(line.number, line.value_col), _mark(line.number, line.value_col + 2), True
-            )
+            return yaml.MappingNode(_MAP, [], _mark(number, value_col), _mark(number, value_col + 2), True)
         return None
 
     def block(self) -> yaml.Node:
-        line = self.peek()
-        assert line is not None
-        if line.dash:
-            return self.sequence(line.indent)
-        return self.mapping(line.key_col, first_on_dash=False)
+        _, indent, dash, _, key_col, _, _ = self.lines[self.i]
+        if dash:
+            return self.sequence(indent)
+        return self.mapping(key_col)
 
     def sequence(self, indent: int) -> yaml.SequenceNode:
         items: list[yaml.Node] = []
-        start = self.peek()
-        assert start is not None
-        while (line := self.peek()) is not None and line.dash and line.indent == indent:
-            if line.key is not None:
-                items.append(self.mapping(line.key_col, first_on_dash=True))
+        lines = self.lines
+        count = self.count
+        start_number, start_indent = lines[self.i][0], lines[self.i][1]
+        while self.i < count:
+            number, line_indent, dash, key, key_col, value_col, value = lines[self.i]
+            if not dash or line_indent != indent:
+                break
+            if key is not None:
+                items.append(self.mapping(key_col))
+                continue
+            if value is not None:
+                if value.tag != _STR:
+                    self.non_string = True
             else:
-                value = self.inline_value(line)
+                value = self.flow_empty(number, value_col)
                 if value is None:
                     raise _GiveUp
-                items.append(value)
-                self.i += 1
-        line = self.peek()
-        if line is not None and line.indent > indent:
+            items.append(value)
+            self.i += 1
+        if self.i < count and lines[self.i][1] > indent:
             raise _GiveUp  # an over-indented line the subset does not explain
-        end = items[-1].end_mark if items else _mark(start.number, start.indent)
-        return yaml.SequenceNode(_SEQ, items, _mark(start.number, indent), end, False)
+        end = items[-1].end_mark if items else _mark(start_number, start_indent)
+        return yaml.SequenceNode(_SEQ, items, _mark(start_number, indent), end, False)
 
-    def mapping(self, column: int, *, first_on_dash: bool) -> yaml.MappingNode:
+    def mapping(self, column: int) -> yaml.MappingNode:
+        """A block mapping whose keys sit at ``column``; its first line may start with a dash."""
         pairs: list[tuple[yaml.Node, yaml.Node]] = []
-        start = self.peek()
-        assert start is not None
-        first = True
         lines = self.lines
-        count = len(lines)
-        while self.i < count:
-            line = lines[self.i]
+        count = self.count
+        i = self.i
+        start_number = lines[i][0]
+        first = True
+        while i < count:
+            number, indent, dash, key, key_col, value_col, value = lines[i]
             if first:
                 first = False
-            elif line.dash or line.indent != column:
+            elif dash or indent != column:
                 break
-            if line.key is None or line.key_col != column:
+            if key is None or key_col != column:
                 raise _GiveUp
-            key_tag = _KEY_TAGS.get(line.key)
+            key_tag = _KEY_TAGS.get(key)
             if key_tag is None:
-                key_tag = _KEY_TAGS[line.key] = _resolve_plain(line.key)
-            key_node = yaml.ScalarNode(
-                key_tag,
-                line.key,
-                _mark(line.number, line.key_col),
-                _mark(line.number, line.key_col + len(line.key)),
-                None,
-            )
-            value = self.inline_value(line)
-            self.i += 1
-            if value is None:
-                if line.value_col < len(self.raw[line.number].split(" #", 1)[0].rstrip(" ")):
-                    raise _GiveUp
-                nxt = self.peek()
-                if nxt is not None and (nxt.indent > column or (nxt.dash and nxt.indent == column)):
-                    value = self.block()
-                else:
-                    value = yaml.ScalarNode(
-                        "tag:yaml.org,2002:null",
-                        "",
-                        _mark(line.number, line.value_col),
-                        _mark(line.number, line.value_col),
-                        None,
-                    )
+                key_tag = _KEY_TAGS[key] = _resolve_plain(key)
+            key_node = _Scalar(key_tag, key, number, key_col, key_col + len(key), None)
+            i += 1
+            if value is not None:
+                if value.tag != _STR:
+                    self.non_string = True
+            else:
+                value = self.flow_empty(number, value_col)
+                if value is None:
+                    if value_col < len(self.raw[number].split(" #", 1)[0].rstrip(" ")):
+                        raise _GiveUp
+                    if i < count and (lines[i][1] > column or (lines[i][2] and lines[i][1] == column)):
+                        self.i = i
+                        value = self.block()
+                        i = self.i
+                    else:
+                        value = _Scalar("tag:yaml.org,2002:null", "", number, value_col, value_col, None)
             pairs.append((key_node, value))
-        line = self.peek()
-        if line is not None and not line.dash and line.indent > column:
+        self.i = i
+        if i < count and not lines[i][2] and lines[i][1] > column:
             raise _GiveUp
-        end = pairs[-1][1].end_mark if pairs else _mark(start.number, column)
-        return yaml.MappingNode(_MAP, pairs, _mark(start.number, column), end, False)
+        end = pairs[-1][1].end_mark if pairs else _mark(start_number, column)
+        return yaml.MappingNode(_MAP, pairs, _mark(start_number, column), end, False)
 
 
 def compose_subset(text: str) -> yaml.Node | None:
@@ -247,28 +263,45 @@ def compose_subset(text: str) -> yaml.Node | None:
     lines: list[_Line] = []
     append = lines.append
     match_line = _LINE.match
+    # Line text -> its scan without the line number. Lines such as "  groups:" or "    - system:nodes"
+    # repeat thousands of times in a large section: the regex and the scalar checks run once each.
+    seen: dict[str, tuple[int, bool, str | None, int, int, tuple | None]] = {}
     try:
         for number, line_text in enumerate(raw):
             if not line_text:
                 continue
+            hit = seen.get(line_text)
+            if hit is not None:
+                spec = hit[5]
+                value = None if spec is None else _Scalar(spec[0], spec[1], number, spec[2], spec[3], spec[4])
+                append((number, hit[0], hit[1], hit[2], hit[3], hit[4], value))
+                continue
             match = match_line(line_text)
             indent, dash, key, rest = match.groups()  # type: ignore[union-attr]  # matches any line
-            if dash is None and key is None:
-                if not rest or rest[0] == "#":
-                    continue  # blank or comment
-                if not indent and rest.startswith(("---", "...", "%")):
-                    return None  # several documents or a directive
-            append(_Line(number, match, indent, dash, key, rest))  # type: ignore[arg-type]
+            if dash is None:
+                if key is None:
+                    if not rest or rest[0] == "#":
+                        continue  # blank or comment
+                    if not indent and rest.startswith(("---", "...", "%")):
+                        return None  # several documents or a directive
+            elif rest.startswith("- ") or (not rest and key is None) or rest == "-":
+                raise _GiveUp  # nested "- -" or a bare "-": outside the subset
+            value_col = match.start(4)  # type: ignore[union-attr]
+            key_col = match.start(3) if key is not None else value_col  # type: ignore[union-attr]
+            value = _scalar_text(rest, number, value_col) if rest else None
+            append((number, len(indent), dash is not None, key, key_col, value_col, value))
+            spec = None if value is None else (value.tag, value.value, value._col, value._end, value.style)
+            seen[line_text] = (len(indent), dash is not None, key, key_col, value_col, spec)
         if not lines:
             return None
         composer = _Composer(lines, raw)
         first = lines[0]
-        if first.key is None and not first.dash:
-            if len(lines) != 1 or first.value is None:
+        if first[3] is None and not first[2]:
+            if len(lines) != 1 or first[6] is None:
                 return None
-            return first.value
+            return first[6]
         root = composer.block()
-        if composer.peek() is not None:
+        if composer.i < composer.count:
             return None
         root.non_string_scalars = composer.non_string  # read by AA011 to skip a clean section
         return root
@@ -282,9 +315,12 @@ def construct(node: yaml.Node) -> object:
         if node.tag == _STR:
             return node.value
         return _RESOLVER.yaml_constructors[node.tag](_RESOLVER, node)
+    # String scalars, nearly every node, are read inline: one call per node was most of the cost.
     if isinstance(node, yaml.SequenceNode):
-        return [construct(child) for child in node.value]
-    result: dict[object, object] = {}
-    for key_node, value_node in node.value:
-        result[construct(key_node)] = construct(value_node)
-    return result
+        return [c.value if type(c) is _Scalar and c.tag == _STR else construct(c) for c in node.value]
+    return {
+        (k.value if type(k) is _Scalar and k.tag == _STR else construct(k)): (
+            v.value if type(v) is _Scalar and v.tag == _STR else construct(v)
+        )
+        for k, v in node.value
+    }

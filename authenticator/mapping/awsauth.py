@@ -380,13 +380,20 @@ def _key_text(key: object) -> str:
 _GO_EXTRA_FOLDS = {0x17F: "s", 0x212A: "k"}
 
 
+def _first(pair: tuple[str, object]) -> str:
+    return pair[0]
+
+
 def _fold_keys(item: Mapping[object, object], known: Sequence[str]) -> tuple[dict, dict, tuple[str, ...]]:
     """Case-insensitive keys the way Go's encoding/json sees sorted JSON keys: the last wins."""
     fields: dict[str, object] = {}
     spellings: dict[str, str] = {}
     unknown: list[str] = []
-    for text, value in sorted(((_key_text(k), v) for k, v in item.items()), key=lambda kv: kv[0]):
-        lower = text.translate(_GO_EXTRA_FOLDS).lower()
+    pairs = [(k if type(k) is str else _key_text(k), v) for k, v in item.items()]
+    pairs.sort(key=_first)  # stable, by key text only: as sorted() with the same key
+    for text, value in pairs:
+        # The extra folds only touch non-ASCII text; skipping translate() keeps large files fast.
+        lower = text.lower() if text.isascii() else text.translate(_GO_EXTRA_FOLDS).lower()
         if lower in known:
             fields[lower] = value
             spellings[lower] = text

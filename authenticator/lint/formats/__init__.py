@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 
 from authenticator.lint.engine import FileReport
@@ -9,14 +10,17 @@ from authenticator.lint.engine import FileReport
 __all__ = ["FORMATS", "render"]
 
 
-def _load() -> dict[str, Callable[..., str]]:
-    from authenticator.lint.formats import github, jsonfmt, sarif, text
+_MODULES = {"text": "text", "json": "jsonfmt", "sarif": "sarif", "github": "github"}
 
-    return {"text": text.render, "json": jsonfmt.render, "sarif": sarif.render, "github": github.render}
+
+def _load(fmt: str) -> Callable[..., str]:
+    """The renderer of one format, importing only its module (a text run need not import json)."""
+    module = importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
+    return module.render  # type: ignore[no-any-return]
 
 
 FORMATS = ("text", "json", "sarif", "github")
 
 
 def render(fmt: str, reports: Sequence[FileReport], **options: object) -> str:
-    return _load()[fmt](reports, **options)
+    return _load(fmt)(reports, **options)

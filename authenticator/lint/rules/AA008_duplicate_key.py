@@ -42,8 +42,9 @@ SUMMARY = "the same key twice in one entry: all but one are silently lost"
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
     for entry in ctx.target.entries():
-        if len(entry.keys) < 2:
-            continue
+        keys = entry.keys
+        if len(keys) < 2 or len({k[0].lower() for k in keys}) == len(keys):
+            continue  # no two keys alike: the common case, decided without building the lists
         by_lower: dict[str, list[int]] = {}
         for position, (text, _, _) in enumerate(entry.keys):
             by_lower.setdefault(text.lower(), []).append(position)

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import NODE_GROUPS, template_nodes
+from authenticator.lint.rules._common import is_node_entry, template_nodes
 from authenticator.mapping.templates import EC2_PLACEHOLDER
 
 ID = "AA303"
@@ -42,9 +42,7 @@ SUMMARY = "{{EC2PrivateDNSName}} on a non-node entry: every login is denied"
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
     for entry in ctx.target.entries():
-        if entry.section.name == "mapRoles" and (
-            any(g in NODE_GROUPS for g in entry.groups) or entry.username.startswith("system:node:")
-        ):
+        if is_node_entry(entry):  # the same test, cached on the entry for the other node rules
             continue
         for field, text, node in template_nodes(entry):
             if EC2_PLACEHOLDER in text:
