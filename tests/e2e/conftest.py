@@ -1,26 +1,11 @@
-"""Make the shared test modules importable from tests/e2e.
-
-The test directories have no ``__init__.py``; pytest (prepend import mode) puts only the test
-file's own directory on ``sys.path``. The end-to-end tests replay ``tests/token_cases.py`` and
-drive the server with ``tests/server/server_fakes.py``'s ``ServerProcess``, so both directories
-go on the path here, once. (A ``pythonpath = ["tests", "tests/server"]`` pytest option would say
-the same for the whole suite.)
-"""
+"""The end-to-end cluster fixture (shared helpers come from pyproject's pytest `pythonpath`)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-_TESTS = Path(__file__).resolve().parent.parent
-for _directory in (_TESTS, _TESTS / "server"):
-    if str(_directory) not in sys.path:
-        sys.path.insert(0, str(_directory))
-
-from e2e_support import Cluster, running_cluster  # noqa: E402  (needs the path above)
+from e2e_support import Cluster, running_cluster
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,12 @@ ConfigMap through ``server.awsAuthFile``, and the kube-apiserver stand-in sendin
 
 from __future__ import annotations
 
-import base64
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from botocore.auth import SigV4QueryAuth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from peer_tokens import botocore_token
 
 from authenticator.demo.apiserver import ApiServerStandIn
 from authenticator.demo.sts_peer import StsPeer
@@ -29,13 +26,7 @@ OTHER_ACCOUNT = "210987654321"
 
 
 def _token(access_key_id: str, secret: str, session_token: str | None = None) -> str:
-    request = AWSRequest(
-        method="GET",
-        url=f"https://{STS_HOST}/?Action=GetCallerIdentity&Version=2011-06-15",
-        headers={"x-k8s-aws-id": CLUSTER},
-    )
-    SigV4QueryAuth(Credentials(access_key_id, secret, session_token), "sts", "us-east-1", expires=60).add_auth(request)
-    return "k8s-aws-v1." + base64.urlsafe_b64encode(request.url.encode()).decode().rstrip("=")
+    return botocore_token(access_key_id, secret, session_token, cluster_id=CLUSTER)
 
 
 def _configmap(account: str) -> str:

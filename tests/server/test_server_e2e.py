@@ -3,15 +3,12 @@ kube-apiserver stand-in reading the webhook kubeconfig the server wrote."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from botocore.auth import SigV4QueryAuth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from peer_tokens import botocore_token
 from server_fakes import ServerProcess
 
 from authenticator.demo.apiserver import ApiServerStandIn
@@ -22,13 +19,7 @@ STS_HOST = "sts.us-east-1.amazonaws.com"
 
 
 def _token(access_key_id: str, secret: str, session_token: str | None = None, cluster_id: str = CLUSTER) -> str:
-    request = AWSRequest(
-        method="GET",
-        url=f"https://{STS_HOST}/?Action=GetCallerIdentity&Version=2011-06-15",
-        headers={"x-k8s-aws-id": cluster_id},
-    )
-    SigV4QueryAuth(Credentials(access_key_id, secret, session_token), "sts", "us-east-1", expires=60).add_auth(request)
-    return "k8s-aws-v1." + base64.urlsafe_b64encode(request.url.encode()).decode().rstrip("=")
+    return botocore_token(access_key_id, secret, session_token, cluster_id=cluster_id)
 
 
 @pytest.fixture(scope="module")

@@ -7,18 +7,15 @@ over EKSConfigMap / CRD (stand-in API server) or DynamicFile -> username and gro
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from botocore.auth import SigV4QueryAuth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, IAM_IDENTITY_MAPPINGS, ApiServerStandIn
 from kubernetes import client as k8s_client
+from peer_tokens import botocore_token
 
 from authenticator.demo.sts_peer import StsPeer
 from authenticator.identity import Identity
@@ -29,7 +26,7 @@ from authenticator.mapping.sources.crd import CRDSource
 from authenticator.mapping.sources.dynamicfile import DynamicFileSource
 from authenticator.partitions import get_partition
 from authenticator.sts import STSClient
-from authenticator.token import TOKEN_PREFIX, parse_token
+from authenticator.token import parse_token
 
 CLUSTER = "sources-cluster"
 STS_HOST = "sts.us-east-1.amazonaws.com"
@@ -43,13 +40,7 @@ def peer() -> Iterator[StsPeer]:
 
 
 def token_for(key_id: str, secret: str, session_token: str | None = None) -> str:
-    request = AWSRequest(
-        method="GET",
-        url=f"https://{STS_HOST}/?Action=GetCallerIdentity&Version=2011-06-15",
-        headers={"x-k8s-aws-id": CLUSTER},
-    )
-    SigV4QueryAuth(Credentials(key_id, secret, session_token), "sts", "us-east-1", expires=60).add_auth(request)
-    return TOKEN_PREFIX + base64.urlsafe_b64encode(request.url.encode()).decode().rstrip("=")
+    return botocore_token(key_id, secret, session_token, cluster_id=CLUSTER)
 
 
 def verify(peer: StsPeer, token: str) -> Identity:

@@ -7,7 +7,6 @@ checked) and the HTTPS kube-apiserver stand-in, reached through the real kuberne
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import sys
@@ -17,11 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
-from botocore.auth import SigV4QueryAuth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from fastapi.testclient import TestClient
 from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, IAM_IDENTITY_MAPPINGS, ApiServerStandIn
+from peer_tokens import botocore_token
 
 from authenticator import metrics
 from authenticator.cli import build_parser
@@ -47,13 +44,7 @@ def peer() -> Iterator[StsPeer]:
 
 def token_for(creds: Any) -> str:
     key_id, secret, session_token = creds
-    request = AWSRequest(
-        method="GET",
-        url=f"https://{STS_HOST}/?Action=GetCallerIdentity&Version=2011-06-15",
-        headers={"x-k8s-aws-id": CLUSTER},
-    )
-    SigV4QueryAuth(Credentials(key_id, secret, session_token), "sts", "us-east-1", expires=60).add_auth(request)
-    return "k8s-aws-v1." + base64.urlsafe_b64encode(request.url.encode()).decode().rstrip("=")
+    return botocore_token(key_id, secret, session_token, cluster_id=CLUSTER)
 
 
 def server_config(tmp_path: Path, peer: StsPeer, *flags: str, server: str = "") -> ServerConfig:
