@@ -1,25 +1,24 @@
 """The STS GetCallerIdentity call that proves a token (token.md §5) and the identity it yields (§6).
 
-One ``httpx.AsyncClient`` per server: a keep-alive pool, no redirects, no retries,
-a total deadline per call. Only the region, the HTTP status and an STS error code
+One keep-alive pool per server (``authenticator.sts_transport``, an httpx transport), no redirects, a
+total deadline per call. Only the region, the HTTP status and an STS error code
 ever reach a reason or a log line; never the URL, which is a bearer credential.
 
 ``endpoint_override`` (tests and the demo only) sends the request to another
 address while keeping the token's ``Host`` header and its path and query byte for
 byte: the request URL is built on the override's scheme, host and port, the
-``Host`` header is set explicitly to the token's host (httpx keeps an explicit
-Host header), and TLS is negotiated with the override's host, so SNI and
-certificate verification are against the override (e.g. a trustme certificate
-for 127.0.0.1 or localhost, trusted through ``ca_bundle``).
+``Host`` header is set explicitly to the token's host, and TLS is negotiated with
+the override's host, so SNI and certificate verification are against the override
+(e.g. a trustme certificate for 127.0.0.1 or localhost, trusted through ``ca_bundle``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import re
 import ssl
+import urllib.request
 from typing import Any
 
 import httpx
@@ -27,32 +26,18 @@ import httpx
 from authenticator import metrics
 from authenticator.arn import canonicalize, parse_arn, principal_kind
 from authenticator.identity import Identity
+from authenticator.sts_transport import KeepAliveTransport
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected
 
 __all__ = ["MAX_RESPONSE_BYTES", "STSClient", "identity_from_response"]
 
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
+USER_AGENT = "eks-iam-authenticator"
 # A GetCallerIdentity answer is well under 1 KiB; anything huge is not STS.
 MAX_RESPONSE_BYTES = 64 * 1024
 
 _ERROR_CODE = re.compile(rb'<Code>([A-Za-z0-9.]{1,64})</Code>|"Code"\s*:\s*"([A-Za-z0-9.]{1,64})"')
 _SAFE_DETAIL = re.compile(r"[^A-Za-z0-9 _.,:()\[\]'-]")
-
-
-class _DropRequestLines(logging.Filter):
-    """httpx logs every request's full URL at INFO; for us that URL is a bearer credential."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("HTTP Request")
-
-
-def _install_log_filter() -> None:
-    httpx_logger = logging.getLogger("httpx")
-    if not any(isinstance(f, _DropRequestLines) for f in httpx_logger.filters):
-        httpx_logger.addFilter(_DropRequestLines())
-
-
-_install_log_filter()
 
 
 def _sts_error(reason: str) -> TokenRejected:
@@ -86,32 +71,42 @@ class STSClient:
         ca_bundle: str | None = None,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 100,
     ) -> None:
         self._cluster_id = cluster_id
         self._timeout = timeout
         self._override = _parse_override(endpoint_override) if endpoint_override else None
-        verify: ssl.SSLContext | bool = True
+        timeouts = httpx.Timeout(timeout).as_dict()  # for httpx's own transports (proxy, injected)
+        self._extensions = {"timeout": timeouts}
         if ca_bundle is not None:
-            verify = ssl.create_default_context(cafile=ca_bundle)
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,
-            verify=verify,
-            transport=transport,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=60.0),
-            # Proxies from the environment are honoured as the reference does, except
-            # when talking to a local override.
-            trust_env=self._override is None,
+            context = ssl.create_default_context(cafile=ca_bundle)
+        else:
+            context = httpx.create_ssl_context(verify=True, trust_env=self._override is None)
+        self._transport = transport or KeepAliveTransport(
+            ssl_context=context, max_connections=max_connections, max_body_bytes=MAX_RESPONSE_BYTES
         )
+        # Proxies from the environment are honoured as the reference does (Go's
+        # ProxyFromEnvironment), except when talking to a local override.
+        self._proxy: httpx.AsyncBaseTransport | None = None
+        proxy = None if self._override or transport else urllib.request.getproxies_environment().get("https")
+        if proxy:
+            self._proxy = httpx.AsyncHTTPTransport(proxy=proxy, verify=context, limits=httpx.Limits(max_connections))
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
+        if self._proxy is not None:
+            await self._proxy.aclose()
 
     async def __aenter__(self) -> STSClient:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    def _transport_for(self, host: str) -> httpx.AsyncBaseTransport:
+        if self._proxy is not None and not urllib.request.proxy_bypass_environment(host):
+            return self._proxy
+        return self._transport
 
     def _build_request(self, request: PresignedRequest) -> httpx.Request:
         _, _, query = request.url.partition("?")
@@ -128,8 +123,9 @@ class STSClient:
             "Host": request.host,
             CLUSTER_ID_HEADER: self._cluster_id,
             "Accept": "application/json",
+            "User-Agent": USER_AGENT,
         }
-        return self._client.build_request("GET", url, headers=headers)
+        return httpx.Request("GET", url, headers=headers, extensions=self._extensions)
 
     async def get_caller_identity(self, request: PresignedRequest) -> Identity:
         """GET the presigned URL; raise ``TokenRejected(STS_ERROR | STS_THROTTLING, reason)``."""
@@ -140,7 +136,10 @@ class STSClient:
             raise _sts_error("pre-signed URL cannot be sent") from None
         try:
             async with asyncio.timeout(self._timeout):
-                response = await self._client.send(http_request, stream=True)
+                # Straight to the transport: httpx's client layer (cookies, auth, redirects, URL
+                # merging) cost more CPU than the whole exchange, and none of it applies here.
+                transport = self._transport_for(http_request.url.host)
+                response = await transport.handle_async_request(http_request)
                 try:
                     body = await _read_capped(response)
                 finally:

@@ -146,6 +146,10 @@ class Stack:
     def sts_calls(self) -> int:
         return int(asyncio.run(_get(self.sts_port, self.sts_ca, "/_calls")))
 
+    def sts_connections(self) -> int:
+        """Connections the stand-in accepted from the server (not counting this probe's own)."""
+        return int(asyncio.run(_get(self.sts_port, self.sts_ca, "/_connections"))) - 1
+
     def rss(self) -> int:
         return _rss_bytes(self.server.pid)
 

