@@ -90,7 +90,10 @@ class STSClient:
         self._proxy: httpx.AsyncBaseTransport | None = None
         proxy = None if self._override or transport else urllib.request.getproxies_environment().get("https")
         if proxy:
-            self._proxy = httpx.AsyncHTTPTransport(proxy=proxy, verify=context, limits=httpx.Limits(max_connections))
+            if "://" not in proxy:  # as Go and httpx's own trust_env: a bare host:port is an http proxy
+                proxy = f"http://{proxy}"
+            limits = httpx.Limits(max_connections=max_connections)
+            self._proxy = httpx.AsyncHTTPTransport(proxy=proxy, verify=context, limits=limits)
 
     async def aclose(self) -> None:
         await self._transport.aclose()
