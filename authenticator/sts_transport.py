@@ -22,6 +22,7 @@ import asyncio
 import ssl
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Final
 
 import httptools
@@ -42,8 +43,14 @@ class _Connection:
         self.idle_since = 0.0
 
     def reusable(self, now: float, expiry: float) -> bool:
-        # EOF or buffered bytes while idle mean the peer closed or sent something unasked for.
-        return now - self.idle_since < expiry and not self.writer.is_closing() and not self.reader.at_eof()
+        # EOF or bytes that arrived while idle (e.g. a 408 before the peer hangs up) mean the
+        # connection cannot carry the next exchange: those bytes would be taken for its answer.
+        return (
+            now - self.idle_since < expiry
+            and not self.writer.is_closing()
+            and not self.reader.at_eof()
+            and not getattr(self.reader, "_buffer", b"")  # StreamReader has no public "bytes pending"
+        )
 
     def close(self) -> None:
         self.writer.close()
@@ -56,8 +63,9 @@ class _NoAnswer(Exception):
 class KeepAliveTransport(httpx.AsyncBaseTransport):
     """At most ``max_connections`` requests at once; idle connections kept for ``keepalive_expiry`` s.
 
-    ``max_body_bytes``: a response body is read up to one byte past this and then cut off (its
-    connection closed), so the caller sees that it is too large without the transport buffering it.
+    ``max_body_bytes``: a body still going once past this is cut there (its connection closed), so
+    the caller sees it is too large without the transport buffering all of it. ``clock`` is
+    monotonic seconds, for idle expiry.
     """
 
     def __init__(
@@ -67,6 +75,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         max_connections: int = 100,
         keepalive_expiry: float = 30.0,
         max_body_bytes: int = 64 * 1024,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._ssl_context = ssl_context
         self._slots = asyncio.Semaphore(max_connections)
@@ -75,6 +84,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         self._max_body = max_body_bytes
         self._idle: dict[_Origin, deque[_Connection]] = {}
         self._closed = False
+        self._clock = clock
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._closed:
@@ -101,15 +111,23 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         self._closed = True
-        for connections in self._idle.values():
-            while connections:
-                connections.pop().close()
+        closing = [connection for connections in self._idle.values() for connection in connections]
+        self._idle.clear()
+        for connection in closing:
+            connection.close()
+        # A TLS close waits for the peer's close_notify; wait briefly so no socket outlives the loop.
+        try:
+            async with asyncio.timeout(1.0):
+                await asyncio.gather(*(c.writer.wait_closed() for c in closing), return_exceptions=True)
+        except TimeoutError:
+            for connection in closing:
+                connection.writer.transport.abort()
 
     # -- private -------------------------------------------------------------------------------
 
     def _take_idle(self, origin: _Origin) -> _Connection | None:
         idle = self._idle.get(origin)
-        now = time.monotonic()
+        now = self._clock()
         while idle:
             connection = idle.pop()  # the most recently used: the least likely to have timed out
             if connection.reusable(now, self._expiry):
@@ -122,7 +140,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         if self._closed or len(idle) >= self._max_idle:
             connection.close()
             return
-        connection.idle_since = time.monotonic()
+        connection.idle_since = self._clock()
         idle.append(connection)
 
     async def _connect(self, origin: _Origin, request: httpx.Request) -> _Connection:
@@ -178,9 +196,12 @@ class _Answer:
         self.framed = False  # Content-Length or chunked: the end is known without the peer closing
 
     def on_message_begin(self) -> None:
+        # A new message: after a 1xx, the final response may arrive in the same read.
         self.headers.clear()
         self.body.clear()
         self.headers_done = False
+        self.complete = False
+        self.framed = False
 
     def on_headers_complete(self) -> None:
         # The parser answers these only while this message is current; it resets once it ends.
