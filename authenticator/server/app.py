@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from pydantic import ValidationError
 
@@ -82,13 +82,13 @@ def create_app(
                 apiVersion=exc.api_version,  # type: ignore[arg-type]
                 status=TokenReviewStatus(authenticated=False, error=f"malformed request: {exc.reason}"),
             )
-            return JSONResponse(body.wire(), status_code=exc.status)
+            return _json(body, exc.status)
         result = await reviewer.review(review.spec.token)
         latency = clock() - started
         if result.result != INTERNAL_ERROR:
             metrics.authenticate_latency.labels(result=result.result).observe(latency)
         log_review(result, latency)
-        return JSONResponse(_answer(review.apiVersion, result).wire(), status_code=result.http_status)
+        return _json(_answer(review.apiVersion, result), result.http_status)
 
     @app.get("/healthz")
     async def healthz() -> Response:
@@ -116,12 +116,22 @@ def create_app(
     return app
 
 
+def _json(body: TokenReviewResponse, status: int) -> Response:
+    return Response(body.wire_json(), status_code=status, media_type="application/json")
+
+
 async def _read_review(request: Request) -> TokenReviewRequest:
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > MAX_BODY_BYTES:
             raise _Malformed(f"body larger than {MAX_BODY_BYTES} bytes", status=413)
+    try:
+        # pydantic parses and checks in one pass; whatever it refuses goes the long way below,
+        # which says precisely what is wrong (and in which apiVersion to say it).
+        return TokenReviewRequest.model_validate_json(raw)
+    except ValidationError:
+        pass
     try:
         doc: Any = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):

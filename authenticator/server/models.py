@@ -65,5 +65,9 @@ class TokenReviewResponse(BaseModel):
     status: TokenReviewStatus
 
     def wire(self) -> dict[str, Any]:
-        """The JSON body: absent fields are left out rather than sent as null."""
+        """The JSON body as data: absent fields are left out rather than sent as null."""
         return self.model_dump(exclude_none=True)
+
+    def wire_json(self) -> bytes:
+        """``wire()`` serialised, compact, by pydantic's own serializer (no dict in between)."""
+        return self.model_dump_json(exclude_none=True).encode()
