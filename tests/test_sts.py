@@ -13,7 +13,7 @@ import logging
 import ssl
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import respx.mocks
 import token_cases as tc
 import trustme
 from prometheus_client import REGISTRY
+from sts_recorder import recording_handler
 
 from authenticator.identity import Identity
 from authenticator.partitions import get_partition
@@ -381,25 +382,6 @@ async def _call_raw(token: str) -> None:
 # What really goes over the wire: a local HTTPS server with a trustme certificate.
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as STS
-    seen: list[tuple[str, dict[str, str]]]
-    answer: bytes
-
-    def do_GET(self) -> None:
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        headers["client-port"] = str(self.client_address[1])
-        self.seen.append((self.path, headers))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.answer)))
-        self.end_headers()
-        self.wfile.write(self.answer)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def https_peer(tmp_path: Path) -> Iterator[tuple[str, str, list[tuple[str, dict[str, str]]]]]:
     ca = trustme.CA()
@@ -410,8 +392,7 @@ def https_peer(tmp_path: Path) -> Iterator[tuple[str, str, list[tuple[str, dict[
     ca.cert_pem.write_to_path(str(ca_path))
     seen: list[tuple[str, dict[str, str]]] = []
     body = json.dumps(_body(f"arn:aws:sts::{ACCOUNT}:assumed-role/dev/s1", "AROAXYZ:s1")).encode()
-    handler = type("Handler", (_Recorder,), {"seen": seen, "answer": body})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), recording_handler(seen, body))
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

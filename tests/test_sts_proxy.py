@@ -20,7 +20,7 @@ import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import httpx
 import pytest
 import token_cases as tc
 import trustme
+from sts_recorder import Seen, recording_handler
 
 from authenticator.identity import Identity
 from authenticator.partitions import get_partition
@@ -81,25 +82,6 @@ class _Peer:
     sni: list[str | None] = field(default_factory=list)  # server names the TLS handshakes asked for
 
 
-class _PeerHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as STS
-    peer: _Peer
-    answer: bytes
-
-    def do_GET(self) -> None:
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        headers["client-port"] = str(self.client_address[1])
-        self.peer.seen.append((self.path, headers))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.answer)))
-        self.end_headers()
-        self.wfile.write(self.answer)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def peer(tmp_path: Path) -> Iterator[_Peer]:
     ca = trustme.CA()
@@ -109,14 +91,14 @@ def peer(tmp_path: Path) -> Iterator[_Peer]:
     ca.cert_pem.write_to_path(str(ca_path))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     cert.configure_cert(context)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _PeerHandler)
-    state = _Peer(port=server.server_address[1], ca_path=str(ca_path))
+    seen: Seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), recording_handler(seen, _identity_body()))
+    state = _Peer(port=server.server_address[1], ca_path=str(ca_path), seen=seen)
 
     def record_sni(_sock: ssl.SSLObject, name: str | None, _context: ssl.SSLContext) -> None:
         state.sni.append(name)
 
     context.sni_callback = record_sni
-    server.RequestHandlerClass = type("Handler", (_PeerHandler,), {"peer": state, "answer": _identity_body()})
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
