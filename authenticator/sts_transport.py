@@ -1,4 +1,4 @@
-"""Keep-alive HTTP/1.1 connections to STS: the transport under the webhook's ``httpx.AsyncClient``.
+"""Keep-alive HTTP/1.1 connections to STS: the httpx transport ``STSClient`` sends its calls to.
 
 httpcore's pool rescans every connection for every queued request each time a request starts
 or ends, so with a couple of hundred reviews in flight most of an uncached review's CPU went to
@@ -6,12 +6,12 @@ pool bookkeeping (performance.md S2). A webhook talks to one or two STS hosts, o
 time per connection, so this pool is a stack of idle connections per origin: take the most
 recently used one, or open one; put it back when its response ended cleanly; close it otherwise.
 
-Responses are parsed by httptools (llhttp, the parser uvicorn uses): h11 cost ~50 times as much CPU
-per response. The caller's deadline
-(``asyncio.timeout`` in ``STSClient``) bounds a whole call; a cancelled or failed exchange closes
-its connection, so a half-read response never reaches the next request. A request that fails on
-a *reused* connection before any byte of an answer is retried once on a new connection: the peer
-may have closed an idle connection just as it was taken, and the GET is idempotent.
+Responses are parsed by httptools (llhttp, the parser uvicorn uses); h11 cost ~50 times as much
+CPU per response. The caller's deadline (``asyncio.timeout`` in ``STSClient``) bounds a whole
+call; a cancelled or failed exchange closes its connection, so a half-read response never reaches
+the next request. A request that fails on a *reused* connection before any byte of an answer is
+retried once on a new connection: the peer may have closed an idle connection just as it was
+taken, and the GET is idempotent (Go's net/http, the reference's client, does the same).
 
 Errors are httpx's own classes, so ``STSClient`` handles this transport and httpx's alike.
 """
