@@ -183,7 +183,17 @@ def _encode(request: httpx.Request) -> bytes:
 class _Answer:
     """What httptools' response parser reports, collected (its callback protocol)."""
 
-    __slots__ = ("body", "complete", "framed", "headers", "headers_done", "keep_alive", "parser", "status")
+    __slots__ = (
+        "body",
+        "complete",
+        "framed",
+        "headers",
+        "headers_done",
+        "keep_alive",
+        "parser",
+        "status",
+        "trailing",
+    )
 
     def __init__(self) -> None:
         self.parser = httptools.HttpResponseParser(self)
@@ -194,8 +204,11 @@ class _Answer:
         self.body = bytearray()
         self.complete = False
         self.framed = False  # Content-Length or chunked: the end is known without the peer closing
+        self.trailing = False  # bytes came after the final response: nobody asked for them
 
     def on_message_begin(self) -> None:
+        if self.complete and self.status >= 200:
+            raise _Trailing  # more after the final answer in the same read must not replace it
         # A new message: after a 1xx, the final response may arrive in the same read.
         self.headers.clear()
         self.body.clear()
@@ -255,8 +268,13 @@ async def _round_trip(
             raise _NoAnswer from None
         raise httpx.ReadError(_describe(exc), request=request) from None
     except httptools.HttpParserError as exc:
-        raise httpx.RemoteProtocolError(f"malformed response: {type(exc).__name__}", request=request) from None
-    reusable = answer.complete and answer.keep_alive
+        # Anything after the whole final answer (another message, garbage) stops the parser: keep
+        # the answer, and the connection is not reused.
+        if answer.complete and answer.status >= 200:
+            answer.trailing = True
+        else:
+            raise httpx.RemoteProtocolError(f"malformed response: {type(exc).__name__}", request=request) from None
+    reusable = answer.complete and answer.keep_alive and not answer.trailing
     response = httpx.Response(
         answer.status,
         headers=answer.headers,
@@ -268,6 +286,10 @@ async def _round_trip(
 
 class _Closed(Exception):
     pass
+
+
+class _Trailing(Exception):
+    """Raised from a parser callback to stop parsing at the end of the final response."""
 
 
 def _describe(exc: BaseException) -> str:

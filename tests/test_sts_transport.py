@@ -273,6 +273,16 @@ def ok_then_close_idle() -> Action:
     return act
 
 
+def ok_with_unasked(body: bytes, unasked: bytes) -> Action:
+    """Answer keep-alive and, in the same send, bytes nobody asked for (a second response)."""
+
+    def act(conn: _Conn, head: bytes) -> bool:
+        _send(conn, b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s%s" % (len(body), body, unasked))
+        return True
+
+    return act
+
+
 def ok_then_unasked(unasked: bytes, go: threading.Event) -> Action:
     """Answer keep-alive; once the test says the answer arrived, send bytes nobody asked for
     (what a server timing out an idle connection may write: a 408) and keep the connection open."""
@@ -606,6 +616,21 @@ def test_unasked_bytes_on_an_idle_connection_are_not_the_next_answer(peer: Peer)
         "_Connection.reusable() checks reader.at_eof() but not bytes already buffered while idle, so a "
         "pooled connection holding an unasked answer is reused and that answer is taken for the next request's"
     )
+
+
+@pytest.mark.parametrize(
+    "unasked",
+    [b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n", b"\x00\xffnot http"],
+    ids=["second-response", "garbage"],
+)
+def test_bytes_after_the_answer_in_the_same_read_neither_replace_it_nor_stay_pooled(peer: Peer, unasked: bytes) -> None:
+    peer.then(ok_with_unasked(b"first", unasked), ok(b"second"))
+
+    async def body(transport: KeepAliveTransport) -> list[tuple[int, bytes]]:
+        return [((r := await _get(transport, f"{peer.url}/")).status_code, r.content) for _ in range(2)]
+
+    assert _run(peer, body) == [(200, b"first"), (200, b"second")]
+    assert _connections(peer) == [0, 1]  # the connection that carried the extra bytes was dropped
 
 
 def test_no_answer_on_a_reused_connection_is_retried_once_on_a_new_one(peer: Peer) -> None:
