@@ -184,9 +184,10 @@ def test_polling_task_picks_up_changes(auth_file: Path) -> None:
         await src.start()
         try:
             write(auth_file, manifest(GOOD_ROLES, USERS_V2))
-            async with asyncio.timeout(10):
-                while src.snapshot().users[0].username != "alice-v2":
-                    await asyncio.sleep(0.01)
+            changed = await asyncio.to_thread(
+                src.wait_until, lambda: src.snapshot().users[0].username == "alice-v2", 10
+            )
+            assert changed, "the polling task did not pick up the change within 10 s"
             return src.snapshot().users[0].username
         finally:
             await src.stop()

@@ -188,9 +188,8 @@ def test_polling_task_picks_up_changes(tmp_path: Path) -> None:
         await source.start()
         try:
             write(path, doc(users=[USER]))
-            async with asyncio.timeout(10):
-                while not source.snapshot().users:
-                    await asyncio.sleep(0.01)
+            changed = await asyncio.to_thread(source.wait_until, lambda: bool(source.snapshot().users), 10)
+            assert changed, "the polling task did not pick up the change within 10 s"
         finally:
             await source.stop()
         assert source.snapshot().roles == ()

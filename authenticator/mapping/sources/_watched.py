@@ -1,24 +1,24 @@
-"""What the Kubernetes-backed sources share: a ListWatcher thread, readiness and change waits.
+"""What the Kubernetes-backed sources share: a ListWatcher thread and readiness.
 
-The watch thread builds a new immutable MappingSet and swaps it in with one assignment, so
+The watch thread builds a new immutable MappingSet and publishes it (``PublishedMappings``), so
 ``snapshot()`` on the event loop never takes a lock and never waits for the API server.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from authenticator import metrics
 from authenticator.kube.watch import Backoff, ListCall, ListWatcher
 from authenticator.mapping.model import MappingSet
+from authenticator.mapping.sources._published import PublishedMappings
 
 __all__ = ["WatchedSource"]
 
 
-class WatchedSource:
+class WatchedSource(PublishedMappings):
     """Base of EKSConfigMapSource and CRDSource; subclasses implement on_list/on_event."""
 
     name: str
@@ -32,11 +32,9 @@ class WatchedSource:
         backoff: Backoff | None,
         watch_timeout: int,
     ) -> None:
+        super().__init__()
         self.name = name
-        self._snapshot = MappingSet()
         self._ready = False
-        self._changed = threading.Condition()
-        self.generation = 0  # bumped on every applied change
         self.watcher = ListWatcher(
             name=name,
             list_call=list_call,
@@ -47,9 +45,6 @@ class WatchedSource:
         )
 
     # -- MappingSource --------------------------------------------------------------------
-
-    def snapshot(self) -> MappingSet:
-        return self._snapshot
 
     @property
     def ready(self) -> bool:
@@ -70,22 +65,14 @@ class WatchedSource:
     async def stop(self) -> None:
         await asyncio.to_thread(self.stop_thread)
 
-    def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
-        """Block until ``predicate()`` holds after some change (or already holds); False on timeout."""
-        with self._changed:
-            return self._changed.wait_for(predicate, timeout)
-
     # -- for subclasses -------------------------------------------------------------------
 
     def _publish(self, mappings: MappingSet, *, listed: bool = False) -> None:
         """Swap in new mappings; ``listed``: they come from a successful list (ready from now on)."""
-        with self._changed:
-            self._snapshot = mappings
-            self.generation += 1
-            if listed and not self._ready:
-                self._ready = True
-                metrics.mapping_source_loaded.labels(source=self.name).set(1)
-            self._changed.notify_all()
+        if listed and not self._ready:  # before the swap is announced: a waiter sees both
+            self._ready = True
+            metrics.mapping_source_loaded.labels(source=self.name).set(1)
+        self._publish_snapshot(mappings)
 
     def on_list(self, items: list[dict[str, Any]]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -40,6 +40,7 @@ from authenticator.identity import Identity
 from authenticator.mapping.awsauth import EntryResult, parse_role_entries, parse_user_entries
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
 from authenticator.mapping.sources._poll import Poller
+from authenticator.mapping.sources._published import PublishedMappings
 from authenticator.mapping.sources.file import SourceStatus
 
 __all__ = ["DYNAMIC_FILE", "DynamicFileError", "DynamicFileSource", "parse_dynamic_file", "strip_path"]
@@ -174,7 +175,7 @@ def _strict_entry(entry: EntryResult, arn_key: str, problems: list[str]) -> Role
     return UserMapping(userarn=f"userid:{userid}", username=username, groups=groups, userid=userid)
 
 
-class DynamicFileSource:
+class DynamicFileSource(PublishedMappings):
     def __init__(
         self,
         *,
@@ -191,7 +192,7 @@ class DynamicFileSource:
         self.path = path
         self.userid_strict = userid_strict
         self._clock = clock
-        self._snapshot = MappingSet()
+        super().__init__()
         self._roles_by_userid: dict[str, RoleMapping] = {}
         self._users_by_userid: dict[str, UserMapping] = {}
         self._ready = False
@@ -204,9 +205,6 @@ class DynamicFileSource:
         self.check_for_changes()
 
     # -- MappingSource --------------------------------------------------------------------
-
-    def snapshot(self) -> MappingSet:
-        return self._snapshot
 
     @property
     def ready(self) -> bool:
@@ -279,14 +277,14 @@ class DynamicFileSource:
             snapshot = MappingSet(accounts=content.accounts)
         else:
             snapshot = MappingSet(roles=content.roles, users=content.users, accounts=content.accounts)
-        self._snapshot = snapshot
         self._content = content
         if self._failure is not None:
             _log.info("%s: %s is valid again", self.name, self.path)
         self._failure = None
-        if not self._ready:
+        if not self._ready:  # before the swap is announced: a waiter sees both
             self._ready = True
             metrics.mapping_source_loaded.labels(source=self.name).set(1)
+        self._publish_snapshot(snapshot)
         _log.info(
             "%s: loaded %s (version %r): %d roles, %d users, %d accounts%s",
             self.name,
@@ -312,7 +310,7 @@ class DynamicFileSource:
         had = self._content is not None
         self._content = None
         self._roles_by_userid, self._users_by_userid = {}, {}
-        self._snapshot = MappingSet()
+        self._publish_snapshot(MappingSet())
         if had:
             _log.error("%s: %s was DELETED: every mapping from it is gone until it is back", self.name, self.path)
         else:

@@ -24,6 +24,7 @@ from authenticator.mapping.awsauth import (
 )
 from authenticator.mapping.model import MappingSet
 from authenticator.mapping.sources._poll import Poller
+from authenticator.mapping.sources._published import PublishedMappings
 
 __all__ = ["MOUNTED_FILE", "MountedFileSource", "SourceStatus"]
 
@@ -48,7 +49,7 @@ class SourceStatus:
         return self.ready and not self.failures
 
 
-class MountedFileSource:
+class MountedFileSource(PublishedMappings):
     def __init__(
         self,
         *,
@@ -70,7 +71,7 @@ class MountedFileSource:
         self._file_failure: str | None = None
         self._stat: _Stat | None = None
         self._poller = Poller(self.name, poll_interval, self.check_for_changes, _log)
-        self._snapshot = self._static
+        super().__init__(self._static)
         if aws_auth_file is not None:
             stat = _stat(aws_auth_file)
             with open(aws_auth_file, encoding="utf-8") as handle:
@@ -80,9 +81,6 @@ class MountedFileSource:
         metrics.mapping_source_loaded.labels(source=self.name).set(1)
 
     # -- MappingSource --------------------------------------------------------------------
-
-    def snapshot(self) -> MappingSet:
-        return self._snapshot
 
     @property
     def ready(self) -> bool:
@@ -148,11 +146,13 @@ class MountedFileSource:
         if self._file_failure is not None:
             _log.info("%s: the aws-auth file is readable again", self.name)
         self._file_failure = None
-        self._snapshot = MappingSet(
-            # Config-file entries first: on a duplicate ARN the aws-auth file's entry wins.
-            roles=self._static.roles + result.roles,
-            users=self._static.users + result.users,
-            accounts=self._static.accounts + result.accounts,
+        self._publish_snapshot(
+            MappingSet(
+                # Config-file entries first: on a duplicate ARN the aws-auth file's entry wins.
+                roles=self._static.roles + result.roles,
+                users=self._static.users + result.users,
+                accounts=self._static.accounts + result.accounts,
+            )
         )
 
     def _fail(self, reason: str, stat: _Stat | None) -> None:

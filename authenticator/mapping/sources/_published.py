@@ -1,0 +1,39 @@
+"""The current MappingSet of a source, and a way to wait for it to change.
+
+Every source swaps in a new immutable MappingSet with one assignment, so ``snapshot()`` on the
+event loop never takes a lock. Each swap is counted (``generation``) and announced, so a caller
+(a test, a readiness check) waits for a change instead of polling for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from authenticator.mapping.model import MappingSet
+
+__all__ = ["PublishedMappings"]
+
+
+class PublishedMappings:
+    """Base of every mapping source: ``snapshot()``, ``generation`` and ``wait_until``."""
+
+    def __init__(self, initial: MappingSet | None = None) -> None:
+        self._snapshot = initial if initial is not None else MappingSet()
+        self._changed = threading.Condition()
+        self.generation = 0  # bumped on every swap
+
+    def snapshot(self) -> MappingSet:
+        return self._snapshot
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Block until ``predicate()`` holds after some swap (or already holds); False on timeout.
+        From the event loop, call it through ``asyncio.to_thread``: the swaps may come from it."""
+        with self._changed:
+            return self._changed.wait_for(predicate, timeout)
+
+    def _publish_snapshot(self, mappings: MappingSet) -> None:
+        with self._changed:
+            self._snapshot = mappings
+            self.generation += 1
+            self._changed.notify_all()
