@@ -178,12 +178,3 @@ class Webhook:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def wait_until(condition: Any, what: str, bound: float = BOUND_SECONDS) -> None:
-    """Poll ``condition()`` until true; fail after ``bound`` seconds (a bound, not a timing claim)."""
-    deadline = time.monotonic() + bound
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {bound}s")
-        time.sleep(0.01)

@@ -30,6 +30,7 @@ import struct
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 MODES = ("ok", "stall", "reset", "drip", "garbage", "xml", "503", "throttle")
@@ -65,6 +66,7 @@ class StsStandIn:
         self.drip_interval = drip_interval
         self.calls = 0
         self.connections = 0
+        self._called = threading.Condition()
         cert, key = generate_certificate("localhost", "127.0.0.1")
         self.ca_path = directory / "sts-standin.pem"
         self.ca_path.write_bytes(cert)
@@ -102,6 +104,12 @@ class StsStandIn:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=30)
 
+    def wait_for_calls(self, predicate: Callable[[int], bool], what: str, bound: float = 30.0) -> None:
+        """Block until ``predicate(calls)`` holds, woken by each call; fail after ``bound`` seconds."""
+        with self._called:
+            if not self._called.wait_for(lambda: predicate(self.calls), bound):
+                raise AssertionError(f"{what}: not within {bound}s ({self.calls} calls)")
+
     def __enter__(self) -> StsStandIn:
         return self.start()
 
@@ -123,7 +131,9 @@ class StsStandIn:
                     writer.write(_response("200 OK", str(count).encode(), "text/plain"))
                     await writer.drain()
                     continue
-                self.calls += 1
+                with self._called:
+                    self.calls += 1
+                    self._called.notify_all()
                 if not await self._answer(writer):
                     return
         except (ConnectionError, ssl.SSLError, OSError):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from reliability_support import Webhook, config_text, mint_token, wait_until
+from reliability_support import Webhook, config_text, mint_token
 from sts_standin import ARN, StsStandIn
 
 
@@ -29,7 +29,7 @@ def _webhook(tmp_path: Path, standin: StsStandIn, sts_timeout: float) -> Webhook
 def test_reviews_in_flight_finish_on_sigterm(tmp_path: Path, standin: StsStandIn) -> None:
     with _webhook(tmp_path, standin, sts_timeout=5) as webhook, ThreadPoolExecutor(4) as pool:
         pending = [pool.submit(webhook.review_alone, mint_token()) for _ in range(4)]
-        wait_until(lambda: standin.calls == 4, "four reviews waiting on STS")
+        standin.wait_for_calls(lambda calls: calls == 4, "four reviews waiting on STS")
         assert webhook.terminate() == 0
         responses = [f.result() for f in pending]
         assert [r.status_code for r in responses] == [200] * 4
@@ -44,7 +44,7 @@ def test_a_stalled_sts_cannot_hold_the_shutdown_past_its_deadline(tmp_path: Path
     standin.mode = "stall"
     with _webhook(tmp_path, standin, sts_timeout=1) as webhook, ThreadPoolExecutor(1) as pool:
         pending = pool.submit(webhook.review_alone, mint_token())
-        wait_until(lambda: standin.calls == 1, "a review waiting on a stalled STS")
+        standin.wait_for_calls(lambda calls: calls == 1, "a review waiting on a stalled STS")
         assert webhook.terminate() == 0
         response = pending.result()
         # The review ended at its own STS deadline, a denial, before the graceful bound.
