@@ -54,7 +54,7 @@ def serve(config_path: str, port: int, state: str, log_path: str) -> None:
 
     from authenticator.server.config import load_config
     from authenticator.server.logs import configure_logging
-    from authenticator.server.main import build_app
+    from authenticator.server.main import build_app, uvicorn_settings
     from authenticator.server.tls import ensure_certificate
 
     config = load_config(config_path)
@@ -81,17 +81,7 @@ def serve(config_path: str, port: int, state: str, log_path: str) -> None:
 
             signal.signal(signal.SIGTERM, _dump)  # uvicorn re-raises SIGTERM after its shutdown
             profiler.enable()
-        uvicorn.run(
-            app,
-            host="127.0.0.1",
-            port=port,
-            ssl_certfile=str(tls.cert_path),
-            ssl_keyfile=str(tls.key_path),
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            lifespan="on",
-        )
+        uvicorn.run(app, **uvicorn_settings("127.0.0.1", port, tls))
 
 
 def _rss_bytes(pid: int) -> int:

@@ -239,6 +239,21 @@ def prepare_files(config: ServerConfig) -> TlsFiles:
     return tls
 
 
+def uvicorn_settings(host: str, port: int, tls: TlsFiles) -> dict[str, Any]:
+    """How the webhook is served (the benchmarks serve their app the same way): TLS, our own
+    logging only (no access log, whose lines would be per request), no Server header, lifespan on."""
+    return {
+        "host": host,
+        "port": port,
+        "ssl_certfile": str(tls.cert_path),
+        "ssl_keyfile": str(tls.key_path),
+        "log_config": None,
+        "access_log": False,
+        "server_header": False,
+        "lifespan": "on",
+    }
+
+
 def run_server(args: argparse.Namespace) -> int:
     configure_logging(getattr(args, "log_format", None) or "text", "info")
     try:
@@ -268,14 +283,7 @@ def run_server(args: argparse.Namespace) -> int:
         return _fail("server", f"cannot write the TLS or kubeconfig files: {exc}")
     uv_config = uvicorn.Config(
         app,
-        host=config.address,
-        port=config.port,
-        ssl_certfile=str(tls.cert_path),
-        ssl_keyfile=str(tls.key_path),
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        lifespan="on",
+        **uvicorn_settings(config.address, config.port, tls),
         timeout_graceful_shutdown=graceful_shutdown_seconds(config),  # issue 6: longest review
     )
     from authenticator.server.kubeconfig import webhook_url
