@@ -88,6 +88,7 @@ class STSClient:
         # Proxies from the environment are honoured as the reference does (Go's
         # ProxyFromEnvironment), except when talking to a local override.
         self._proxy: httpx.AsyncBaseTransport | None = None
+        self._routes: dict[str, httpx.AsyncBaseTransport] = {}
         proxy = None if self._override or transport else urllib.request.getproxies_environment().get("https")
         if proxy:
             if "://" not in proxy:  # as Go and httpx's own trust_env: a bare host:port is an http proxy
@@ -107,9 +108,13 @@ class STSClient:
         await self.aclose()
 
     def _transport_for(self, host: str) -> httpx.AsyncBaseTransport:
-        if self._proxy is not None and not urllib.request.proxy_bypass_environment(host):
-            return self._proxy
-        return self._transport
+        if self._proxy is None:
+            return self._transport
+        route = self._routes.get(host)
+        if route is None:  # NO_PROXY read once per host (hosts are the partition table's STS names)
+            bypass = urllib.request.proxy_bypass_environment(host)
+            route = self._routes[host] = self._transport if bypass else self._proxy
+        return route
 
     def _build_request(self, request: PresignedRequest) -> httpx.Request:
         _, _, query = request.url.partition("?")
