@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from urllib.parse import unquote_to_bytes
 from authenticator.partitions import Partition, sts_host_region
 
 __all__ = [
+    "MAX_CLOCK_SKEW",
     "MAX_TOKEN_BYTES",
     "PRESIGN_LIFETIME",
     "TOKEN_PREFIX",
@@ -28,6 +30,7 @@ __all__ = [
     "RejectionKind",
     "TokenRejected",
     "parse_token",
+    "token_sha256",
 ]
 
 TOKEN_PREFIX = "k8s-aws-v1."
@@ -96,6 +99,7 @@ class PresignedRequest:
     access_key_id: str  # from X-Amz-Credential, after the duplicate checks
     signed_at: datetime  # X-Amz-Date, tz-aware UTC
     expires_at: datetime  # signed_at + 15 min
+    token_sha256: bytes  # of the token it was parsed from: names the token without holding it
 
     def __repr__(self) -> str:
         # The URL is a bearer credential for 15 minutes: keep it out of reprs and logs.
@@ -103,6 +107,12 @@ class PresignedRequest:
             f"PresignedRequest(host={self.host!r}, region={self.region!r}, "
             f"access_key_id={self.access_key_id!r}, signed_at={self.signed_at.isoformat()})"
         )
+
+
+def token_sha256(token: str) -> bytes:
+    """The SHA-256 of the token's text: what the verification cache keys on (32 bytes, not a
+    credential)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 
 
 def _reject(reason: str) -> TokenRejected:
@@ -135,6 +145,8 @@ def _decode_base64url(data: str) -> bytes:
 
 def _unquote(text: str) -> str:
     """Form-style percent decoding; the caller has already rejected bad escapes."""
+    if "%" not in text and "+" not in text:
+        return text  # most keys and values: nothing to decode
     # The C-speed equivalent of a per-character loop ('+' is a space, then %XX); it runs on every review.
     raw = unquote_to_bytes(text.replace("+", " "))
     # A value that is not UTF-8 can only be garbage; keep it comparable but harmless.
@@ -234,18 +246,19 @@ def parse_token(token: str, *, now: datetime, partition: Partition) -> Presigned
 
     # Rules 8-11: parse, then check duplicates (CVE-2022-2385), allow-list, one value each.
     params = _parse_query(query)
+    lowered = {key: key.lower() for key in params}
     seen: set[str] = set()
-    for key in params:
-        if key.lower() in seen:
+    for key, low in lowered.items():
+        if low in seen:
             raise _reject(f"duplicate query parameter found: {_quote(key)}")
-        seen.add(key.lower())
-    for key in params:
-        if key.lower() not in _ALLOWED_PARAMS:
+        seen.add(low)
+    for key, low in lowered.items():
+        if low not in _ALLOWED_PARAMS:
             raise _reject(f"non-whitelisted query parameter {_quote(key)}")
     for values in params.values():
         if len(values) != 1:
             raise _reject("query parameter with multiple values not supported")
-    lower = {key.lower(): values[0] for key, values in params.items()}
+    lower = {lowered[key]: values[0] for key, values in params.items()}
 
     # Rule 12.
     if lower.get("action") != "GetCallerIdentity":
@@ -299,4 +312,5 @@ def parse_token(token: str, *, now: datetime, partition: Partition) -> Presigned
         access_key_id=scope["akid"],
         signed_at=signed_at,
         expires_at=expires_at,
+        token_sha256=token_sha256(token),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -88,6 +89,7 @@ def test_reference_vector_token_accepted_with_its_fields() -> None:
         access_key_id="ASIAR2TG44V6AS3ZZE7C",
         signed_at=datetime(2023, 4, 28, tzinfo=UTC),
         expires_at=datetime(2023, 4, 28, 0, 15, tzinfo=UTC),
+        token_sha256=hashlib.sha256(token.encode()).digest(),
     )
     assert request.signed_at.tzinfo is not None
 

@@ -51,6 +51,8 @@ def render(template: str, identity: Identity, *, ec2_private_dns_name: str | Non
     session name; it is needed only when the template uses ``{{EC2PrivateDNSName}}``.
     Raises TemplateDenied when that placeholder cannot be filled.
     """
+    if "{{" not in template:
+        return template  # most usernames and groups: nothing to substitute
     if needs_ec2(template):
         if not is_instance_id(identity.session_name):
             raise TemplateDenied("session name is not an EC2 instance id")

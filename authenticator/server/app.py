@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Histogram, generate_latest
 from pydantic import ValidationError
 
 from authenticator import metrics
@@ -77,7 +78,7 @@ def create_app(
         try:
             review = await _read_review(request)
         except _Malformed as exc:
-            metrics.authenticate_latency.labels(result=metrics.MALFORMED_REQUEST).observe(clock() - started)
+            _latency(metrics.MALFORMED_REQUEST).observe(clock() - started)
             body = TokenReviewResponse(
                 apiVersion=exc.api_version,  # type: ignore[arg-type]
                 status=TokenReviewStatus(authenticated=False, error=f"malformed request: {exc.reason}"),
@@ -86,7 +87,7 @@ def create_app(
         result = await reviewer.review(review.spec.token)
         latency = clock() - started
         if result.result != INTERNAL_ERROR:
-            metrics.authenticate_latency.labels(result=result.result).observe(latency)
+            _latency(result.result).observe(latency)
         log_review(result, latency)
         return _json(_answer(review.apiVersion, result), result.http_status)
 
@@ -114,6 +115,12 @@ def create_app(
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+@functools.cache
+def _latency(result: str) -> Histogram:
+    # labels() validates and locks on every call; a handful of results, each looked up once.
+    return metrics.authenticate_latency.labels(result=result)
 
 
 def _json(body: TokenReviewResponse, status: int) -> Response:

@@ -152,6 +152,7 @@ def build_app(
         partition=get_partition(config.partition),
         clock=clock or utc_now,
         scrubbed_accounts=config.scrubbed_accounts,
+        recall=sts.recall,
     )
 
     async def start() -> None:

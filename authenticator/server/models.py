@@ -70,4 +70,4 @@ class TokenReviewResponse(BaseModel):
 
     def wire_json(self) -> bytes:
         """``wire()`` serialised, compact, by pydantic's own serializer (no dict in between)."""
-        return self.model_dump_json(exclude_none=True).encode()
+        return self.__pydantic_serializer__.to_json(self, exclude_none=True)

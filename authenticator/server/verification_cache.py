@@ -3,10 +3,13 @@
 ``VerifiedIdentityCache`` has the ``get_caller_identity(request)`` of ``STSClient`` and wraps one:
 
 - **Cache**: a verified token's ``Identity`` is reused for at most ``ttl`` seconds and never past
-  the token's own expiry (``request.expires_at``). Keyed by the SHA-256 of the presigned URL (the
-  token is that URL in base64url, decoded strictly, so one URL is one token); the token and the URL
-  are never stored. Bounded in size, least recently used out first. Only identities are cached:
-  the mapping chain runs on every review, so a mapping change applies at once.
+  the token's own expiry (``request.expires_at``). Keyed by the SHA-256 of the token; the token
+  and its URL are never stored. Bounded in size, least recently used out first. Only identities
+  are cached: the mapping chain runs on every review, so a mapping change applies at once.
+- **Recall**: ``recall(token, now)`` answers a review of a token already verified without parsing
+  it again. The local rules of token.md are a function of the token's text and the clock; a hit
+  means this very text passed all of them, and the two that depend on the clock (expiry, and
+  not too far in the future) are checked again against ``now``.
 - **Coalescing**: reviews of the same token while its STS call is in flight share that call (one
   task, every waiter shielded from the others' cancellation). A failure is shared too, never cached.
 - **A bound on STS calls in flight**: at most ``max_in_flight`` at once; a call that cannot start
@@ -20,16 +23,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import sys
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from authenticator import metrics
 from authenticator.identity import Identity
-from authenticator.token import PresignedRequest, RejectionKind, TokenRejected
+from authenticator.token import MAX_CLOCK_SKEW, PresignedRequest, RejectionKind, TokenRejected, token_sha256
 
 __all__ = [
     "DEFAULT_MAX_ENTRIES",
@@ -37,6 +39,7 @@ __all__ = [
     "DEFAULT_TTL_SECONDS",
     "DEFAULT_WAIT_SECONDS",
     "CallerIdentityClient",
+    "Recalled",
     "VerifiedIdentityCache",
     "graceful_shutdown_seconds",
     "with_verification_cache",
@@ -59,9 +62,17 @@ def _compact(identity: Identity) -> Identity:
     return dataclasses.replace(identity, **{k: sys.intern(v) for k, v in fields.items() if type(v) is str})
 
 
-def _key(request: PresignedRequest) -> bytes:
-    # 32 bytes per entry; the URL itself is a bearer credential and must not be kept.
-    return hashlib.sha256(request.url.encode("utf-8")).digest()
+class Recalled(NamedTuple):
+    """What a review needs of a token verified before: who signed it, and its STS region."""
+
+    identity: Identity
+    region: str
+
+
+class _Entry(NamedTuple):
+    recalled: Recalled
+    valid_until: datetime  # min(stored + ttl, the token's expiry)
+    signed_at: datetime  # X-Amz-Date, for the "not in the future" rule
 
 
 class VerifiedIdentityCache:
@@ -85,7 +96,8 @@ class VerifiedIdentityCache:
         self._max_entries = max_entries
         self._max_in_flight = max_in_flight
         self._wait = wait
-        self._entries: OrderedDict[bytes, tuple[Identity, datetime]] = OrderedDict()
+        # Keyed by token_sha256 (32 bytes); the token is a bearer credential and is never kept.
+        self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
         self._pending: dict[bytes, asyncio.Task[Identity]] = {}
         self._slots: asyncio.Semaphore | None = None  # made in the running loop, on first use
         self._in_flight = 0
@@ -102,12 +114,21 @@ class VerifiedIdentityCache:
     def in_flight(self) -> int:
         return self._in_flight
 
+    def recall(self, token: str, now: datetime) -> Recalled | None:
+        """The identity and region of ``token`` if it was verified and its entry is still good at
+        ``now``; ``None`` sends the review the long way (parse, then ``get_caller_identity``)."""
+        entry = self._lookup(token_sha256(token), now)
+        if entry is None:
+            return None
+        metrics.verification_cache_hits.inc()
+        return entry.recalled
+
     async def get_caller_identity(self, request: PresignedRequest) -> Identity:
-        key = _key(request)
-        cached = self._lookup(key)
+        key = request.token_sha256
+        cached = self._lookup(key, self._clock())
         if cached is not None:
             metrics.verification_cache_hits.inc()
-            return cached
+            return cached.recalled.identity
         task = self._pending.get(key)
         if task is None:
             metrics.verification_cache_misses.inc()
@@ -119,17 +140,17 @@ class VerifiedIdentityCache:
         # shield: a caller that goes away (client disconnect) must not cancel the others' call.
         return await asyncio.shield(task)
 
-    def _lookup(self, key: bytes) -> Identity | None:
+    def _lookup(self, key: bytes, now: datetime) -> _Entry | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
-        identity, valid_until = entry
-        if self._clock() >= valid_until:
+        if now >= entry.valid_until or entry.signed_at > now + MAX_CLOCK_SKEW:
+            # Expired; or the clock went back so far that the token now looks signed in the future.
             del self._entries[key]
             metrics.verification_cache_entries.set(len(self._entries))
             return None
         self._entries.move_to_end(key)
-        return identity
+        return entry
 
     def _forget(self, key: bytes, task: asyncio.Task[Identity]) -> None:
         if self._pending.get(key) is task:
@@ -159,14 +180,15 @@ class VerifiedIdentityCache:
             self._in_flight -= 1
             metrics.sts_in_flight.set(self._in_flight)
             slots.release()
-        self._store(key, identity, request.expires_at)
+        self._store(key, identity, request)
         return identity
 
-    def _store(self, key: bytes, identity: Identity, expires_at: datetime) -> None:
+    def _store(self, key: bytes, identity: Identity, request: PresignedRequest) -> None:
         if not self.enabled:
             return
-        valid_until = min(self._clock() + self._ttl, expires_at)
-        self._entries[key] = (_compact(identity), valid_until)
+        valid_until = min(self._clock() + self._ttl, request.expires_at)
+        recalled = Recalled(_compact(identity), sys.intern(request.region))
+        self._entries[key] = _Entry(recalled, valid_until, request.signed_at)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)

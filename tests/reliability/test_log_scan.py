@@ -6,6 +6,7 @@ Nothing it wrote may hold a token, a presigned URL, a signature, a secret key or
 from __future__ import annotations
 
 import base64
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -72,8 +73,8 @@ def test_no_secret_reaches_the_output(tmp_path: Path) -> None:
             output = webhook.output()
 
     # the flow was logged: every kind of outcome has its line
-    for result in ("success", "unknown_user", "sts_error", "invalid_token", "sts_throttling"):
-        assert f'"result": "{result}"' in output, result
+    results = {json.loads(line).get("result") for line in output.splitlines()}
+    assert {"success", "unknown_user", "sts_error", "invalid_token", "sts_throttling"} <= results, results
     assert "SignatureDoesNotMatch" in output  # the broken signature and the other cluster's token reached moto
     forbidden = {"X-Amz-Signature", "X-Amz-Security-Token", "X-Amz-Credential", "Action=GetCallerIdentity"}
     for value in tokens.values():

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from server_fakes import NOW, make_token, make_url, user_identity
+from server_fakes import NOW, FakeMapper, make_token, make_url, user_identity
 
 from authenticator.identity import Identity
 from authenticator.mapping.chain import MappingChain
@@ -274,7 +274,7 @@ def test_a_mapping_change_applies_to_a_cached_identity_at_once(tmp_path: Path) -
         source = MountedFileSource(aws_auth_file=str(aws_auth))
         sts, clock = GatedSTS(), Clock()
         cache = VerifiedIdentityCache(sts, clock=clock, ttl=60)
-        reviewer = Reviewer(sts=cache, mapper=MappingChain([source]), partition=AWS, clock=clock)
+        reviewer = Reviewer(sts=cache, mapper=MappingChain([source]), partition=AWS, clock=clock, recall=cache.recall)
         token = make_token(NOW)
 
         first = await reviewer.review(token)
@@ -291,5 +291,80 @@ def test_a_mapping_change_applies_to_a_cached_identity_at_once(tmp_path: Path) -
         third = await reviewer.review(token)
         assert third.user is None and third.http_status == 403
         assert sts.calls == 1  # all three used the one verified identity
+
+    run(scenario())
+
+
+class CountingParse:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, token: str, **kwargs: object) -> PresignedRequest:
+        self.calls += 1
+        return parse_token(token, **kwargs)  # type: ignore[arg-type]
+
+
+def _recalling_reviewer(cache: VerifiedIdentityCache, clock: Clock, parse: CountingParse) -> Reviewer:
+    mapper = FakeMapper(lambda identity: ("alice", ("devs",)))
+    return Reviewer(sts=cache, mapper=mapper, partition=AWS, clock=clock, parse=parse, recall=cache.recall)
+
+
+def test_a_verified_token_is_recalled_without_parsing_it_again() -> None:
+    async def scenario() -> None:
+        sts, clock, parse = GatedSTS(), Clock(), CountingParse()
+        cache = VerifiedIdentityCache(sts, clock=clock, ttl=60)
+        reviewer = _recalling_reviewer(cache, clock, parse)
+        token = make_token(NOW)
+        first = await reviewer.review(token)
+        second = await reviewer.review(token)
+        assert (parse.calls, sts.calls) == (1, 1)
+        assert first.user is not None and second == first
+        assert second.sts_region == "us-east-1" and second.identity == user_identity()
+        # Only this very text is recalled.
+        assert cache.recall(token, NOW) is not None
+        assert cache.recall(token[:-1], NOW) is None and cache.recall(token + "A", NOW) is None
+
+    run(scenario())
+
+
+def test_a_recalled_token_meets_the_clock_rules_again() -> None:
+    async def scenario() -> None:
+        sts, parse = GatedSTS(), CountingParse()
+        signed = NOW - timedelta(minutes=14)  # expires at NOW + 1 min
+        clock = Clock(NOW)
+        cache = VerifiedIdentityCache(sts, clock=clock, ttl=300)
+        reviewer = _recalling_reviewer(cache, clock, parse)
+        token = make_token(signed)
+        assert (await reviewer.review(token)).allowed
+        # Past the token's expiry: not recalled; the full rules deny it, without STS.
+        clock.now = signed + timedelta(minutes=15, microseconds=1)
+        expired = await reviewer.review(token)
+        assert expired.http_status == 403 and "expired" in (expired.error or "")
+        assert (parse.calls, sts.calls) == (2, 1)
+        # A clock set back by more than the allowed skew makes the token one from the future.
+        fresh = make_token(NOW)
+        assert (await reviewer.review(fresh)).allowed
+        clock.now = NOW - timedelta(minutes=15, seconds=1)
+        assert cache.recall(fresh, clock.now) is None
+        future = await reviewer.review(fresh)
+        assert future.http_status == 403 and "in the future" in (future.error or "")
+
+    run(scenario())
+
+
+def test_a_rejected_token_is_never_recalled() -> None:
+    async def scenario() -> None:
+        sts, clock, parse = (
+            GatedSTS(error=TokenRejected(RejectionKind.STS_ERROR, "denied by STS")),
+            Clock(),
+            CountingParse(),
+        )
+        cache = VerifiedIdentityCache(sts, clock=clock, ttl=60)
+        reviewer = _recalling_reviewer(cache, clock, parse)
+        token = make_token(NOW)
+        for _ in range(2):
+            assert (await reviewer.review(token)).http_status == 403
+        assert (parse.calls, sts.calls) == (2, 2)
+        assert cache.recall(token, NOW) is None
 
     run(scenario())
