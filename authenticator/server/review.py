@@ -22,6 +22,7 @@ from authenticator import metrics
 from authenticator.identity import Identity
 from authenticator.mapping.chain import MappedUser, MappingDenied
 from authenticator.partitions import Partition
+from authenticator.server.verification_cache import Recalled
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected, parse_token
 
 __all__ = ["INTERNAL_ERROR", "ReviewResult", "ReviewedUser", "Reviewer", "utc_now"]
@@ -47,17 +48,8 @@ class Mapper(Protocol):
     async def map(self, identity: Identity) -> MappedUser: ...
 
 
-class Recall(Protocol):
-    """A token verified before: its identity and STS region, or None (``VerifiedIdentityCache.recall``)."""
-
-    def __call__(self, token: str, now: datetime, /) -> Recalled | None: ...
-
-
-class Recalled(Protocol):
-    @property
-    def identity(self) -> Identity: ...
-    @property
-    def region(self) -> str: ...
+# The verification cache's recall: a token verified before gives its identity and STS region.
+Recall = Callable[[str, datetime], Recalled | None]
 
 
 def utc_now() -> datetime:

@@ -63,14 +63,11 @@ def _compact(identity: Identity) -> Identity:
 
 
 class Recalled(NamedTuple):
-    """What a review needs of a token verified before: who signed it, and its STS region."""
+    """A cache entry: what a review needs of a token verified before (who signed it, its STS
+    region) and how long that holds. One flat tuple: 100,000 of them are kept (S4)."""
 
     identity: Identity
     region: str
-
-
-class _Entry(NamedTuple):
-    recalled: Recalled
     valid_until: datetime  # min(stored + ttl, the token's expiry)
     signed_at: datetime  # X-Amz-Date, for the "not in the future" rule
 
@@ -97,7 +94,7 @@ class VerifiedIdentityCache:
         self._max_in_flight = max_in_flight
         self._wait = wait
         # Keyed by token_sha256 (32 bytes); the token is a bearer credential and is never kept.
-        self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
+        self._entries: OrderedDict[bytes, Recalled] = OrderedDict()
         self._pending: dict[bytes, asyncio.Task[Identity]] = {}
         self._slots: asyncio.Semaphore | None = None  # made in the running loop, on first use
         self._in_flight = 0
@@ -121,14 +118,14 @@ class VerifiedIdentityCache:
         if entry is None:
             return None
         metrics.verification_cache_hits.inc()
-        return entry.recalled
+        return entry
 
     async def get_caller_identity(self, request: PresignedRequest) -> Identity:
         key = request.token_sha256
         cached = self._lookup(key, self._clock())
         if cached is not None:
             metrics.verification_cache_hits.inc()
-            return cached.recalled.identity
+            return cached.identity
         task = self._pending.get(key)
         if task is None:
             metrics.verification_cache_misses.inc()
@@ -140,7 +137,7 @@ class VerifiedIdentityCache:
         # shield: a caller that goes away (client disconnect) must not cancel the others' call.
         return await asyncio.shield(task)
 
-    def _lookup(self, key: bytes, now: datetime) -> _Entry | None:
+    def _lookup(self, key: bytes, now: datetime) -> Recalled | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -187,8 +184,7 @@ class VerifiedIdentityCache:
         if not self.enabled:
             return
         valid_until = min(self._clock() + self._ttl, request.expires_at)
-        recalled = Recalled(_compact(identity), sys.intern(request.region))
-        self._entries[key] = _Entry(recalled, valid_until, request.signed_at)
+        self._entries[key] = Recalled(_compact(identity), sys.intern(request.region), valid_until, request.signed_at)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
