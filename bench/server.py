@@ -323,22 +323,26 @@ def s1(work: Path, rounds: int) -> list[Row]:
         auth, trivial = review_request(token), review_request(token, "/trivial")
         asyncio.run(closed_loop(stack.port, stack.server_ca, [auth] * 200, 8))  # warm-up; the token is cached
         asyncio.run(timed_loop(stack.port, stack.server_ca, trivial, 16, 1.0))
-        values: dict[str, list[float]] = {"auth": [], "trivial": []}
-        for _ in range(rounds):  # alternated, so machine drift hits both alike
-            values["auth"].append(asyncio.run(timed_loop(stack.port, stack.server_ca, auth, 16, 2.0)))
-            values["trivial"].append(asyncio.run(timed_loop(stack.port, stack.server_ca, trivial, 16, 2.0)))
+        values: dict[bytes, list[float]] = {auth: [], trivial: []}
+        ratios = []
+        for n in range(rounds):
+            # Each round measures both back to back, one first and then the other in turn, and
+            # gives a ratio: on a shared machine the rate drifts between rounds more than within one.
+            for request in (auth, trivial) if n % 2 == 0 else (trivial, auth):
+                values[request].append(asyncio.run(timed_loop(stack.port, stack.server_ca, request, 16, 2.0)))
+            ratios.append(values[auth][-1] / values[trivial][-1])
         calls = stack.sts_calls()
-    a, t = statistics.median(values["auth"]), statistics.median(values["trivial"])
+    a, t, ratio = statistics.median(values[auth]), statistics.median(values[trivial]), statistics.median(ratios)
     return [
         Row(
             "S1",
-            "/authenticate req/s, cache hit",
+            f"/authenticate req/s, cache hit (median of per-round ratios; {min(ratios):.2f}-{max(ratios):.2f})",
             a,
             "req/s",
             f"POST /trivial {t:.0f} req/s",
-            a / t,
+            ratio,
             ">= 0.60x",
-            a / t >= 0.6,
+            ratio >= 0.6,
         ),
         Row("S1b", "STS calls during S1", calls, "calls", "-", None, "== 1", calls == 1),
     ]
@@ -346,22 +350,26 @@ def s1(work: Path, rounds: int) -> list[Row]:
 
 def s2(work: Path, rounds: int, **server: object) -> list[Row]:
     """200 distinct tokens at once against a 20 ms STS; in the same rounds, alternated, the same
-    burst of 200 reviews of one already-verified token (no STS call at all): what serving 200
-    reviews at once costs this worker by itself, the floor under any STS path."""
+    burst of 200 reviews of one already-verified token (no STS call at all: what serving 200
+    reviews at once costs this worker by itself) and of 200 ``POST /trivial`` (S1's anchor: the
+    most this server serves of any endpoint, whatever the endpoint does)."""
     concurrency, delay = 200, 0.020
     ideal = concurrency / delay
     fresh: dict[str, list[float]] = {"tput": [], "p99": []}
     cached: dict[str, list[float]] = {"tput": [], "p99": []}
+    empty: dict[str, list[float]] = {"tput": [], "p99": []}
     errors = 0
     with Stack(work, delay=delay, **server) as stack:
         asyncio.run(closed_loop(stack.port, stack.server_ca, [review_request(mint_token()) for _ in range(400)], 50))
         connections_before = stack.sts_connections()
-        verified = review_request(mint_token())
+        token = mint_token()
+        verified, trivial = review_request(token), review_request(token, "/trivial")
         asyncio.run(closed_loop(stack.port, stack.server_ca, [verified], 1))
         for _ in range(rounds):
             for requests, into in (
                 ([review_request(mint_token()) for _ in range(concurrency)], fresh),
                 ([verified] * concurrency, cached),
+                ([trivial] * concurrency, empty),
             ):
                 outcome = asyncio.run(closed_loop(stack.port, stack.server_ca, requests, concurrency))
                 into["tput"].append(concurrency / outcome.wall)
@@ -370,6 +378,7 @@ def s2(work: Path, rounds: int, **server: object) -> list[Row]:
         opened = stack.sts_connections() - connections_before
     tput, p99 = statistics.median(fresh["tput"]), statistics.median(fresh["p99"])
     floor_tput, floor_p99 = statistics.median(cached["tput"]), statistics.median(cached["p99"])
+    ceiling_tput, ceiling_p99 = statistics.median(empty["tput"]), statistics.median(empty["p99"])
     label = ", ".join(f"{k}={v}" for k, v in server.items()) or "defaults"
     return [
         Row(
@@ -391,6 +400,16 @@ def s2(work: Path, rounds: int, **server: object) -> list[Row]:
             "reviews/s",
             f"fresh/floor, p99 {floor_p99:.0f} ms",
             tput / floor_tput,
+            "-",
+            True,
+        ),
+        Row(
+            "S2",
+            "  same burst, POST /trivial: this server's ceiling for any endpoint",
+            ceiling_tput,
+            "req/s",
+            f"vs ideal, p99 {ceiling_p99:.0f} ms",
+            ceiling_tput / ideal,
             "-",
             True,
         ),
