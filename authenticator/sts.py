@@ -26,7 +26,7 @@ import httpx
 from authenticator import metrics
 from authenticator.arn import canonicalize, parse_arn, principal_kind
 from authenticator.identity import Identity
-from authenticator.sts_transport import KeepAliveTransport
+from authenticator.sts_transport import KeepAliveTransport, Origin
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected
 
 __all__ = ["MAX_RESPONSE_BYTES", "STSClient", "identity_from_response"]
@@ -76,6 +76,8 @@ class STSClient:
         self._cluster_id = cluster_id
         self._timeout = timeout
         self._override = _parse_override(endpoint_override) if endpoint_override else None
+        self._override_origin = _origin(self._override) if self._override else None
+        self._header_lists: dict[str, list[tuple[bytes, bytes]]] = {}
         timeouts = httpx.Timeout(timeout).as_dict()  # for httpx's own transports (proxy, injected)
         self._extensions = {"timeout": timeouts}
         if ca_bundle is not None:
@@ -116,44 +118,63 @@ class STSClient:
             route = self._routes[host] = self._transport if bypass else self._proxy
         return route
 
-    def _build_request(self, request: PresignedRequest) -> httpx.Request:
+    def _headers(self, host: str) -> list[tuple[bytes, bytes]]:
+        headers = self._header_lists.get(host)
+        if headers is None:  # one list per STS host; hosts are the partition table's STS names
+            try:
+                headers = [
+                    (b"Host", host.encode("ascii")),
+                    (CLUSTER_ID_HEADER.encode("ascii"), self._cluster_id.encode("ascii")),
+                    (b"Accept", b"application/json"),
+                    (b"User-Agent", USER_AGENT.encode("ascii")),
+                ]
+            except UnicodeError:
+                raise _sts_error("pre-signed URL cannot be sent") from None
+            self._header_lists[host] = headers
+        return headers
+
+    async def _fetch(self, request: PresignedRequest) -> tuple[int, bytes]:
+        """GET the presigned URL (its query byte for byte): the status and the body."""
         _, _, query = request.url.partition("?")
         raw_target = b"/?" + query.encode("ascii") if query else b"/"
-        if self._override is None:
-            url = httpx.URL(request.url)
-        else:
-            url = httpx.URL(self._override + raw_target.decode("ascii"))
+        headers = self._headers(request.host)
+        transport = self._transport_for(request.host)
+        if isinstance(transport, KeepAliveTransport):
+            origin = self._override_origin or ("https", request.host, 443)
+            status, body = await transport.get(origin, raw_target, headers)
+            if len(body) > MAX_RESPONSE_BYTES:
+                raise _BodyTooLarge(status)
+            return status, body
+        # Another transport (the proxy's, an injected one) takes an httpx.Request.
+        try:
+            if self._override is None:
+                url = httpx.URL(request.url)
+            else:
+                url = httpx.URL(self._override + raw_target.decode("ascii"))
+        except (httpx.InvalidURL, ValueError, UnicodeError):
+            raise _sts_error("pre-signed URL cannot be sent") from None
         # parse_token only lets through query bytes httpx forwards verbatim; check anyway,
         # because a re-encoded query would no longer match its signature.
         if url.raw_path != raw_target:
             raise _sts_error("pre-signed query cannot be forwarded unchanged")
-        headers = {
-            "Host": request.host,
-            CLUSTER_ID_HEADER: self._cluster_id,
-            "Accept": "application/json",
-            "User-Agent": USER_AGENT,
-        }
-        return httpx.Request("GET", url, headers=headers, extensions=self._extensions)
+        http_request = httpx.Request("GET", url, headers=headers, extensions=self._extensions)
+        response = await transport.handle_async_request(http_request)
+        try:
+            body = await _read_capped(response)
+        finally:
+            await response.aclose()
+        return response.status_code, body
 
     async def get_caller_identity(self, request: PresignedRequest) -> Identity:
         """GET the presigned URL; raise ``TokenRejected(STS_ERROR | STS_THROTTLING, reason)``."""
         region = request.region
         try:
-            http_request = self._build_request(request)
-        except (httpx.InvalidURL, ValueError, UnicodeError):
-            raise _sts_error("pre-signed URL cannot be sent") from None
-        try:
             async with asyncio.timeout(self._timeout):
                 # Straight to the transport: httpx's client layer (cookies, auth, redirects, URL
                 # merging) cost more CPU than the whole exchange, and none of it applies here.
-                transport = self._transport_for(http_request.url.host)
-                response = await transport.handle_async_request(http_request)
-                try:
-                    body = await _read_capped(response)
-                finally:
-                    await response.aclose()
-        except _BodyTooLarge:
-            metrics.sts_responses.labels(ResponseCode=str(response.status_code), StsRegion=region).inc()
+                status, body = await self._fetch(request)
+        except _BodyTooLarge as exc:
+            metrics.sts_responses.labels(ResponseCode=str(exc.status), StsRegion=region).inc()
             raise _sts_error(f"response from AWS on {region} endpoint is too large") from None
         except (TimeoutError, httpx.TimeoutException):
             metrics.sts_connection_failures.labels(StsRegion=region).inc()
@@ -162,7 +183,6 @@ class STSClient:
             metrics.sts_connection_failures.labels(StsRegion=region).inc()
             raise _sts_error(f"error during GET: {_transport_detail(exc)} on {region} endpoint") from None
 
-        status = response.status_code
         metrics.sts_responses.labels(ResponseCode=str(status), StsRegion=region).inc()
         if status != 200:
             code = _error_code(body)
@@ -177,7 +197,9 @@ class STSClient:
 
 
 class _BodyTooLarge(Exception):
-    pass
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
@@ -186,7 +208,7 @@ async def _read_capped(response: httpx.Response) -> bytes:
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > MAX_RESPONSE_BYTES:
-            raise _BodyTooLarge
+            raise _BodyTooLarge(response.status_code)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -201,6 +223,11 @@ def _parse_override(endpoint: str) -> str:
     host = f"[{url.host}]" if ":" in url.host else url.host
     port = f":{url.port}" if url.port is not None else ""
     return f"{url.scheme}://{host}{port}"
+
+
+def _origin(endpoint: str) -> Origin:
+    url = httpx.URL(endpoint)
+    return (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
 
 
 def _field(container: Any, key: str) -> Any:

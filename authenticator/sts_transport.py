@@ -13,6 +13,11 @@ the next request. A request that fails on a *reused* connection before any byte 
 retried once on a new connection: the peer may have closed an idle connection just as it was
 taken, and the GET is idempotent (Go's net/http, the reference's client, does the same).
 
+``get`` is the call ``STSClient`` makes: origin, request target and headers in, status and body
+out, with no httpx ``URL``, ``Request`` or ``Response`` built around them (parsing and quoting a
+presigned URL alone cost as much as the exchange). ``handle_async_request`` is the same exchange
+behind httpx's transport interface, for everything else.
+
 Errors are httpx's own classes, so ``STSClient`` handles this transport and httpx's alike.
 """
 
@@ -22,16 +27,16 @@ import asyncio
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import httptools
 import httpx
 
-__all__ = ["KeepAliveTransport"]
+__all__ = ["KeepAliveTransport", "Origin"]
 
 _READ_SIZE: Final = 64 * 1024
-_Origin = tuple[str, str, int]
+Origin = tuple[str, str, int]  # scheme ("https" or "http"), host, port
 
 
 class _Connection:
@@ -82,32 +87,32 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         self._max_idle = max_connections
         self._expiry = keepalive_expiry
         self._max_body = max_body_bytes
-        self._idle: dict[_Origin, deque[_Connection]] = {}
+        self._idle: dict[Origin, deque[_Connection]] = {}
         self._closed = False
         self._clock = clock
 
+    async def get(self, origin: Origin, target: bytes, headers: Sequence[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+        """GET ``target`` (sent byte for byte) from ``origin``: the final status and the body."""
+        answer = await self._send(origin, _encode(b"GET", target, headers))
+        return answer.status, bytes(answer.body)
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._closed:
-            raise httpx.ConnectError("the STS connection pool is closed", request=request)
         url = request.url
-        if url.scheme not in ("https", "http"):
-            raise httpx.UnsupportedProtocol(f"unsupported scheme {url.scheme!r}", request=request)
         origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
-        message = _encode(request)
-        async with self._slots:
-            connection = self._take_idle(origin)
-            if connection is not None:
-                try:
-                    return await self._exchange(origin, connection, message, request)
-                except _NoAnswer:
-                    pass  # a stale keep-alive connection: once more on a fresh one
-            connection = await self._connect(origin, request)
-            try:
-                return await self._exchange(origin, connection, message, request)
-            except _NoAnswer:
-                raise httpx.RemoteProtocolError(
-                    "Server disconnected without sending a response.", request=request
-                ) from None
+        body = request.content  # a GET's is empty; httpx has already framed any other with Content-Length
+        message = _encode(request.method.encode("ascii"), url.raw_path, request.headers.raw) + body
+        try:
+            answer = await self._send(origin, message)
+        except httpx.RequestError as exc:
+            exc.request = request
+            raise
+        return httpx.Response(
+            answer.status,
+            headers=answer.headers,
+            content=bytes(answer.body),
+            extensions={"http_version": b"HTTP/1.1"},
+            request=request,
+        )
 
     async def aclose(self) -> None:
         self._closed = True
@@ -125,7 +130,25 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
 
     # -- private -------------------------------------------------------------------------------
 
-    def _take_idle(self, origin: _Origin) -> _Connection | None:
+    async def _send(self, origin: Origin, message: bytes) -> _Answer:
+        if self._closed:
+            raise httpx.ConnectError("the STS connection pool is closed")
+        if origin[0] not in ("https", "http"):
+            raise httpx.UnsupportedProtocol(f"unsupported scheme {origin[0]!r}")
+        async with self._slots:
+            connection = self._take_idle(origin)
+            if connection is not None:
+                try:
+                    return await self._exchange(origin, connection, message)
+                except _NoAnswer:
+                    pass  # a stale keep-alive connection: once more on a fresh one
+            connection = await self._connect(origin)
+            try:
+                return await self._exchange(origin, connection, message)
+            except _NoAnswer:
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.") from None
+
+    def _take_idle(self, origin: Origin) -> _Connection | None:
         idle = self._idle.get(origin)
         now = self._clock()
         while idle:
@@ -135,7 +158,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
             connection.close()
         return None
 
-    def _put_idle(self, origin: _Origin, connection: _Connection) -> None:
+    def _put_idle(self, origin: Origin, connection: _Connection) -> None:
         idle = self._idle.setdefault(origin, deque())
         if self._closed or len(idle) >= self._max_idle:
             connection.close()
@@ -143,7 +166,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         connection.idle_since = self._clock()
         idle.append(connection)
 
-    async def _connect(self, origin: _Origin, request: httpx.Request) -> _Connection:
+    async def _connect(self, origin: Origin) -> _Connection:
         scheme, host, port = origin
         try:
             if scheme == "https":
@@ -153,31 +176,29 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
             else:
                 reader, writer = await asyncio.open_connection(host, port, limit=_READ_SIZE)
         except (OSError, ssl.SSLError) as exc:
-            raise httpx.ConnectError(_describe(exc), request=request) from None
+            raise httpx.ConnectError(_describe(exc)) from None
         return _Connection(reader, writer)
 
-    async def _exchange(
-        self, origin: _Origin, connection: _Connection, message: bytes, request: httpx.Request
-    ) -> httpx.Response:
+    async def _exchange(self, origin: Origin, connection: _Connection, message: bytes) -> _Answer:
         """One request and its whole response on ``connection``. The connection is pooled again
         only when both ended cleanly, and closed on every other way out (errors, cancellation)."""
         try:
-            response, reusable = await _round_trip(connection, message, self._max_body, request)
+            answer = await _round_trip(connection, message, self._max_body)
         except BaseException:
             connection.close()
             raise
-        if reusable:
+        if answer.complete and answer.keep_alive and not answer.trailing:
             self._put_idle(origin, connection)
         else:
             connection.close()
-        return response
+        return answer
 
 
-def _encode(request: httpx.Request) -> bytes:
-    lines = [b"%s %s HTTP/1.1" % (request.method.encode("ascii"), request.url.raw_path)]
-    lines.extend(b"%s: %s" % (name, value) for name, value in request.headers.raw)
-    body = request.content  # a GET's is empty; httpx has already framed any other with Content-Length
-    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+def _encode(method: bytes, target: bytes, headers: Sequence[tuple[bytes, bytes]]) -> bytes:
+    """The request line and headers, up to and including the blank line."""
+    lines = [b"%s %s HTTP/1.1" % (method, target)]
+    lines.extend(b"%s: %s" % (name, value) for name, value in headers)
+    return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
 class _Answer:
@@ -234,10 +255,9 @@ class _Answer:
         self.complete = True
 
 
-async def _round_trip(
-    connection: _Connection, message: bytes, max_body: int, request: httpx.Request
-) -> tuple[httpx.Response, bool]:
-    """Send ``message``, read one final response: the response and whether the connection may be reused."""
+async def _round_trip(connection: _Connection, message: bytes, max_body: int) -> _Answer:
+    """Send ``message``, read one final response (whether the connection may carry another is
+    ``complete and keep_alive and not trailing``)."""
     answer = _Answer()
     received = False
     try:
@@ -260,28 +280,19 @@ async def _round_trip(
     except _Closed:
         if not received:
             raise _NoAnswer from None
-        raise httpx.RemoteProtocolError(
-            "peer closed connection without sending a complete response", request=request
-        ) from None
+        raise httpx.RemoteProtocolError("peer closed connection without sending a complete response") from None
     except (ConnectionError, OSError, ssl.SSLError) as exc:
         if not received:
             raise _NoAnswer from None
-        raise httpx.ReadError(_describe(exc), request=request) from None
+        raise httpx.ReadError(_describe(exc)) from None
     except httptools.HttpParserError as exc:
         # Anything after the whole final answer (another message, garbage) stops the parser: keep
         # the answer, and the connection is not reused.
         if answer.complete and answer.status >= 200:
             answer.trailing = True
         else:
-            raise httpx.RemoteProtocolError(f"malformed response: {type(exc).__name__}", request=request) from None
-    reusable = answer.complete and answer.keep_alive and not answer.trailing
-    response = httpx.Response(
-        answer.status,
-        headers=answer.headers,
-        content=bytes(answer.body),
-        extensions={"http_version": b"HTTP/1.1"},
-    )
-    return response, reusable
+            raise httpx.RemoteProtocolError(f"malformed response: {type(exc).__name__}") from None
+    return answer
 
 
 class _Closed(Exception):

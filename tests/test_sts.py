@@ -44,15 +44,23 @@ class _KeepAliveMocker(respx.mocks.AbstractRequestMocker):
 
     name = "eks-iam-authenticator-sts"
     targets = ["authenticator.sts_transport.KeepAliveTransport"]
-    target_methods = ["handle_async_request"]
+    target_methods = ["get", "handle_async_request"]
 
     @classmethod
     def to_httpx_request(cls, **kwargs: Any) -> httpx.Request:
-        return kwargs["request"]
+        if "request" in kwargs:  # handle_async_request
+            return kwargs["request"]
+        # get(origin, target, headers): the same GET, as the httpx.Request a route can match.
+        scheme, host, port = kwargs["origin"]
+        authority = host if port == (443 if scheme == "https" else 80) else f"{host}:{port}"
+        url = f"{scheme}://{authority}{kwargs['target'].decode('ascii')}"
+        return httpx.Request("GET", url, headers=kwargs["headers"])
 
     @classmethod
-    async def from_async_httpx_response(cls, httpx_response: httpx.Response, target: Any, **kwargs: Any) -> Any:
-        return httpx_response
+    async def from_async_httpx_response(cls, httpx_response: httpx.Response, instance: Any, **kwargs: Any) -> Any:
+        if "request" in kwargs:
+            return httpx_response
+        return httpx_response.status_code, await httpx_response.aread()
 
 
 STS_MOCKER = _KeepAliveMocker.name

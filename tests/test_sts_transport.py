@@ -795,3 +795,38 @@ def test_request_line_and_headers_on_the_wire(peer: Peer) -> None:
     _run(peer, body)
     [(_, head)] = peer.requests
     assert head == (f"GET {raw} HTTP/1.1\r\nHost: {HOST}\r\nx-k8s-aws-id: cluster-a").encode()
+
+
+def test_get_sends_its_target_byte_for_byte_and_shares_the_pool(peer: Peer) -> None:
+    """``get`` (what STSClient calls) and ``handle_async_request`` are one exchange on one pool."""
+    raw = "/?Action=GetCallerIdentity&X-Amz-Security-Token=Fwo%2B%2F%3Dx%25&X-Amz-Signature=0a1b"
+    peer.then(ok(b"first"), ok(b"second"))
+    origin = ("https", "127.0.0.1", int(peer.url.rsplit(":", 1)[1]))
+
+    async def body(transport: KeepAliveTransport) -> list[tuple[int, bytes]]:
+        headers = [(b"Host", HOST.encode()), (b"x-k8s-aws-id", b"cluster-a")]
+        first = await transport.get(origin, raw.encode(), headers)
+        second = await _get(transport, f"{peer.url}/")
+        return [first, (second.status_code, second.content)]
+
+    assert _run(peer, body) == [(200, b"first"), (200, b"second")]
+    assert peer.requests[0][1] == (f"GET {raw} HTTP/1.1\r\nHost: {HOST}\r\nx-k8s-aws-id: cluster-a").encode()
+    assert _connections(peer) == [0, 0]
+
+
+def test_get_failures_are_httpx_errors() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+
+    async def main() -> None:
+        transport = KeepAliveTransport(ssl_context=ssl.create_default_context())
+        try:
+            with pytest.raises(httpx.ConnectError):
+                await transport.get(("https", "127.0.0.1", port), b"/", [(b"Host", b"x")])
+            with pytest.raises(httpx.UnsupportedProtocol):
+                await transport.get(("ftp", "127.0.0.1", port), b"/", [(b"Host", b"x")])
+        finally:
+            await transport.aclose()
+
+    asyncio.run(main())
