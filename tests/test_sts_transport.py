@@ -391,6 +391,15 @@ def _run(peer: Peer, body: Callable[[KeepAliveTransport], Awaitable[T]], **kwarg
     return asyncio.run(main())
 
 
+def _contents(peer: Peer, paths: list[str], **kwargs: Any) -> list[bytes]:
+    """GET each of ``paths`` in turn on one transport: the bodies."""
+
+    async def body(transport: KeepAliveTransport) -> list[bytes]:
+        return [(await _get(transport, f"{peer.url}{path}")).content for path in paths]
+
+    return _run(peer, body, **kwargs)
+
+
 def _connections(peer: Peer) -> list[int]:
     """The connection each request arrived on, in order."""
     with peer.cond:
@@ -401,11 +410,8 @@ def _connections(peer: Peer) -> list[int]:
 
 
 def test_sequential_requests_reuse_one_connection(peer: Peer) -> None:
-    async def body(transport: KeepAliveTransport) -> list[bytes]:
-        return [(await _get(transport, f"{peer.url}/?n={n}")).content for n in range(5)]
-
     peer.then(*(ok(b"answer %d" % n) for n in range(5)))
-    assert _run(peer, body) == [b"answer %d" % n for n in range(5)]
+    assert _contents(peer, [f"/?n={n}" for n in range(5)]) == [b"answer %d" % n for n in range(5)]
     assert peer.accepts == 1
     assert _connections(peer) == [0] * 5
 
@@ -460,10 +466,7 @@ def test_content_length_body_larger_than_one_read_is_read_whole(peer: Peer) -> N
     big = bytes(range(256)) * 1200  # ~300 KiB: several reads of the transport's 64 KiB
     peer.then(in_pieces(big, 7000), ok(b"next"))
 
-    async def body(transport: KeepAliveTransport) -> list[bytes]:
-        return [(await _get(transport, f"{peer.url}/{n}")).content for n in range(2)]
-
-    whole, after = _run(peer, body, max_body_bytes=len(big))
+    whole, after = _contents(peer, ["/0", "/1"], max_body_bytes=len(big))
     assert whole == big
     assert after == b"next"
     assert peer.accepts == 1  # the framed body ended cleanly: the connection went back to the pool
@@ -487,10 +490,7 @@ def test_chunked_body_is_read_whole_and_the_connection_reused(peer: Peer) -> Non
 def test_connection_close_answer_is_not_reused(peer: Peer) -> None:
     peer.then(connection_close(b"bye"), ok(b"fresh"))
 
-    async def body(transport: KeepAliveTransport) -> list[bytes]:
-        return [(await _get(transport, f"{peer.url}/")).content for _ in range(2)]
-
-    assert _run(peer, body) == [b"bye", b"fresh"]
+    assert _contents(peer, ["/", "/"]) == [b"bye", b"fresh"]
     assert _connections(peer) == [0, 1]
 
 
@@ -602,13 +602,20 @@ def test_unasked_bytes_on_an_idle_connection_are_not_the_next_answer(peer: Peer)
 
     async def body(transport: KeepAliveTransport) -> httpx.Response:
         await _get(transport, f"{peer.url}/")
-        go.set()
-        # Nothing public shows when the client's event loop has buffered the peer's bytes, so wait
-        # (bounded) on the pooled connection's reader: this test is about what happens after that.
+        # This test is about what happens once the client has buffered the peer's unasked bytes:
+        # the pooled connection's reader says when they arrive (bounded wait, no polling).
         [connection] = transport._idle[("https", "127.0.0.1", int(peer.url.rsplit(":", 1)[1]))]
+        arrived = asyncio.Event()
+        feed = connection.reader.feed_data
+
+        def feed_and_tell(data: bytes) -> None:
+            feed(data)
+            arrived.set()
+
+        connection.reader.feed_data = feed_and_tell  # type: ignore[method-assign]
+        go.set()
         async with asyncio.timeout(WAIT):
-            while not connection.reader._buffer:  # type: ignore[attr-defined]
-                await asyncio.sleep(0.005)
+            await arrived.wait()
         return await _get(transport, f"{peer.url}/")
 
     second = _run(peer, body)
@@ -636,10 +643,7 @@ def test_bytes_after_the_answer_in_the_same_read_neither_replace_it_nor_stay_poo
 def test_no_answer_on_a_reused_connection_is_retried_once_on_a_new_one(peer: Peer) -> None:
     peer.then(ok(b"one"), drop(), ok(b"retried"))
 
-    async def body(transport: KeepAliveTransport) -> list[bytes]:
-        return [(await _get(transport, f"{peer.url}/")).content for _ in range(2)]
-
-    assert _run(peer, body) == [b"one", b"retried"]
+    assert _contents(peer, ["/", "/"]) == [b"one", b"retried"]
     assert _connections(peer) == [0, 0, 1]
 
 
@@ -772,10 +776,7 @@ def test_aclose_returns_once_its_connections_are_closed(peer: Peer) -> None:
 def test_plain_http(plain_peer: Peer) -> None:
     plain_peer.then(ok(b"one"), ok(b"two"))
 
-    async def body(transport: KeepAliveTransport) -> list[bytes]:
-        return [(await _get(transport, f"{plain_peer.url}/")).content for _ in range(2)]
-
-    assert _run(plain_peer, body) == [b"one", b"two"]
+    assert _contents(plain_peer, ["/", "/"]) == [b"one", b"two"]
     assert _connections(plain_peer) == [0, 0]
 
 
