@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 import ssl
-import threading
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +25,7 @@ import trustme
 from prometheus_client import REGISTRY
 from sts_recorder import recording_handler
 
+from authenticator.demo._tls import serving
 from authenticator.identity import Identity
 from authenticator.partitions import get_partition
 from authenticator.sts import STSClient
@@ -402,14 +402,8 @@ def https_peer(tmp_path: Path) -> Iterator[tuple[str, str, list[tuple[str, dict[
     body = json.dumps(_body(f"arn:aws:sts::{ACCOUNT}:assumed-role/dev/s1", "AROAXYZ:s1")).encode()
     server = ThreadingHTTPServer(("127.0.0.1", 0), recording_handler(seen, body))
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield f"https://127.0.0.1:{server.server_address[1]}", str(ca_path), seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def test_override_over_real_tls(

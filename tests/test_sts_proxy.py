@@ -30,6 +30,7 @@ import token_cases as tc
 import trustme
 from sts_recorder import Seen, recording_handler
 
+from authenticator.demo._tls import serving
 from authenticator.identity import Identity
 from authenticator.partitions import get_partition
 from authenticator.sts import STSClient
@@ -100,14 +101,8 @@ def peer(tmp_path: Path) -> Iterator[_Peer]:
 
     context.sni_callback = record_sni
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 # The CONNECT proxy: records every request head, and tunnels every CONNECT to the peer.
@@ -184,16 +179,11 @@ class _TunnelHandler(socketserver.BaseRequestHandler):
 
 @pytest.fixture
 def proxy(peer: _Peer) -> Iterator[_ConnectProxy]:
-    server = _ConnectProxy(peer.port)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.stop.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(_ConnectProxy(peer.port)) as server:
+        try:
+            yield server
+        finally:
+            server.stop.set()  # tunnels still pumping end too
 
 
 @pytest.fixture

@@ -9,8 +9,10 @@ from __future__ import annotations
 import http.server
 import os
 import socket
+import socketserver
 import ssl
 import threading
+import typing
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,7 +86,17 @@ def https_server(
 
     The socket listens before this yields, so the server answers as soon as it is entered.
     """
-    server = _ThreadingHttpsServer(handler, tls.server_context())
+    with serving(_ThreadingHttpsServer(handler, tls.server_context())) as server:
+        yield server
+
+
+_Server = typing.TypeVar("_Server", bound=socketserver.BaseServer)
+
+
+@contextmanager
+def serving(server: _Server) -> Iterator[_Server]:
+    """Run ``server`` (already bound and listening) in a background thread until the block ends;
+    then stop it, close its socket and wait for the thread."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

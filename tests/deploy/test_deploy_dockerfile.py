@@ -9,13 +9,14 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import trustme
 from deploy_support import DOCKERFILE, Stage, copy_into, fake_path, in_build_context, parse_dockerfile
+
+from authenticator.demo._tls import serving
 
 STATE_DIR = "/var/eks-iam-authenticator"
 
@@ -137,14 +138,8 @@ def tls_server() -> Iterator[_Server]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     cert.configure_cert(context)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def _run_check(argv: list[str], url: str) -> subprocess.CompletedProcess[str]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from plugin_support import base_env, decode_token, env_credentials, run_plugin, write_aws_config
+
+from authenticator.demo._tls import serving
 
 ROLE = "arn:aws:iam::123456789012:role/eks-admin"
 
@@ -37,15 +38,8 @@ def refusing_sts() -> Iterator[str]:
             self.end_headers()
             self.wfile.write(_ACCESS_DENIED)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as server:
         yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 @pytest.fixture
