@@ -15,6 +15,7 @@ the override's host, so SNI and certificate verification are against the overrid
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import ssl
@@ -26,7 +27,7 @@ import httpx
 from authenticator import metrics
 from authenticator.arn import canonicalize, parse_arn, principal_kind
 from authenticator.identity import Identity
-from authenticator.sts_transport import KeepAliveTransport, Origin
+from authenticator.sts_transport import KeepAliveTransport, Origin, origin_of
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected
 
 __all__ = ["MAX_RESPONSE_BYTES", "STSClient", "identity_from_response"]
@@ -73,11 +74,17 @@ class STSClient:
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 100,
     ) -> None:
-        self._cluster_id = cluster_id
         self._timeout = timeout
-        self._override = _parse_override(endpoint_override) if endpoint_override else None
-        self._override_origin = _origin(self._override) if self._override else None
-        self._header_lists: dict[str, list[tuple[bytes, bytes]]] = {}
+        self._override: str | None = None
+        self._override_origin: Origin | None = None
+        if endpoint_override:
+            self._override, self._override_origin = _parse_override(endpoint_override)
+        # Sent with every call after the token's Host (the cluster id is printable ASCII: config).
+        self._fixed_headers = [
+            (CLUSTER_ID_HEADER.encode("ascii"), cluster_id.encode("ascii")),
+            (b"Accept", b"application/json"),
+            (b"User-Agent", USER_AGENT.encode("ascii")),
+        ]
         timeouts = httpx.Timeout(timeout).as_dict()  # for httpx's own transports (proxy, injected)
         self._extensions = {"timeout": timeouts}
         if ca_bundle is not None:
@@ -90,13 +97,14 @@ class STSClient:
         # Proxies from the environment are honoured as the reference does (Go's
         # ProxyFromEnvironment), except when talking to a local override.
         self._proxy: httpx.AsyncBaseTransport | None = None
-        self._routes: dict[str, httpx.AsyncBaseTransport] = {}
         proxy = None if self._override or transport else urllib.request.getproxies_environment().get("https")
         if proxy:
             if "://" not in proxy:  # as Go and httpx's own trust_env: a bare host:port is an http proxy
                 proxy = f"http://{proxy}"
             limits = httpx.Limits(max_connections=max_connections)
             self._proxy = httpx.AsyncHTTPTransport(proxy=proxy, verify=context, limits=limits)
+        # NO_PROXY read once per host; bounded, since a token may name any well-formed region.
+        self._bypasses_proxy = functools.lru_cache(maxsize=64)(urllib.request.proxy_bypass_environment)
 
     async def aclose(self) -> None:
         await self._transport.aclose()
@@ -112,32 +120,13 @@ class STSClient:
     def _transport_for(self, host: str) -> httpx.AsyncBaseTransport:
         if self._proxy is None:
             return self._transport
-        route = self._routes.get(host)
-        if route is None:  # NO_PROXY read once per host (hosts are the partition table's STS names)
-            bypass = urllib.request.proxy_bypass_environment(host)
-            route = self._routes[host] = self._transport if bypass else self._proxy
-        return route
-
-    def _headers(self, host: str) -> list[tuple[bytes, bytes]]:
-        headers = self._header_lists.get(host)
-        if headers is None:  # one list per STS host; hosts are the partition table's STS names
-            try:
-                headers = [
-                    (b"Host", host.encode("ascii")),
-                    (CLUSTER_ID_HEADER.encode("ascii"), self._cluster_id.encode("ascii")),
-                    (b"Accept", b"application/json"),
-                    (b"User-Agent", USER_AGENT.encode("ascii")),
-                ]
-            except UnicodeError:
-                raise _sts_error("pre-signed URL cannot be sent") from None
-            self._header_lists[host] = headers
-        return headers
+        return self._transport if self._bypasses_proxy(host) else self._proxy
 
     async def _fetch(self, request: PresignedRequest) -> tuple[int, bytes]:
         """GET the presigned URL (its query byte for byte): the status and the body."""
         _, _, query = request.url.partition("?")
         raw_target = b"/?" + query.encode("ascii") if query else b"/"
-        headers = self._headers(request.host)
+        headers = [(b"Host", request.host.encode("ascii")), *self._fixed_headers]  # the host passed rule 4
         transport = self._transport_for(request.host)
         if isinstance(transport, KeepAliveTransport):
             origin = self._override_origin or ("https", request.host, 443)
@@ -213,8 +202,8 @@ async def _read_capped(response: httpx.Response) -> bytes:
     return b"".join(chunks)
 
 
-def _parse_override(endpoint: str) -> str:
-    """``scheme://host[:port]`` of the override, without a trailing slash."""
+def _parse_override(endpoint: str) -> tuple[str, Origin]:
+    """``scheme://host[:port]`` of the override (no trailing slash), and its origin."""
     url = httpx.URL(endpoint)
     if url.scheme not in ("https", "http") or not url.host:
         raise ValueError("endpoint override must be an http(s) URL with a host")
@@ -222,12 +211,7 @@ def _parse_override(endpoint: str) -> str:
         raise ValueError("endpoint override must be scheme://host[:port] only")
     host = f"[{url.host}]" if ":" in url.host else url.host
     port = f":{url.port}" if url.port is not None else ""
-    return f"{url.scheme}://{host}{port}"
-
-
-def _origin(endpoint: str) -> Origin:
-    url = httpx.URL(endpoint)
-    return (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+    return f"{url.scheme}://{host}{port}", origin_of(url)
 
 
 def _field(container: Any, key: str) -> Any:

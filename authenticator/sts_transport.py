@@ -33,10 +33,14 @@ from typing import Final
 import httptools
 import httpx
 
-__all__ = ["KeepAliveTransport", "Origin"]
+__all__ = ["KeepAliveTransport", "Origin", "origin_of"]
 
 _READ_SIZE: Final = 64 * 1024
 Origin = tuple[str, str, int]  # scheme ("https" or "http"), host, port
+
+
+def origin_of(url: httpx.URL) -> Origin:
+    return (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
 
 
 class _Connection:
@@ -98,7 +102,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        origin = origin_of(url)
         body = request.content  # a GET's is empty; httpx has already framed any other with Content-Length
         message = _encode(request.method.encode("ascii"), url.raw_path, request.headers.raw) + body
         try:
@@ -175,7 +179,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
                 )
             else:
                 reader, writer = await asyncio.open_connection(host, port, limit=_READ_SIZE)
-        except (OSError, ssl.SSLError) as exc:
+        except (OSError, ssl.SSLError, UnicodeError) as exc:  # UnicodeError: a host label over 63 bytes
             raise httpx.ConnectError(_describe(exc)) from None
         return _Connection(reader, writer)
 
@@ -285,7 +289,7 @@ async def _round_trip(connection: _Connection, message: bytes, max_body: int) ->
         if not received:
             raise _NoAnswer from None
         raise httpx.ReadError(_describe(exc)) from None
-    except httptools.HttpParserError as exc:
+    except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:  # an upgrade is not an answer
         # Anything after the whole final answer (another message, garbage) stops the parser: keep
         # the answer, and the connection is not reused.
         if answer.complete and answer.status >= 200:

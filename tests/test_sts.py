@@ -461,3 +461,14 @@ def test_injected_transport_is_used() -> None:
     assert identity.canonical_arn == f"arn:aws:iam::{ACCOUNT}:root"
     assert identity.user_id == ACCOUNT
     assert [r.headers["x-k8s-aws-id"] for r in seen] == [CLUSTER]
+
+
+def test_a_host_label_too_long_to_resolve_is_an_sts_error() -> None:
+    # Passes the local rules (token.md sets no length on the region label), but no resolver takes
+    # a 64-byte label: the connection fails, and that is a denial, never an exception.
+    region = "a" * 64
+    request = _request(region=region, host=f"sts.{region}.amazonaws.com")
+    with pytest.raises(TokenRejected) as caught:
+        _call(request)
+    assert caught.value.kind is RejectionKind.STS_ERROR
+    assert "error during GET" in caught.value.reason

@@ -250,9 +250,9 @@ def http10(body: bytes = b"old style") -> Action:
     return act
 
 
-def garbage() -> Action:
+def garbage(data: bytes = b"SMTP ready, not HTTP\r\n\r\n") -> Action:
     def act(conn: _Conn, head: bytes) -> bool:
-        _send(conn, b"SMTP ready, not HTTP\r\n\r\n")
+        _send(conn, data)
         return True
 
     return act
@@ -552,8 +552,16 @@ def test_body_over_the_cap_is_cut_and_its_connection_dropped(peer: Peer) -> None
     peer.wait_for(lambda: 0 in peer.client_closed or 0 in peer.server_closed)
 
 
-def test_garbage_is_a_protocol_error_without_retry(peer: Peer) -> None:
-    peer.then(garbage())
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"SMTP ready, not HTTP\r\n\r\n",
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n",
+    ],
+    ids=["not-http", "upgrade"],
+)
+def test_garbage_is_a_protocol_error_without_retry(peer: Peer, answer: bytes) -> None:
+    peer.then(garbage(answer))
 
     async def body(transport: KeepAliveTransport) -> None:
         with pytest.raises(httpx.RemoteProtocolError):

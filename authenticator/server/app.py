@@ -137,11 +137,12 @@ async def _read_review(request: Request) -> TokenReviewRequest:
         # pydantic parses and checks in one pass; whatever it refuses goes the long way below,
         # which says precisely what is wrong (and in which apiVersion to say it).
         return TokenReviewRequest.model_validate_json(raw)
-    except ValidationError:
-        pass
+    except ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid":  # e.g. nested past pydantic's depth limit
+            raise _Malformed("body is not JSON") from None
     try:
         doc: Any = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise _Malformed("body is not JSON") from None
     if not isinstance(doc, dict):
         raise _Malformed("body is not a JSON object")

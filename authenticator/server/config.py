@@ -132,6 +132,8 @@ class ServerConfig(BaseModel):
     def _cluster_id(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be empty")
+        if not all(" " <= c <= "~" for c in value):  # it travels as an HTTP header value
+            raise ValueError("must be printable ASCII")
         return value
 
     @field_validator("backend_mode", mode="before")

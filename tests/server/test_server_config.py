@@ -124,6 +124,8 @@ def test_reference_map_shape_of_reserved_prefixes() -> None:
     [
         ("server: {port: 1}\n", "missing clusterID"),
         ("clusterID: ''\n", "missing clusterID"),
+        ('clusterID: "prod\\r\\nX-Injected: 1"\n', "must be printable ASCII"),
+        ("clusterID: prod-ü\n", "must be printable ASCII"),
         ("clusterID: c\nserver: {backendMode: [Nope]}\n", "unknown backend mode 'Nope'"),
         ("clusterID: c\nserver: {backendMode: [File, MountedFile]}\n", "backend mode MountedFile is listed twice"),
         ("clusterID: c\nserver: {partition: aws-moon}\n", "unknown partition 'aws-moon'"),

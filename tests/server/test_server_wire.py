@@ -105,6 +105,8 @@ def test_sts_rejections_map_to_their_status(kind: RejectionKind, status: int) ->
         (b"{not json", "not JSON"),
         (b"\xff\xfe", "not JSON"),
         (b"", "not JSON"),
+        (b"[" * 60_000, "not JSON"),  # nested past any parser's depth: a 400, never a RecursionError
+        (b'{"a": ' * 5_000 + b"1" + b"}" * 5_000, "not JSON"),
         (b"[1, 2]", "not a JSON object"),
         (b'"TokenReview"', "not a JSON object"),
         (
