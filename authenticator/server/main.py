@@ -152,7 +152,7 @@ def build_app(
         partition=get_partition(config.partition),
         clock=clock or utc_now,
         scrubbed_accounts=config.scrubbed_accounts,
-        recall=sts.recall,
+        recall=sts.recall if sts.enabled else None,
     )
 
     async def start() -> None:
@@ -271,8 +271,6 @@ def run_server(args: argparse.Namespace) -> int:
     # Imported once the configuration is known good: a mistake is reported without their cost.
     import uvicorn
 
-    from authenticator.server.verification_cache import graceful_shutdown_seconds
-
     try:
         sock = listen_socket(config.address, config.port)
     except OSError as exc:
@@ -285,7 +283,9 @@ def run_server(args: argparse.Namespace) -> int:
     uv_config = uvicorn.Config(
         app,
         **uvicorn_settings(config.address, config.port, tls),
-        timeout_graceful_shutdown=graceful_shutdown_seconds(config),  # issue 6: longest review
+        # issue 6: in-flight reviews finish on SIGTERM within the longest one review can take (the
+        # wait for an STS slot, then the STS call's deadline) and a second to answer.
+        timeout_graceful_shutdown=config.sts_max_in_flight_wait + config.sts_timeout + 1.0,
     )
     from authenticator.server.kubeconfig import webhook_url
 

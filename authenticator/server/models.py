@@ -64,10 +64,6 @@ class TokenReviewResponse(BaseModel):
     kind: Literal["TokenReview"] = "TokenReview"
     status: TokenReviewStatus
 
-    def wire(self) -> dict[str, Any]:
-        """The JSON body as data: absent fields are left out rather than sent as null."""
-        return self.model_dump(exclude_none=True)
-
     def wire_json(self) -> bytes:
-        """``wire()`` serialised, compact, by pydantic's own serializer (no dict in between)."""
-        return self.__pydantic_serializer__.to_json(self, exclude_none=True)
+        """The JSON body, compact; absent fields are left out rather than sent as null."""
+        return self.model_dump_json(exclude_none=True).encode()

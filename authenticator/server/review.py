@@ -22,7 +22,7 @@ from authenticator import metrics
 from authenticator.identity import Identity
 from authenticator.mapping.chain import MappedUser, MappingDenied
 from authenticator.partitions import Partition
-from authenticator.server.verification_cache import Recalled
+from authenticator.server.verification_cache import CallerIdentityClient, Recalled
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected, parse_token
 
 __all__ = ["INTERNAL_ERROR", "ReviewResult", "ReviewedUser", "Reviewer", "utc_now"]
@@ -38,10 +38,6 @@ _REJECTION = {
     RejectionKind.STS_ERROR: (metrics.STS_ERROR, 403),
     RejectionKind.STS_THROTTLING: (metrics.STS_THROTTLING, 429),
 }
-
-
-class CallerIdentityClient(Protocol):
-    async def get_caller_identity(self, request: PresignedRequest) -> Identity: ...
 
 
 class Mapper(Protocol):

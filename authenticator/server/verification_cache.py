@@ -27,11 +27,14 @@ import sys
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from authenticator import metrics
 from authenticator.identity import Identity
 from authenticator.token import MAX_CLOCK_SKEW, PresignedRequest, RejectionKind, TokenRejected, token_sha256
+
+if TYPE_CHECKING:
+    from authenticator.server.config import ServerConfig
 
 __all__ = [
     "DEFAULT_MAX_ENTRIES",
@@ -41,10 +44,11 @@ __all__ = [
     "CallerIdentityClient",
     "Recalled",
     "VerifiedIdentityCache",
-    "graceful_shutdown_seconds",
     "with_verification_cache",
 ]
 
+# The defaults of ServerConfig's verificationCacheTTL, verificationCacheSize, stsMaxInFlight and
+# stsMaxInFlightWait (a test keeps them equal), for a cache built without a config.
 DEFAULT_TTL_SECONDS = 60.0
 DEFAULT_MAX_ENTRIES = 100_000
 DEFAULT_MAX_IN_FLIGHT = 64
@@ -96,9 +100,8 @@ class VerifiedIdentityCache:
         # Keyed by token_sha256 (32 bytes); the token is a bearer credential and is never kept.
         self._entries: OrderedDict[bytes, Recalled] = OrderedDict()
         self._pending: dict[bytes, asyncio.Task[Identity]] = {}
-        self._slots: asyncio.Semaphore | None = None  # made in the running loop, on first use
+        self._slots = asyncio.Semaphore(max_in_flight)
         self._in_flight = 0
-        self.sts_calls = 0  # STS calls started (tests and benchmarks read it)
 
     @property
     def enabled(self) -> bool:
@@ -156,8 +159,6 @@ class VerifiedIdentityCache:
             task.exception()  # retrieved here, so an unawaited failure is never "never retrieved"
 
     async def _verify(self, key: bytes, request: PresignedRequest) -> Identity:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self._max_in_flight)
         slots = self._slots
         try:
             async with asyncio.timeout(self._wait):
@@ -171,7 +172,6 @@ class VerifiedIdentityCache:
         self._in_flight += 1
         metrics.sts_in_flight.set(self._in_flight)
         try:
-            self.sts_calls += 1
             identity = await self._sts.get_caller_identity(request)
         finally:
             self._in_flight -= 1
@@ -201,22 +201,16 @@ class VerifiedIdentityCache:
             await close()
 
 
-def with_verification_cache(sts: CallerIdentityClient, config: Any, *, clock: Callable[[], datetime]) -> Any:
+def with_verification_cache(
+    sts: CallerIdentityClient, config: ServerConfig, *, clock: Callable[[], datetime]
+) -> VerifiedIdentityCache:
     """``sts`` wrapped as ``config`` says (server.verificationCacheTTL, verificationCacheSize,
-    stsMaxInFlight, stsMaxInFlightWait); the fields' defaults apply when ``config`` lacks them."""
+    stsMaxInFlight, stsMaxInFlightWait)."""
     return VerifiedIdentityCache(
         sts,
         clock=clock,
-        ttl=float(getattr(config, "verification_cache_ttl", DEFAULT_TTL_SECONDS)),
-        max_entries=int(getattr(config, "verification_cache_size", DEFAULT_MAX_ENTRIES)),
-        max_in_flight=int(getattr(config, "sts_max_in_flight", DEFAULT_MAX_IN_FLIGHT)),
-        wait=float(getattr(config, "sts_max_in_flight_wait", DEFAULT_WAIT_SECONDS)),
-    )
-
-
-def graceful_shutdown_seconds(config: Any) -> float:
-    """How long uvicorn lets in-flight reviews finish on SIGTERM: the longest one review can take
-    (the wait for an STS slot, then the STS call's deadline) and a second to answer."""
-    return float(getattr(config, "sts_max_in_flight_wait", DEFAULT_WAIT_SECONDS)) + float(
-        getattr(config, "sts_timeout", 10.0) + 1.0
+        ttl=config.verification_cache_ttl,
+        max_entries=config.verification_cache_size,
+        max_in_flight=config.sts_max_in_flight,
+        wait=config.sts_max_in_flight_wait,
     )

@@ -368,3 +368,16 @@ def test_a_rejected_token_is_never_recalled() -> None:
         assert cache.recall(token, NOW) is None
 
     run(scenario())
+
+
+def test_the_defaults_are_the_server_configs() -> None:
+    from authenticator.server import verification_cache as vc
+    from authenticator.server.config import ServerConfig
+
+    fields = ServerConfig.model_fields
+    assert (
+        fields["verification_cache_ttl"].default,
+        fields["verification_cache_size"].default,
+        fields["sts_max_in_flight"].default,
+        fields["sts_max_in_flight_wait"].default,
+    ) == (vc.DEFAULT_TTL_SECONDS, vc.DEFAULT_MAX_ENTRIES, vc.DEFAULT_MAX_IN_FLIGHT, vc.DEFAULT_WAIT_SECONDS)
