@@ -7,9 +7,23 @@ from __future__ import annotations
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-__all__ = ["Seen", "recording_handler"]
+__all__ = ["PROXY_ENV_VARS", "Seen", "identity_document", "recording_handler"]
 
 Seen = list[tuple[str, dict[str, str]]]
+
+# What the STS client reads from the environment to choose a proxy (either case).
+_PROXY_NAMES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "REQUEST_METHOD")
+PROXY_ENV_VARS = (*_PROXY_NAMES, *(name.lower() for name in _PROXY_NAMES))
+
+
+def identity_document(arn: str, user_id: str, account: str) -> dict[str, Any]:
+    """A GetCallerIdentity answer in STS's JSON form."""
+    return {
+        "GetCallerIdentityResponse": {
+            "GetCallerIdentityResult": {"Account": account, "Arn": arn, "UserId": user_id},
+            "ResponseMetadata": {"RequestId": "01234567-89ab-cdef-0123-456789abcdef"},
+        }
+    }
 
 
 class _Recorder(BaseHTTPRequestHandler):

@@ -23,7 +23,7 @@ import respx.mocks
 import token_cases as tc
 import trustme
 from prometheus_client import REGISTRY
-from sts_recorder import recording_handler
+from sts_recorder import PROXY_ENV_VARS, identity_document, recording_handler
 
 from authenticator.demo._tls import serving
 from authenticator.identity import Identity
@@ -71,12 +71,14 @@ def _request(**kwargs: Any) -> PresignedRequest:
 
 
 def _body(arn: str, user_id: str, account: str = ACCOUNT) -> dict[str, Any]:
-    return {
-        "GetCallerIdentityResponse": {
-            "GetCallerIdentityResult": {"Account": account, "Arn": arn, "UserId": user_id},
-            "ResponseMetadata": {"RequestId": "01234567-89ab-cdef-0123-456789abcdef"},
-        }
-    }
+    return identity_document(arn, user_id, account)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A proxy variable in the environment would route calls past the mocked transport.
+    for name in PROXY_ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
 
 
 def _call(request: PresignedRequest, **client_kwargs: Any) -> Identity:
@@ -97,7 +99,7 @@ def _metric(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(f"aws_iam_authenticator_{name}_total", labels) or 0.0
 
 
-@respx.mock(using=STS_MOCKER, assert_all_mocked=True)
+@respx.mock(using=STS_MOCKER)
 def test_iam_user(respx_mock: respx.MockRouter) -> None:
     arn = f"arn:aws:iam::{ACCOUNT}:user/alice"
     route = respx_mock.get(STS_URL).mock(return_value=httpx.Response(200, json=_body(arn, "AIDAEXAMPLEUSERID")))
@@ -122,7 +124,7 @@ def test_iam_user(respx_mock: respx.MockRouter) -> None:
     assert _metric("sts_responses", ResponseCode="200", StsRegion="us-east-1") == before + 1
 
 
-@respx.mock(using=STS_MOCKER, assert_all_called=False)
+@respx.mock(using=STS_MOCKER)
 def test_assumed_role(respx_mock: respx.MockRouter) -> None:
     arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/eks-admins/jdoe@example.com"
     respx_mock.get(STS_URL).mock(
@@ -136,7 +138,7 @@ def test_assumed_role(respx_mock: respx.MockRouter) -> None:
     assert identity.access_key_id == "ASIAEXAMPLEEXAMPLE12"
 
 
-@respx.mock(using=STS_MOCKER, assert_all_called=False)
+@respx.mock(using=STS_MOCKER)
 def test_federated_user_keeps_whole_user_id(respx_mock: respx.MockRouter) -> None:
     arn = f"arn:aws:sts::{ACCOUNT}:federated-user/bob"
     respx_mock.get(STS_URL).mock(return_value=httpx.Response(200, json=_body(arn, f"{ACCOUNT}:bob")))
@@ -146,7 +148,7 @@ def test_federated_user_keeps_whole_user_id(respx_mock: respx.MockRouter) -> Non
     assert identity.canonical_arn == arn
 
 
-@respx.mock(using=STS_MOCKER, assert_all_called=False)
+@respx.mock(using=STS_MOCKER)
 def test_regional_host_and_metric_region(respx_mock: respx.MockRouter) -> None:
     host = "sts.eu-west-1.amazonaws.com"
     route = respx_mock.get(f"https://{host}/").mock(return_value=httpx.Response(500, text="oops"))
@@ -165,7 +167,7 @@ FORBIDDEN_XML = (
 )
 
 
-@respx.mock(using=STS_MOCKER, assert_all_called=False)
+@respx.mock(using=STS_MOCKER)
 def test_403_is_sts_error_with_code_only(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(STS_URL).mock(return_value=httpx.Response(403, content=FORBIDDEN_XML))
     rejected = _rejected(_request())
@@ -173,7 +175,7 @@ def test_403_is_sts_error_with_code_only(respx_mock: respx.MockRouter) -> None:
     assert rejected.reason == "error from AWS (expected 200, got 403) on us-east-1 endpoint: SignatureDoesNotMatch"
 
 
-@respx.mock(using=STS_MOCKER, assert_all_called=False)
+@respx.mock(using=STS_MOCKER)
 def test_500_is_sts_error(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(STS_URL).mock(return_value=httpx.Response(500, json={"Error": {"Code": "InternalFailure"}}))
     rejected = _rejected(_request())
@@ -181,7 +183,7 @@ def test_500_is_sts_error(respx_mock: respx.MockRouter) -> None:
     assert rejected.reason.endswith("got 500) on us-east-1 endpoint: InternalFailure")
 
 
-@respx.mock(using=STS_MOCKER, assert_all_called=False)
+@respx.mock(using=STS_MOCKER)
 def test_throttling_body(respx_mock: respx.MockRouter) -> None:
     body = {"Error": {"Code": "Throttling", "Message": "Rate exceeded", "Type": "Sender"}, "RequestId": "x"}
     respx_mock.get(STS_URL).mock(return_value=httpx.Response(400, json=body))
@@ -192,7 +194,7 @@ def test_throttling_body(respx_mock: respx.MockRouter) -> None:
     assert _metric("sts_throttling", StsRegion="us-east-1") == before + 1
 
 
-@respx.mock(using=STS_MOCKER, assert_all_called=False)
+@respx.mock(using=STS_MOCKER)
 def test_connect_timeout(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(STS_URL).mock(side_effect=httpx.ConnectTimeout("timed out"))
     before = _metric("sts_connection_failures", StsRegion="us-east-1")
@@ -220,7 +222,7 @@ def test_total_deadline_bounds_a_slow_answer(respx_mock: respx.MockRouter) -> No
     assert "timeout" in rejected.reason
 
 
-@respx.mock(using=STS_MOCKER, assert_all_called=False)
+@respx.mock(using=STS_MOCKER)
 def test_transport_error(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(STS_URL).mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
     rejected = _rejected(_request())
@@ -310,7 +312,7 @@ def test_200_with_wrong_shape_is_sts_error(content: bytes | str, reason: str) ->
     assert reason in rejected.reason
 
 
-@respx.mock(using=STS_MOCKER, assert_all_called=False)
+@respx.mock(using=STS_MOCKER)
 def test_oversized_answer_is_sts_error(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(STS_URL).mock(return_value=httpx.Response(200, content=b" " * (65 * 1024)))
     rejected = _rejected(_request())
@@ -334,7 +336,7 @@ def test_endpoint_override_keeps_host_path_and_query(respx_mock: respx.MockRoute
     assert sent.url.raw_path == request.url[len(STS_URL) - 1 :].encode()
 
 
-@respx.mock(using=STS_MOCKER, assert_all_called=False)
+@respx.mock(using=STS_MOCKER)
 def test_nothing_logs_the_url(respx_mock: respx.MockRouter, caplog: pytest.LogCaptureFixture) -> None:
     arn = f"arn:aws:iam::{ACCOUNT}:user/alice"
     respx_mock.get(STS_URL).mock(return_value=httpx.Response(200, json=_body(arn, "AIDAX")))
@@ -358,7 +360,7 @@ def test_bad_endpoint_override(override: str) -> None:
         STSClient(cluster_id=CLUSTER, endpoint_override=override)
 
 
-@respx.mock(using=STS_MOCKER, assert_all_called=False)
+@respx.mock(using=STS_MOCKER)
 def test_sts_never_contacted_for_a_rejected_token(respx_mock: respx.MockRouter) -> None:
     anything = respx_mock.route().mock(return_value=httpx.Response(200))
     table = tc.rejection_cases(NOW)

@@ -28,7 +28,7 @@ import httpx
 import pytest
 import token_cases as tc
 import trustme
-from sts_recorder import Seen, recording_handler
+from sts_recorder import PROXY_ENV_VARS, Seen, identity_document, recording_handler
 
 from authenticator.demo._tls import serving
 from authenticator.identity import Identity
@@ -42,8 +42,7 @@ CLUSTER = "proxy-cluster"
 ACCOUNT = "123456789012"
 EAST = "sts.us-east-1.amazonaws.com"
 WEST = "sts.eu-west-1.amazonaws.com"
-_PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "REQUEST_METHOD")
-_ENV_VARS = (*_PROXY_VARS, *(name.lower() for name in _PROXY_VARS), "SSL_CERT_FILE", "SSL_CERT_DIR")
+_ENV_VARS = (*PROXY_ENV_VARS, "SSL_CERT_FILE", "SSL_CERT_DIR")
 _HEAD_LIMIT = 64 * 1024
 
 
@@ -58,18 +57,7 @@ def _path_and_query(request: PresignedRequest) -> str:
 
 
 def _identity_body() -> bytes:
-    return json.dumps(
-        {
-            "GetCallerIdentityResponse": {
-                "GetCallerIdentityResult": {
-                    "Account": ACCOUNT,
-                    "Arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/dev/s1",
-                    "UserId": "AROAXYZ:s1",
-                },
-                "ResponseMetadata": {"RequestId": "01234567-89ab-cdef-0123-456789abcdef"},
-            }
-        }
-    ).encode()
+    return json.dumps(identity_document(f"arn:aws:sts::{ACCOUNT}:assumed-role/dev/s1", "AROAXYZ:s1", ACCOUNT)).encode()
 
 
 # The HTTPS peer standing in for STS.
