@@ -91,6 +91,7 @@ class Webhook:
         self._lines: queue.Queue[str] = queue.Queue()
         self._seen: list[str] = []
         self._lock = threading.Lock()
+        self._terminating = False
         args = ["-l", "json", "-v", verbosity, "server", "-c", str(config)]
         args += ["--port", str(self.port), "--state-dir", str(state)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -151,12 +152,22 @@ class Webhook:
         pattern = re.compile(rf"^aws_iam_authenticator_{re.escape(name)}(?:\{{[^}}]*\}})? (\S+)$", re.M)
         return sum(float(v) for v in pattern.findall(text))
 
-    def terminate(self) -> int:
-        """SIGTERM, then the exit code (bounded wait). Our idle keep-alive connection is closed first:
-        a sync httpx client never reads the server's TLS close_notify, so uvicorn would wait for it
-        until its graceful timeout (a Go client, like the API server's, reads it at once)."""
+    def begin_shutdown(self) -> None:
+        """SIGTERM, and wait until uvicorn has closed its listening socket and waits for the
+        connections it holds. Our idle keep-alive connection is closed first: a sync httpx client
+        never reads the server's TLS close_notify, so uvicorn would wait for it until its graceful
+        timeout (a Go client, like the API server's, reads it at once)."""
         self.client.close()
         self.proc.send_signal(signal.SIGTERM)
+        self._terminating = True
+        self._wait_for("Waiting for connections to close")
+
+    def terminate(self) -> int:
+        """SIGTERM (once: a second one forces uvicorn out), then the exit code (bounded wait)."""
+        if not self._terminating:
+            self.client.close()
+            self.proc.send_signal(signal.SIGTERM)
+            self._terminating = True
         return self.proc.wait(timeout=BOUND_SECONDS)
 
     def output(self) -> str:

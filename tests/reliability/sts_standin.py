@@ -67,6 +67,8 @@ class StsStandIn:
         self.calls = 0
         self.connections = 0
         self._called = threading.Condition()
+        self._released = threading.Event()  # cleared by hold(): ok answers wait for release()
+        self._released.set()
         cert, key = generate_certificate("localhost", "127.0.0.1")
         self.ca_path = directory / "sts-standin.pem"
         self.ca_path.write_bytes(cert)
@@ -109,6 +111,13 @@ class StsStandIn:
         with self._called:
             if not self._called.wait_for(lambda: predicate(self.calls), bound):
                 raise AssertionError(f"{what}: not within {bound}s ({self.calls} calls)")
+
+    def hold(self) -> None:
+        """From now on, ok answers wait (up to 30 s) until ``release()``."""
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
 
     def __enter__(self) -> StsStandIn:
         return self.start()
@@ -157,6 +166,8 @@ class StsStandIn:
             writer.write(b"\x00\xffNOT HTTP AT ALL\r\n\x16\x03")
             await writer.drain()
             return False
+        if not self._released.is_set():
+            await asyncio.to_thread(self._released.wait, 30.0)
         if self.delay:
             await asyncio.sleep(self.delay)
         if mode == "drip":

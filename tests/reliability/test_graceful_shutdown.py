@@ -1,6 +1,7 @@
 """SIGTERM while reviews are in flight: the real server stops taking connections, lets the reviews
 it holds finish (each is bounded by server.stsMaxInFlightWait + server.stsTimeout, and uvicorn's
-graceful timeout is set above that), then exits 0."""
+graceful timeout is set above that), then exits 0. The STS stand-in holds its answers until the
+test releases them, so the reviews are in flight for as long as the test needs."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sts_standin import ARN, StsStandIn
 
 @pytest.fixture
 def standin(tmp_path: Path) -> Iterator[StsStandIn]:
-    with StsStandIn(tmp_path, delay=1.0) as running:
+    with StsStandIn(tmp_path) as running:
         yield running
 
 
@@ -27,15 +28,20 @@ def _webhook(tmp_path: Path, standin: StsStandIn, sts_timeout: float) -> Webhook
 
 
 def test_reviews_in_flight_finish_on_sigterm(tmp_path: Path, standin: StsStandIn) -> None:
-    with _webhook(tmp_path, standin, sts_timeout=5) as webhook, ThreadPoolExecutor(4) as pool:
+    standin.hold()
+    with _webhook(tmp_path, standin, sts_timeout=20) as webhook, ThreadPoolExecutor(4) as pool:
         pending = [pool.submit(webhook.review_alone, mint_token()) for _ in range(4)]
         standin.wait_for_calls(lambda calls: calls == 4, "four reviews waiting on STS")
+        webhook.begin_shutdown()
+        # Shutting down, with four reviews held: no new connection is taken.
+        with pytest.raises(httpx.ConnectError):
+            webhook.review_alone(mint_token())
+        assert not any(f.done() for f in pending)
+        standin.release()
         assert webhook.terminate() == 0
         responses = [f.result() for f in pending]
         assert [r.status_code for r in responses] == [200] * 4
         assert all(r.json()["status"]["user"]["username"] == "mapped" for r in responses)
-        with pytest.raises(httpx.ConnectError):
-            webhook.review_alone(mint_token())
         out = webhook.output()
     assert "Shutting down" in out and "graceful shutdown exceeded" not in out
 

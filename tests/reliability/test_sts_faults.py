@@ -5,8 +5,9 @@ failure, and the next good request succeeds."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,7 @@ def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StsStandIn]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def webhook(standin: StsStandIn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webhook]:
+def _webhook(standin: StsStandIn, tmp_path_factory: pytest.TempPathFactory, sts_timeout: float) -> Webhook:
     work = tmp_path_factory.mktemp("webhook")
     config = work / "config.yaml"
     config.write_text(
@@ -32,12 +32,24 @@ def webhook(standin: StsStandIn, tmp_path_factory: pytest.TempPathFactory) -> It
             standin.url,
             standin.ca_path,
             ARN,
-            stsTimeout=STS_TIMEOUT,
+            stsTimeout=sts_timeout,
             stsMaxInFlight=MAX_IN_FLIGHT,
             stsMaxInFlightWait=0.5,
         )
     )
-    with Webhook(config, work / "state") as running:
+    return Webhook(config, work / "state")
+
+
+@pytest.fixture(scope="module")
+def webhook(standin: StsStandIn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webhook]:
+    with _webhook(standin, tmp_path_factory, STS_TIMEOUT) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def patient_webhook(standin: StsStandIn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webhook]:
+    """The same bounds, but an STS deadline no test step comes near."""
+    with _webhook(standin, tmp_path_factory, 30) as running:
         yield running
 
 
@@ -46,6 +58,7 @@ def _healthy_standin(standin: StsStandIn) -> Iterator[None]:
     standin.mode = "ok"
     yield
     standin.mode = "ok"
+    standin.release()
 
 
 def _denied(response: object, status: int) -> None:
@@ -110,28 +123,34 @@ def test_a_503_storm_denies_every_review_and_passes(webhook: Webhook, standin: S
     assert webhook.metric("sts_in_flight") == 0
 
 
-def test_stalled_sts_bounds_calls_in_flight_and_healthz_still_answers(webhook: Webhook, standin: StsStandIn) -> None:
-    standin.mode = "stall"
+def test_held_sts_bounds_calls_in_flight_and_healthz_still_answers(
+    patient_webhook: Webhook, standin: StsStandIn
+) -> None:
+    webhook = patient_webhook
+    standin.hold()  # answers wait for release(): the first calls stay in flight as long as needed
     rejected_before = webhook.metric("sts_in_flight_limit_rejections_total")
     calls_before = standin.calls
     count = MAX_IN_FLIGHT * 2
     with ThreadPoolExecutor(count) as pool:
         pending = [pool.submit(webhook.review_alone, mint_token()) for _ in range(count)]
-        standin.wait_for_calls(
-            lambda calls: calls >= calls_before + MAX_IN_FLIGHT, "the stand-in holds the first calls"
-        )
+        standin.wait_for_calls(lambda calls: calls >= calls_before + MAX_IN_FLIGHT, "the first calls held")
+        # The rest find no slot within stsMaxInFlightWait (0.5 s) and end, while the first are held.
+        done: set[object] = set()
+        while len(done) < MAX_IN_FLIGHT:
+            finished, _ = wait([f for f in pending if f not in done], timeout=30, return_when=FIRST_COMPLETED)
+            assert finished, "no review ended within 30 s"
+            done |= finished
+        assert sorted(f.result().status_code for f in done) == [429] * MAX_IN_FLIGHT  # type: ignore[attr-defined]
         with webhook.new_client(timeout=5) as other:
             health = other.get("/healthz")
             assert (health.status_code, health.text) == (200, "ok")
-            in_flight = other.get("/metrics").text
+            assert "aws_iam_authenticator_sts_in_flight 4.0" in other.get("/metrics").text
+        standin.release()
         statuses = sorted(f.result().status_code for f in pending)
-    assert "aws_iam_authenticator_sts_in_flight 4.0" in in_flight
-    # The first MAX_IN_FLIGHT hit the 1 s STS deadline; the rest found no slot within 0.5 s.
-    assert statuses == [403] * MAX_IN_FLIGHT + [429] * MAX_IN_FLIGHT
+    assert statuses == [200] * MAX_IN_FLIGHT + [429] * MAX_IN_FLIGHT
     assert standin.calls == calls_before + MAX_IN_FLIGHT
     assert webhook.metric("sts_in_flight_limit_rejections_total") == rejected_before + MAX_IN_FLIGHT
     assert webhook.metric("sts_in_flight") == 0
-    standin.mode = "ok"
     _allowed(webhook)
 
 
@@ -146,16 +165,31 @@ def test_metrics_show_hits_misses_and_results(webhook: Webhook, standin: StsStan
     assert webhook.metric("verification_cache_hits_total") == hits + 2
     assert webhook.metric("verification_cache_misses_total") == misses + 1
     assert webhook.metric("verification_cache_entries") >= 1
-    # rejections by reason: the result label of the latency histogram (the throttle case above counts there)
-    assert (
-        'aws_iam_authenticator_authenticate_latency_seconds_count{result="success"}'
-        in webhook.client.get("/metrics").text
-    )
 
 
-def test_the_cache_key_is_the_whole_url(webhook: Webhook, standin: StsStandIn) -> None:
+def _reviews(webhook: Webhook, result: str) -> float:
+    """The authenticate_latency_seconds count of one result label: reviews by outcome."""
+    text = webhook.client.get("/metrics").text
+    name = "aws_iam_authenticator_authenticate_latency_seconds_count"
+    found = re.search(rf'^{name}\{{result="{result}"\}} (\S+)$', text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_metrics_count_reviews_by_result(webhook: Webhook, standin: StsStandIn) -> None:
+    before = {r: _reviews(webhook, r) for r in ("success", "sts_throttling", "sts_error", "invalid_token")}
+    _allowed(webhook)
+    standin.mode = "throttle"
+    _denied(webhook.review(mint_token()), 429)
+    standin.mode = "503"
+    _denied(webhook.review(mint_token()), 403)
+    _denied(webhook.review("k8s-aws-v1.not-a-token"), 403)
+    after = {r: _reviews(webhook, r) for r in before}
+    assert {r: after[r] - before[r] for r in before} == dict.fromkeys(before, 1.0)
+
+
+def test_the_cache_key_is_the_whole_token(webhook: Webhook, standin: StsStandIn) -> None:
     # The stand-in checks no signature, so it answers a token of any cluster: the same key signed
-    # for two clusters at the same second is two URLs, two entries, two STS calls.
+    # for two clusters at the same second is two tokens, two entries, two STS calls.
     key = "AKIA" + "B" * 16
     before = standin.calls
     assert webhook.review(mint_token(access_key_id=key)).status_code == 200
