@@ -36,12 +36,11 @@ from fastapi import Request  # the bench app's endpoint annotation is resolved i
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "reliability"))
 
-from reliability_support import config_text, free_port, mint_token, review_body  # noqa: E402
+from reliability_support import config_text, free_port, metric_sum, mint_token, review_body  # noqa: E402
 from sts_standin import ARN  # noqa: E402
 
 BOUND_SECONDS = 60
 IDLE_SECONDS = 4.0  # below uvicorn's 5 s keep-alive timeout
-PROBE_TOKEN_SECRET = "bench/secret/key/not/a/real/one/0000000"
 
 
 # -- the processes -----------------------------------------------------------------------------
@@ -95,7 +94,6 @@ class Stack:
     """The STS stand-in (``delay``) and the webhook (``server`` config keys), both stopped on exit."""
 
     def __init__(self, work: Path, *, delay: float, **server: object) -> None:
-        self.work = work
         standin = subprocess.Popen(
             [
                 sys.executable,
@@ -144,12 +142,7 @@ class Stack:
         return _rss_bytes(self.server.pid)
 
     def metric(self, name: str) -> float:
-        text = asyncio.run(_get(self.port, self.server_ca, "/metrics"))
-        total = 0.0
-        for line in text.splitlines():
-            if line.startswith(f"aws_iam_authenticator_{name}"):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
+        return metric_sum(asyncio.run(_get(self.port, self.server_ca, "/metrics")), name)
 
     def __enter__(self) -> Stack:
         return self
@@ -581,6 +574,11 @@ def _print(rows: Iterable[Row]) -> bool:
     return ok
 
 
+def _subdirectory(work: Path, name: str) -> Path:
+    (work / name).mkdir()
+    return work / name
+
+
 def main() -> int:
     if len(sys.argv) == 6 and sys.argv[1] == "_serve":
         serve(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
@@ -594,7 +592,7 @@ def main() -> int:
     args = parser.parse_args()
     scenarios: dict[str, Callable[[Path], list[Row]]] = {
         "s1": lambda w: s1(w, args.rounds),
-        "s2": lambda w: s2(w, args.rounds) + s2(w / "wide", args.rounds, stsMaxInFlight=200),
+        "s2": lambda w: s2(w, args.rounds) + s2(_subdirectory(w, "wide"), args.rounds, stsMaxInFlight=200),
         "s3": s3,
         "s4": lambda w: s4(w, args.s4_count),
         "soak": lambda w: soak(w, args.soak_seconds, args.soak_rate),
@@ -605,7 +603,6 @@ def main() -> int:
     for name in chosen:
         with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
             work = Path(tmp)
-            (work / "wide").mkdir()
             print(f"running {name} ...", file=sys.stderr)
             rows += scenarios[name](work)
     return 0 if _print(rows) else 1

@@ -275,7 +275,7 @@ def test_http_proxy_alone_is_not_used_for_sts(env: pytest.MonkeyPatch, proxy: _C
     assert proxy.heads == []
 
 
-def test_proxy_without_a_scheme_is_http(env: pytest.MonkeyPatch, proxy: _ConnectProxy, peer: _Peer) -> None:
+def test_proxy_without_a_scheme_is_http(env: pytest.MonkeyPatch, proxy: _ConnectProxy) -> None:
     # Go's ProxyFromEnvironment (and httpx's own trust_env) read a bare host:port as http://host:port.
     env.setenv("HTTPS_PROXY", proxy.url.removeprefix("http://"))
     (result,) = _calls([_request()])

@@ -21,7 +21,6 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "server"))
 from server_fakes import ServerProcess
 
 CLUSTER = "lint-cluster"
-STS_HOST = "sts.us-east-1.amazonaws.com"
 OTHER_ACCOUNT = "210987654321"
 
 

@@ -73,6 +73,12 @@ def config_text(sts_url: str, ca_path: Path | str, mapped_arn: str, **server: ob
     return "\n".join(lines) + "\n"
 
 
+def metric_sum(exposition: str, name: str) -> float:
+    """The sum of the samples (all labels) of ``aws_iam_authenticator_<name>`` in a /metrics text."""
+    pattern = re.compile(rf"^aws_iam_authenticator_{re.escape(name)}(?:\{{[^}}]*\}})? (\S+)$", re.M)
+    return sum(float(v) for v in pattern.findall(exposition))
+
+
 def free_port() -> int:
     import socket
 
@@ -148,9 +154,7 @@ class Webhook:
 
     def metric(self, name: str) -> float:
         """The sum of a metric's samples (all labels) on /metrics."""
-        text = self.client.get("/metrics").text
-        pattern = re.compile(rf"^aws_iam_authenticator_{re.escape(name)}(?:\{{[^}}]*\}})? (\S+)$", re.M)
-        return sum(float(v) for v in pattern.findall(text))
+        return metric_sum(self.client.get("/metrics").text, name)
 
     def begin_shutdown(self) -> None:
         """SIGTERM, and wait until uvicorn has closed its listening socket and waits for the

@@ -15,7 +15,6 @@ from authenticator.demo.apiserver import ApiServerStandIn
 from authenticator.demo.sts_peer import PeerUser, StsPeer
 
 CLUSTER = "e2e-cluster"
-STS_HOST = "sts.us-east-1.amazonaws.com"
 
 
 def _token(access_key_id: str, secret: str, session_token: str | None = None, cluster_id: str = CLUSTER) -> str:

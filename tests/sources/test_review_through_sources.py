@@ -29,7 +29,6 @@ from authenticator.sts import STSClient
 from authenticator.token import parse_token
 
 CLUSTER = "sources-cluster"
-STS_HOST = "sts.us-east-1.amazonaws.com"
 WAIT = 10.0
 
 

@@ -31,7 +31,6 @@ from authenticator.server.config import ServerConfig, load_config, overrides_fro
 from authenticator.server.main import build_app, build_sources
 
 CLUSTER = "wiring-cluster"
-STS_HOST = "sts.us-east-1.amazonaws.com"
 WAIT = 15.0
 REPO = Path(__file__).resolve().parents[2]
 
