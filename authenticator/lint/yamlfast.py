@@ -23,9 +23,6 @@ __all__ = ["compose_subset", "construct"]
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
-_NUMERIC_START = frozenset("+-.0123456789")
-# A key: an identifier-like plain scalar followed by ":" and a space or the end of the line.
-_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]*)[ ]*:(?: +|$)")
 # First characters a plain scalar may not start with (c-indicator), and ones that need a look.
 _BAD_START = frozenset("[]{}#&*!|>%@`,\t")
 _RESOLVER = AwsAuthLoader("")
@@ -84,21 +81,12 @@ class _Scalar(yaml.ScalarNode):
         return _Mark(self._line, self._end)
 
 
-_STRING_FIRST_BAD = frozenset(_IMPLICIT_FIRST | _NUMERIC_START)
-
-
-_PLAIN_TAGS: dict[str, str] = {}  # values like "team-7" repeat and the resolver's regexes are slow
-
-
 def _resolve_plain(value: str) -> str:
-    if value and value[0] not in _STRING_FIRST_BAD and value not in "yYnN":
+    # A plain scalar is a string unless its first character can start an implicit type (numbers,
+    # booleans, null...): only then ask the resolver, whose regexes are slow.
+    if value and value[0] not in _IMPLICIT_FIRST:
         return _STR
-    tag = _PLAIN_TAGS.get(value)
-    if tag is None:
-        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
-        if len(_PLAIN_TAGS) < 50_000:  # bounded: a long-lived process lints many files
-            _PLAIN_TAGS[value] = tag
-    return tag
+    return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
 
 
 # indent, dash (with its spaces), key, rest: one regex per line.
@@ -114,8 +102,6 @@ def _scalar_text(text: str, line: int, col: int) -> yaml.ScalarNode | None:
     first = text[0]
     if first not in _PLAIN_BAD and " #" not in text and ": " not in text and text[-1] != ":" and "\t" not in text:
         value = text.rstrip(" ")
-        if first not in _STRING_FIRST_BAD and value not in "yYnN":
-            return _Scalar(_STR, value, line, col, col + len(value), None)
         return _Scalar(_resolve_plain(value), value, line, col, col + len(value), None)
     if first == "#":
         return None
@@ -165,7 +151,6 @@ class _Composer:
         self.count = len(lines)
         self.raw = raw
         self.i = 0
-        self.non_string = False  # a one-line value YAML reads as bool/int/float/null
 
     def flow_empty(self, number: int, value_col: int) -> yaml.Node | None:
         """``[]`` or ``{}`` after the key or dash, else ``None``."""
@@ -194,10 +179,7 @@ class _Composer:
             if key is not None:
                 items.append(self.mapping(key_col))
                 continue
-            if value is not None:
-                if value.tag != _STR:
-                    self.non_string = True
-            else:
+            if value is None:
                 value = self.flow_empty(number, value_col)
                 if value is None:
                     raise _GiveUp
@@ -229,10 +211,7 @@ class _Composer:
                 key_tag = _KEY_TAGS[key] = _resolve_plain(key)
             key_node = _Scalar(key_tag, key, number, key_col, key_col + len(key), None)
             i += 1
-            if value is not None:
-                if value.tag != _STR:
-                    self.non_string = True
-            else:
+            if value is None:
                 value = self.flow_empty(number, value_col)
                 if value is None:
                     if value_col < len(self.raw[number].split(" #", 1)[0].rstrip(" ")):
@@ -266,6 +245,7 @@ def compose_subset(text: str) -> yaml.Node | None:
     # Line text -> its scan without the line number. Lines such as "  groups:" or "    - system:nodes"
     # repeat thousands of times in a large section: the regex and the scalar checks run once each.
     seen: dict[str, tuple[int, bool, str | None, int, int, tuple | None]] = {}
+    non_string = False  # a one-line value YAML reads as bool/int/float/null (checked once per distinct line)
     try:
         for number, line_text in enumerate(raw):
             if not line_text:
@@ -289,6 +269,8 @@ def compose_subset(text: str) -> yaml.Node | None:
             value_col = match.start(4)  # type: ignore[union-attr]
             key_col = match.start(3) if key is not None else value_col  # type: ignore[union-attr]
             value = _scalar_text(rest, number, value_col) if rest else None
+            if value is not None and value.tag != _STR:
+                non_string = True
             append((number, len(indent), dash is not None, key, key_col, value_col, value))
             spec = None if value is None else (value.tag, value.value, value._col, value._end, value.style)
             seen[line_text] = (len(indent), dash is not None, key, key_col, value_col, spec)
@@ -303,7 +285,7 @@ def compose_subset(text: str) -> yaml.Node | None:
         root = composer.block()
         if composer.i < composer.count:
             return None
-        root.non_string_scalars = composer.non_string  # read by AA011 to skip a clean section
+        root.non_string_scalars = non_string  # read by AA011 to skip a clean section
         return root
     except _GiveUp:
         return None
@@ -317,10 +299,8 @@ def construct(node: yaml.Node) -> object:
         return _RESOLVER.yaml_constructors[node.tag](_RESOLVER, node)
     # String scalars, nearly every node, are read inline: one call per node was most of the cost.
     if isinstance(node, yaml.SequenceNode):
-        return [c.value if type(c) is _Scalar and c.tag == _STR else construct(c) for c in node.value]
+        return [c.value if c.tag == _STR else construct(c) for c in node.value]
     return {
-        (k.value if type(k) is _Scalar and k.tag == _STR else construct(k)): (
-            v.value if type(v) is _Scalar and v.tag == _STR else construct(v)
-        )
+        (k.value if k.tag == _STR else construct(k)): (v.value if v.tag == _STR else construct(v))
         for k, v in node.value
     }
