@@ -55,7 +55,6 @@ __all__ = [
     "FileCache",
     "canonical_key",
     "default_cache_dir",
-    "key_digest",
 ]
 
 CACHE_DIR_ENV = "EKS_IAM_AUTHENTICATOR_CACHE_DIR"
@@ -93,11 +92,6 @@ def canonical_key(material: object) -> str:
     if material is None or isinstance(material, str | int | float):
         return repr(material)
     raise TypeError(f"cannot use {type(material).__name__} in a cache key")
-
-
-def key_digest(material: Mapping[str, Any]) -> str:
-    """File-name-safe digest of the key material (which never holds a secret)."""
-    return sha256(canonical_key(material).encode()).hexdigest()
 
 
 def _epoch(text: str) -> int | None:
@@ -158,7 +152,8 @@ class FileCache:
     def load_token(self, material: Mapping[str, Any], now: float) -> CachedToken | None:
         if not self._directory_ok():
             return None
-        path = self.path_for("token", material)
+        key = canonical_key(material)  # once: it names the file and must match the file's own key
+        path = self._file("token", key)
         data = self._read(path)
         if data is None:
             return None
@@ -166,9 +161,9 @@ class FileCache:
         if fields is None:
             self._warn(f"cache file {path} is not a valid cache entry; ignoring it")
             return None
-        key, token, signed_at, expires_at, creds_expiry = fields
+        their_key, token, signed_at, expires_at, creds_expiry = fields
         # A file copied or renamed from another key is foreign: never use it.
-        if key != canonical_key(material):
+        if their_key != key:
             return None
         cached = CachedToken(token, signed_at, expires_at, creds_expiry)
         return cached if cached.usable(now) else None
@@ -177,26 +172,28 @@ class FileCache:
         if not token.token or "\n" in token.token:
             return  # cannot be one line of the entry (never the case for a signed token)
         creds_expiry = token.credentials_expire_at
+        key = canonical_key(material)
         lines = (
             _TOKEN_HEADER,
-            f"key {canonical_key(material)}",
+            f"key {key}",
             f"token {token.token}",
             f"signed_at {int(token.signed_at)}",
             f"expires_at {int(token.expires_at)}",
             # Truncating an expiry only moves it earlier: never past the credentials.
             f"credentials_expire_at {'-' if creds_expiry is None else int(creds_expiry)}",
         )
-        self._write(self.path_for("token", material), "\n".join(lines) + "\n")
+        self._write(self._file("token", key), "\n".join(lines) + "\n")
 
     # -- temporary credentials -----------------------------------------------
 
     def load_credentials(self, material: Mapping[str, Any], now: float) -> CachedCredentials | None:
         if not self._directory_ok():
             return None
-        entry = self._read_json(self.path_for("creds", material))
+        key = canonical_key(material)
+        entry = self._read_json(self._file("creds", key))
         if entry is None or entry.get("version") != _FORMAT_VERSION or entry.get("kind") != "creds":
             return None
-        if entry.get("key") != canonical_key(material):
+        if entry.get("key") != key:
             return None  # foreign
         try:
             cached = CachedCredentials(
@@ -213,10 +210,11 @@ class FileCache:
         return cached if cached.usable(now) else None
 
     def store_credentials(self, material: Mapping[str, Any], creds: CachedCredentials) -> None:
+        key = canonical_key(material)
         document = {
             "version": _FORMAT_VERSION,
             "kind": "creds",
-            "key": canonical_key(material),
+            "key": key,
             "access_key_id": creds.access_key_id,
             "secret_access_key": creds.secret_access_key,
             "session_token": creds.session_token,
@@ -225,7 +223,7 @@ class FileCache:
             "host": creds.host,
             "signing_region": creds.signing_region,
         }
-        self.write_json(self.path_for("creds", material), document)
+        self.write_json(self._file("creds", key), document)
 
     # -- a dict-like view for botocore's credential providers -----------------
 
@@ -235,7 +233,12 @@ class FileCache:
     # -- files ---------------------------------------------------------------
 
     def path_for(self, kind: str, material: Mapping[str, Any]) -> str:
-        return os.path.join(self.directory, f"{kind}-{key_digest(material)}{_SUFFIX[kind]}")
+        return self._file(kind, canonical_key(material))
+
+    def _file(self, kind: str, key: str) -> str:
+        """The entry file of ``kind`` for a canonical key: its digest names the file (the key material
+        never holds a secret)."""
+        return os.path.join(self.directory, f"{kind}-{sha256(key.encode()).hexdigest()}{_SUFFIX[kind]}")
 
     def _warn(self, message: str) -> None:
         self._stderr.write(f"eks-iam-authenticator: warning: {message}\n")
@@ -361,13 +364,13 @@ class BotocoreCache:
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._cache.write_json(self._path(key), {"version": 1, "kind": "botocore", "value": value})
+        self._cache.write_json(self._path(key), {"version": _FORMAT_VERSION, "kind": "botocore", "value": value})
 
     def _get(self, key: str) -> Any:
         if not self._cache._directory_ok():
             return None
         entry = self._cache._read_json(self._path(key))
-        if entry is None or entry.get("kind") != "botocore":
+        if entry is None or entry.get("version") != _FORMAT_VERSION or entry.get("kind") != "botocore":
             return None
         return entry.get("value")
 

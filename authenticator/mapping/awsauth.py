@@ -38,6 +38,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Literal
 
 import yaml
@@ -380,17 +381,13 @@ def _key_text(key: object) -> str:
 _GO_EXTRA_FOLDS = {0x17F: "s", 0x212A: "k"}
 
 
-def _first(pair: tuple[str, object]) -> str:
-    return pair[0]
-
-
 def _fold_keys(item: Mapping[object, object], known: Sequence[str]) -> tuple[dict, dict, tuple[str, ...]]:
     """Case-insensitive keys the way Go's encoding/json sees sorted JSON keys: the last wins."""
     fields: dict[str, object] = {}
     spellings: dict[str, str] = {}
     unknown: list[str] = []
     pairs = [(k if type(k) is str else _key_text(k), v) for k, v in item.items()]
-    pairs.sort(key=_first)  # stable, by key text only: as sorted() with the same key
+    pairs.sort(key=itemgetter(0))  # stable, by key text only: as sorted() with the same key
     for text, value in pairs:
         # The extra folds only touch non-ASCII text; skipping translate() keeps large files fast.
         lower = text.lower() if text.isascii() else text.translate(_GO_EXTRA_FOLDS).lower()

@@ -19,7 +19,7 @@ def _load(fmt: str) -> Callable[..., str]:
     return module.render  # type: ignore[no-any-return]
 
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = tuple(_MODULES)
 
 
 def render(fmt: str, reports: Sequence[FileReport], **options: object) -> str:

@@ -49,9 +49,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         lower = username.lower()
         if not lower.startswith(PREFIXES):
             continue  # most usernames: one C call instead of a generator per entry
-        prefix = next((p for p in PREFIXES if lower.startswith(p)), None)
-        if prefix is None:
-            continue
+        prefix = next(p for p in PREFIXES if lower.startswith(p))
         severity = Severity.WARNING
         if lower.startswith("system:node:"):
             if is_node_entry(entry) and any(g in ("system:nodes", "system:bootstrappers") for g in entry.groups):

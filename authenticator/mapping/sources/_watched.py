@@ -10,7 +10,6 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from authenticator import metrics
 from authenticator.kube.watch import Backoff, ListCall, ListWatcher
 from authenticator.mapping.model import MappingSet
 from authenticator.mapping.sources._published import PublishedMappings
@@ -34,7 +33,6 @@ class WatchedSource(PublishedMappings):
     ) -> None:
         super().__init__()
         self.name = name
-        self._ready = False
         self.watcher = ListWatcher(
             name=name,
             list_call=list_call,
@@ -43,13 +41,6 @@ class WatchedSource(PublishedMappings):
             backoff=backoff,
             watch_timeout=watch_timeout,
         )
-
-    # -- MappingSource --------------------------------------------------------------------
-
-    @property
-    def ready(self) -> bool:
-        """False until the first successful list (then /readyz may say 200)."""
-        return self._ready
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -69,10 +60,7 @@ class WatchedSource(PublishedMappings):
 
     def _publish(self, mappings: MappingSet, *, listed: bool = False) -> None:
         """Swap in new mappings; ``listed``: they come from a successful list (ready from now on)."""
-        if listed and not self._ready:  # before the swap is announced: a waiter sees both
-            self._ready = True
-            metrics.mapping_source_loaded.labels(source=self.name).set(1)
-        self._publish_snapshot(mappings)
+        self._publish_snapshot(mappings, loaded=listed)
 
     def on_list(self, items: list[dict[str, Any]]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

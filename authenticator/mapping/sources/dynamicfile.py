@@ -195,7 +195,6 @@ class DynamicFileSource(PublishedMappings):
         super().__init__()
         self._roles_by_userid: dict[str, RoleMapping] = {}
         self._users_by_userid: dict[str, UserMapping] = {}
-        self._ready = False
         self._stat: _Stat | None = None
         self._missing = False
         self._failure: str | None = None
@@ -205,10 +204,6 @@ class DynamicFileSource(PublishedMappings):
         self.check_for_changes()
 
     # -- MappingSource --------------------------------------------------------------------
-
-    @property
-    def ready(self) -> bool:
-        return self._ready
 
     def lookup(self, identity: Identity) -> tuple[Literal["role", "user"], RoleMapping | UserMapping] | None:
         """userid strict mode: the entry for the caller's STS UserId, if its ARN (if any) agrees."""
@@ -281,10 +276,7 @@ class DynamicFileSource(PublishedMappings):
         if self._failure is not None:
             _log.info("%s: %s is valid again", self.name, self.path)
         self._failure = None
-        if not self._ready:  # before the swap is announced: a waiter sees both
-            self._ready = True
-            metrics.mapping_source_loaded.labels(source=self.name).set(1)
-        self._publish_snapshot(snapshot)
+        self._publish_snapshot(snapshot, loaded=True)
         _log.info(
             "%s: loaded %s (version %r): %d roles, %d users, %d accounts%s",
             self.name,

@@ -78,13 +78,7 @@ class MountedFileSource(PublishedMappings):
                 text = handle.read()
             data = load_configmap_manifest(text)
             self._apply(parse_aws_auth(data, None), stat)
-        metrics.mapping_source_loaded.labels(source=self.name).set(1)
-
-    # -- MappingSource --------------------------------------------------------------------
-
-    @property
-    def ready(self) -> bool:
-        return True  # the constructor loads or raises
+        self._mark_loaded()  # the constructor loads or raises
 
     # -- status ---------------------------------------------------------------------------
 
