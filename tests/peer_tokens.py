@@ -6,11 +6,10 @@ also a test of our own signing code agreeing with itself.
 
 from __future__ import annotations
 
-import base64
-
 from botocore.auth import SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from token_cases import encode
 
 STS_HOST = "sts.us-east-1.amazonaws.com"
 
@@ -24,4 +23,4 @@ def botocore_token(
         headers={"x-k8s-aws-id": cluster_id},
     )
     SigV4QueryAuth(Credentials(access_key_id, secret, session_token), "sts", "us-east-1", expires=60).add_auth(request)
-    return "k8s-aws-v1." + base64.urlsafe_b64encode(request.url.encode()).decode().rstrip("=")
+    return encode(request.url)

@@ -25,7 +25,7 @@ import httpx
 import pytest
 import trustme
 
-from authenticator.sts_transport import KeepAliveTransport
+from authenticator.sts_transport import KeepAliveTransport, origin_of
 
 HOST = "sts.us-east-1.amazonaws.com"
 WAIT = 10.0  # the bound on every wait for the peer; never reached when things work
@@ -697,7 +697,16 @@ def test_cancelled_request_closes_its_connection(peer: Peer) -> None:
 # -- connecting ----------------------------------------------------------------------------------
 
 
-def test_connection_refused_is_a_connect_error(tmp_path: Path) -> None:
+async def _either(transport: KeepAliveTransport, url: str, via: str) -> object:
+    """One GET of ``url`` through ``get`` (what STSClient calls) or httpx's interface."""
+    if via == "get":
+        parsed = httpx.URL(url)
+        return await transport.get(origin_of(parsed), parsed.raw_path, [(b"Host", HOST.encode())])
+    return await _get(transport, url)
+
+
+@pytest.mark.parametrize("via", ["get", "handle_async_request"])
+def test_connection_refused_is_a_connect_error(via: str) -> None:
     with socket.create_server(("127.0.0.1", 0)) as closed:
         port = closed.getsockname()[1]  # bound, then released: nothing listens there
 
@@ -705,7 +714,7 @@ def test_connection_refused_is_a_connect_error(tmp_path: Path) -> None:
         transport = KeepAliveTransport(ssl_context=ssl.create_default_context())
         try:
             with pytest.raises(httpx.ConnectError):
-                await _get(transport, f"https://127.0.0.1:{port}/")
+                await _either(transport, f"https://127.0.0.1:{port}/", via)
         finally:
             await transport.aclose()
 
@@ -726,10 +735,11 @@ def test_untrusted_certificate_is_a_connect_error(peer: Peer) -> None:
     assert peer.requests == []
 
 
-def test_unsupported_scheme(peer: Peer) -> None:
+@pytest.mark.parametrize("via", ["get", "handle_async_request"])
+def test_unsupported_scheme(peer: Peer, via: str) -> None:
     async def body(transport: KeepAliveTransport) -> None:
         with pytest.raises(httpx.UnsupportedProtocol):
-            await _get(transport, peer.url.replace("https://", "ftp://") + "/")
+            await _either(transport, peer.url.replace("https://", "ftp://") + "/", via)
 
     _run(peer, body)
     assert peer.accepts == 0
@@ -821,21 +831,3 @@ def test_get_sends_its_target_byte_for_byte_and_shares_the_pool(peer: Peer) -> N
     assert _run(peer, body) == [(200, b"first"), (200, b"second")]
     assert peer.requests[0][1] == (f"GET {raw} HTTP/1.1\r\nHost: {HOST}\r\nx-k8s-aws-id: cluster-a").encode()
     assert _connections(peer) == [0, 0]
-
-
-def test_get_failures_are_httpx_errors() -> None:
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
-
-    async def main() -> None:
-        transport = KeepAliveTransport(ssl_context=ssl.create_default_context())
-        try:
-            with pytest.raises(httpx.ConnectError):
-                await transport.get(("https", "127.0.0.1", port), b"/", [(b"Host", b"x")])
-            with pytest.raises(httpx.UnsupportedProtocol):
-                await transport.get(("ftp", "127.0.0.1", port), b"/", [(b"Host", b"x")])
-        finally:
-            await transport.aclose()
-
-    asyncio.run(main())

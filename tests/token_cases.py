@@ -97,6 +97,12 @@ def encode(url: str | bytes) -> str:
     return TOKEN_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
+def decode(token: str) -> str:
+    """The URL inside a well-formed token."""
+    data = token.removeprefix(TOKEN_PREFIX)
+    return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)).decode()
+
+
 def mint(now: datetime, *, age: timedelta = timedelta(minutes=1), **kwargs: object) -> str:
     """A valid token signed ``age`` before ``now``."""
     return encode(presign_url(signed_at=now - age, **kwargs))  # type: ignore[arg-type]
