@@ -34,9 +34,11 @@ from pathlib import Path
 from fastapi import Request  # the bench app's endpoint annotation is resolved in this module
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "reliability"))
+for _tests in ("reliability", "server"):  # the STS stand-in, the webhook process and their helpers
+    sys.path.insert(0, str(ROOT / "tests" / _tests))
 
-from reliability_support import config_text, free_port, metric_sum, mint_token, review_body  # noqa: E402
+from reliability_support import config_text, metric_sum, mint_token, review_body  # noqa: E402
+from server_fakes import free_port  # noqa: E402
 from sts_standin import ARN  # noqa: E402
 
 BOUND_SECONDS = 60

@@ -7,20 +7,16 @@ A module with a unique name (not conftest) so that test modules and bench/ can i
 from __future__ import annotations
 
 import os
-import queue
 import re
 import secrets
 import signal
 import ssl
-import subprocess
-import sys
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+from server_fakes import ServerProcess
 
 from client_plugin.presign import encode_token, presign_get_caller_identity
 
@@ -79,64 +75,17 @@ def metric_sum(exposition: str, name: str) -> float:
     return sum(float(v) for v in pattern.findall(exposition))
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Webhook:
-    """``eks-iam-authenticator -l json -v LEVEL server -c CONFIG`` as a child process on 127.0.0.1;
-    stderr is collected by a thread (``output()``), stdout too (it must stay empty of secrets)."""
+class Webhook(ServerProcess):
+    """``eks-iam-authenticator -l json -v LEVEL server -c CONFIG`` as a child process on 127.0.0.1,
+    without the caller's AWS_ variables; stderr and stdout are collected (``output()``: stdout must
+    stay empty of secrets too), and a client is ready once it serves."""
 
     def __init__(self, config: Path, state: Path, *, verbosity: str = "info") -> None:
-        self.port = free_port()
-        self.state = state
-        self._lines: queue.Queue[str] = queue.Queue()
-        self._seen: list[str] = []
-        self._lock = threading.Lock()
-        self._terminating = False
-        args = ["-l", "json", "-v", verbosity, "server", "-c", str(config)]
-        args += ["--port", str(self.port), "--state-dir", str(state)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "authenticator", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-        )
-        threading.Thread(target=self._pump, daemon=True).start()
-        self._wait_for("serving the webhook")
+        super().__init__(config, state, verbosity=verbosity, env=env, with_stdout=True)
+        self._terminating = False
+        self.wait_for("serving the webhook")
         self.client = self.new_client()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self._lines.put(line)
-        self._lines.put("")
-
-    def _drain(self, timeout: float) -> str | None:
-        try:
-            line = self._lines.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        with self._lock:
-            self._seen.append(line)
-        return line
-
-    def _wait_for(self, text: str) -> None:
-        deadline = time.monotonic() + BOUND_SECONDS
-        while (left := deadline - time.monotonic()) > 0:
-            line = self._drain(left)
-            if line is None:
-                break
-            if text in line:
-                return
-            assert line != "", "server exited:\n" + "".join(self._seen)
-        raise AssertionError(f"no {text!r} within {BOUND_SECONDS}s:\n" + "".join(self._seen))
 
     def new_client(self, timeout: float = BOUND_SECONDS) -> httpx.Client:
         ca = ssl.create_default_context(cafile=str(self.state / "cert.pem"))
@@ -164,7 +113,7 @@ class Webhook:
         self.client.close()
         self.proc.send_signal(signal.SIGTERM)
         self._terminating = True
-        self._wait_for("Waiting for connections to close")
+        self.wait_for("Waiting for connections to close")
 
     def terminate(self) -> int:
         """SIGTERM (once: a second one forces uvicorn out), then the exit code (bounded wait)."""
@@ -176,20 +125,8 @@ class Webhook:
 
     def output(self) -> str:
         """Everything the process wrote, once it has exited."""
-        self.proc.wait(timeout=BOUND_SECONDS)
-        while self._drain(BOUND_SECONDS) not in ("", None):
-            pass
-        with self._lock:
-            return "".join(self._seen)
-
-    def close(self) -> None:
-        self.client.close()
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=BOUND_SECONDS)
-
-    def __enter__(self) -> Webhook:
-        return self
+        return self.rest()
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        self.client.close()
+        super().__exit__(*exc)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
 from authenticator.identity import Identity
@@ -176,52 +177,73 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """``eks-iam-authenticator -l json server -c CONFIG --port PORT --state-dir STATE`` as a child
-    process; its stderr is read by a thread so tests can wait for a line with a bound."""
+    """``eks-iam-authenticator -l json [-v LEVEL] server -c CONFIG --port PORT --state-dir STATE`` as
+    a child process; its output (stderr, and stdout too with ``with_stdout``) is read by a thread so
+    tests can wait for a line with a bound."""
 
-    def __init__(self, config: Path, state: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        config: Path,
+        state: Path,
+        port: int | None = None,
+        *,
+        verbosity: str | None = None,
+        env: dict[str, str] | None = None,
+        with_stdout: bool = False,
+    ) -> None:
         self.port = port or free_port()
         self.state = state
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
-        args = ["-l", "json", "server", "-c", str(config), "--port", str(self.port), "--state-dir", str(state)]
+        self._seen_lock = threading.Lock()
+        args = ["-l", "json", *(["-v", verbosity] if verbosity else []), "server", "-c", str(config)]
+        args += ["--port", str(self.port), "--state-dir", str(state)]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "authenticator", *args],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE if with_stdout else subprocess.DEVNULL,
+            stderr=subprocess.STDOUT if with_stdout else subprocess.PIPE,
             text=True,
+            env=env,
         )
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _pump(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
+        stream = self.proc.stdout if self.proc.stdout is not None else self.proc.stderr
+        assert stream is not None
+        for line in stream:
             self.lines.put(line)
         self.lines.put("")  # end of output
 
+    def _next_line(self, timeout: float) -> str | None:
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        with self._seen_lock:
+            self.seen.append(line)
+        return line
+
     def wait_for(self, text: str) -> None:
-        """Block until a stderr line contains ``text``; bounded, fails if the process ends first."""
+        """Block until an output line contains ``text``; bounded, fails if the process ends first."""
         deadline = time.monotonic() + STARTUP_SECONDS
         while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
+            line = self._next_line(left)
+            if line is None:
                 break
-            self.seen.append(line)
             if text in line:
                 return
             assert line != "", "server exited:\n" + "".join(self.seen)
         raise AssertionError(f"no {text!r} within {STARTUP_SECONDS}s:\n" + "".join(self.seen))
 
     def rest(self) -> str:
-        """Everything it wrote on stderr, once it has exited."""
-        while True:
-            line = self.lines.get(timeout=STARTUP_SECONDS)
-            if line == "":
-                return "".join(self.seen)
-            self.seen.append(line)
+        """Everything it wrote, once it has exited."""
+        self.proc.wait(timeout=STARTUP_SECONDS)
+        while self._next_line(STARTUP_SECONDS) not in ("", None):
+            pass
+        with self._seen_lock:
+            return "".join(self.seen)
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
