@@ -123,3 +123,20 @@ class MotoSts:
 
     def stop(self) -> None:
         self._server.stop()
+
+
+# What kubectl 1.33 sets in KUBERNETES_EXEC_INFO (captured from a real run), each followed by a newline.
+KUBECTL_EXEC_INFO = [
+    '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}',
+    '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":true}}',
+    '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}',
+    '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}',
+]
+
+
+def imported_modules(stderr: str, *, top_level: bool = False) -> set[str]:
+    """Module names from ``PYTHONPROFILEIMPORTTIME`` lines (``import time: … | … | name``); with
+    ``top_level``, only the package each belongs to."""
+    lines = [line for line in stderr.splitlines() if line.startswith("import time:") and "|" in line]
+    names = {line.rsplit("|", 1)[1].strip() for line in lines}
+    return {name.split(".")[0] for name in names} if top_level else names

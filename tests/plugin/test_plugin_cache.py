@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plugin_support import PLUGIN, decode_token, env_credentials, run_plugin
+from plugin_support import PLUGIN, decode_token, env_credentials, imported_modules, run_plugin
 
 from client_plugin.cache import CachedCredentials, CachedToken, FileCache, canonical_key
 from client_plugin.cli import execute
@@ -27,15 +27,6 @@ MIN = 60
 
 def _cache_dir(home: Path) -> Path:
     return home / ".kube" / "cache" / "eks-iam-authenticator"
-
-
-def _imported_modules(stderr: str) -> set[str]:
-    """Module names from ``PYTHONPROFILEIMPORTTIME`` lines (``import time: … | … | name``)."""
-    names = set()
-    for line in stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            names.add(line.rsplit("|", 1)[1].strip())
-    return names
 
 
 def _token_of(stdout: str) -> str:
@@ -51,7 +42,7 @@ def test_second_call_is_served_from_cache_without_importing_botocore(home: Path)
     second = run_plugin("-i", "cached", "--cache", env=env)
     assert first.returncode == 0 and second.returncode == 0, second.stderr
 
-    first_modules, second_modules = _imported_modules(first.stderr), _imported_modules(second.stderr)
+    first_modules, second_modules = imported_modules(first.stderr), imported_modules(second.stderr)
     assert "botocore.session" in first_modules  # the check can see botocore when it is there
     assert not {m for m in second_modules if m.split(".")[0] == "botocore"}
     assert not {m for m in first_modules | second_modules if m.split(".")[0] in ("fastapi", "httpx", "kubernetes")}
@@ -105,7 +96,7 @@ def test_group_readable_cache_file_is_refused_and_replaced(home: Path) -> None:
     assert second.returncode == 0
     warnings = [line for line in second.stderr.splitlines() if not line.startswith("import time:")]
     assert len(warnings) == 1 and "readable by other users" in warnings[0] and "warning" in warnings[0]
-    assert "botocore.session" in _imported_modules(second.stderr)  # it signed afresh
+    assert "botocore.session" in imported_modules(second.stderr)  # it signed afresh
     assert _token_of(second.stdout).startswith("k8s-aws-v1.")
     assert entry.stat().st_mode & 0o777 == 0o600  # the fresh entry replaced the unsafe one
     assert first.returncode == 0
@@ -366,7 +357,7 @@ def test_concurrent_plugin_runs_leave_one_valid_entry(home: Path) -> None:
 
     again = run_plugin("-i", "race", "--cache", env={**env, "PYTHONPROFILEIMPORTTIME": "1"})
     assert _token_of(again.stdout) == stored
-    assert "botocore" not in _imported_modules(again.stderr)
+    assert "botocore" not in imported_modules(again.stderr)
 
 
 def test_concurrent_writers_and_readers_never_see_a_torn_entry(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from plugin_support import KUBECTL_EXEC_INFO
 
 from client_plugin.errors import PluginError
 from client_plugin.exec_credential import API_V1, API_V1BETA1, format_exec_credential, parse_exec_info
@@ -43,15 +44,6 @@ def test_unsupported_versions_fall_back_with_a_warning(version: str) -> None:
 def test_malformed_exec_info_is_an_error(raw: str) -> None:
     with pytest.raises(PluginError, match="KUBERNETES_EXEC_INFO"):
         parse_exec_info(raw)
-
-
-# What kubectl 1.33 sets (captured from a real run), each followed by a newline.
-KUBECTL_EXEC_INFO = [
-    '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}',
-    '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":true}}',
-    '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}',
-    '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}',
-]
 
 
 def _by_json(raw: str) -> tuple[str, bool]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_plugin_exec_credential import KUBECTL_EXEC_INFO
+from plugin_support import KUBECTL_EXEC_INFO, imported_modules
 
 from authenticator.cli import build_parser
 from client_plugin.fastpath import parse_token_argv
@@ -103,7 +103,7 @@ def test_fast_cache_hit_imports_neither_argparse_nor_botocore(tmp_path: Path, ex
     assert first.stdout == second.stdout
 
     def top_level(stderr: str) -> set[str]:
-        return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in stderr.splitlines() if "|" in line}
+        return imported_modules(stderr, top_level=True)
 
     assert "botocore" in top_level(first.stderr)
     assert {"json", "datetime"} <= top_level(first.stderr)  # the check can see them when they are there

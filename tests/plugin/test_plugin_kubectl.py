@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from plugin_apiserver_standin import ApiServerStandIn
-from plugin_support import PLUGIN, decode_token, env_credentials, kubectl_binary
+from plugin_support import PLUGIN, decode_token, env_credentials, imported_modules, kubectl_binary
 
 
 @pytest.fixture
@@ -91,11 +91,7 @@ def test_cache_hit_under_kubectl_imports_neither_botocore_nor_json_nor_datetime(
     assert [r.returncode for r in runs] == [0, 0], runs[1].stderr[-2000:]
 
     def top_level(stderr: str) -> set[str]:
-        return {
-            line.rsplit("|", 1)[1].strip().split(".")[0]
-            for line in stderr.splitlines()
-            if line.startswith("import time:") and "|" in line
-        }
+        return imported_modules(stderr, top_level=True)
 
     miss, hit = top_level(runs[0].stderr), top_level(runs[1].stderr)
     assert {"botocore", "json", "datetime"} <= miss  # the check sees them when they are imported
