@@ -37,9 +37,9 @@ if sys.version_info >= (3, 12):
         from hashlib import sha256
 else:
     try:
-        from _sha256 import sha256  # type: ignore[import-not-found,no-redef]
+        from _sha256 import sha256  # type: ignore[import-not-found]
     except ImportError:
-        from hashlib import sha256  # type: ignore[assignment]
+        from hashlib import sha256
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -223,11 +223,13 @@ def _asgi_from_wsgi(app: WsgiApp) -> Any:
     """uvicorn's WSGI adapter (a2wsgi when installed). Its built-in one warns that it is
     deprecated; it still serves keep-alive TLS, which werkzeug's dev server does not."""
     try:
-        from a2wsgi import WSGIMiddleware  # type: ignore[import-not-found]
+        from a2wsgi import WSGIMiddleware
     except ImportError:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            from uvicorn.middleware.wsgi import WSGIMiddleware
+            # uvicorn binds this public name by a conditional import (a2wsgi's class, else its
+            # own), which mypy does not count as an export.
+            from uvicorn.middleware.wsgi import WSGIMiddleware  # type: ignore[attr-defined]
 
             return WSGIMiddleware(app, workers=16)
     return WSGIMiddleware(app, workers=16)
@@ -293,7 +295,7 @@ class StsPeer:
 
     def start(self) -> StsPeer:
         import uvicorn
-        from moto.server import DomainDispatcherApplication, create_backend_app
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         directory = self._state_dir
         if directory is None:
@@ -363,7 +365,7 @@ class StsPeer:
 
     def reset(self) -> None:
         """Forget every user, key, role and session (moto's `POST /moto-api/reset`), and the counters."""
-        from moto.moto_api._internal import moto_api_backend
+        from moto.moto_api._internal.models import moto_api_backend
 
         moto_api_backend.reset()
         with self._lock:
@@ -430,7 +432,8 @@ class StsPeer:
         """An IAM role anyone may assume; its ARN. Create a role before assuming it: moto makes
         up a new random `AROA…` id on every call for a role it does not know."""
         iam = self.client("iam", account=account)
-        return iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=_TRUST_POLICY)["Role"]["Arn"]
+        arn: str = iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=_TRUST_POLICY)["Role"]["Arn"]
+        return arn
 
     def assume_role(self, credentials: _HasKeys, role_arn: str, session_name: str) -> Credentials:
         """STS AssumeRole with `credentials`; the temporary credentials it returns."""

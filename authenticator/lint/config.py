@@ -20,6 +20,7 @@ directory wins (``.aws-auth-lint.yaml`` before ``pyproject.toml`` in the same di
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,13 +72,16 @@ def _strings(value: object, key: str) -> frozenset[str]:
     return frozenset(str(v).lower() for v in value)
 
 
-def from_mapping(table: dict, source: str) -> LintConfig:
+def from_mapping(table: Mapping[object, object], source: str) -> LintConfig:
     known = {"select", "ignore", "severity", "fail-on", "fail_on", "allow"}
-    unknown = set(table) - known
+    unknown = {str(key) for key in table} - known
     if unknown:
         raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
+    levels = table.get("severity") or {}
+    if not isinstance(levels, Mapping):
+        raise ConfigError(f"{source}: severity must be a table")
     severity: dict[str, Severity] = {}
-    for rule_id, level in (table.get("severity") or {}).items():
+    for rule_id, level in levels.items():
         try:
             severity[str(rule_id).upper()] = Severity.parse(str(level))
         except ValueError as err:
@@ -88,7 +92,7 @@ def from_mapping(table: dict, source: str) -> LintConfig:
     allow = table.get("allow") or {}
     if not isinstance(allow, dict):
         raise ConfigError(f"{source}: allow must be a table")
-    unknown_allow = set(allow) - {"system-masters", "map-accounts", "iam-users"}
+    unknown_allow = {str(key) for key in allow} - {"system-masters", "map-accounts", "iam-users"}
     if unknown_allow:
         raise ConfigError(f"{source}: unknown allow-list(s) {', '.join(sorted(unknown_allow))}")
     return LintConfig(

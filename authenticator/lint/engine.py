@@ -165,7 +165,7 @@ def _lint_text(path: str, text: str, config: LintConfig | None) -> FileReport:
                 )
     reported.sort(key=Finding.sort_key)
     suppressed.sort(key=Finding.sort_key)
-    seen: Counter[tuple] = Counter()
+    seen: Counter[tuple[str, int, str | None, str | None, int | None, str]] = Counter()
     for finding in reported + suppressed:
         ident = (finding.rule, finding.document, finding.section, finding.arn, finding.entry_index, finding.subject)
         finding.fingerprint = _fingerprint(finding, seen[ident])

@@ -59,5 +59,5 @@ class Finding:
     def fixable(self) -> bool:
         return bool(self.edits)
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.rule, self.message)

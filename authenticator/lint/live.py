@@ -13,6 +13,8 @@ import yaml
 
 __all__ = ["fetch_live_manifest", "manifest_text"]
 
+_NAME, _NAMESPACE = "aws-auth", "kube-system"
+
 
 class _LiteralDumper(yaml.SafeDumper):
     pass
@@ -42,5 +44,5 @@ def fetch_live_manifest(*, kubeconfig: str | None = None, context: str | None = 
 
     config.load_kube_config(config_file=kubeconfig, context=context)
     api = client.CoreV1Api()
-    cm = api.read_namespaced_config_map("aws-auth", "kube-system")
-    return manifest_text(cm.metadata.name, cm.metadata.namespace, cm.data)
+    cm = api.read_namespaced_config_map(_NAME, _NAMESPACE)
+    return manifest_text(_NAME, _NAMESPACE, cm.data)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from authenticator.lint.findings import Edit, Finding, Severity
 
@@ -25,6 +25,18 @@ if TYPE_CHECKING:
 
     from authenticator.lint.config import LintConfig
     from authenticator.lint.document import Entry, Section, Target
+
+
+class _FindingOptions(TypedDict, total=False):
+    """The keyword arguments of :meth:`RuleContext.finding` that :meth:`RuleContext.at_node` passes on."""
+
+    entry: Entry | None
+    severity: Severity | None
+    fix_hint: str | None
+    edits: Iterable[Edit]
+    subject: str
+    arn: str | None
+
 
 __all__ = ["Rule", "RuleContext", "all_rules", "get_rule"]
 
@@ -156,7 +168,7 @@ class RuleContext:
         section: Section,
         node: yaml.Node | None,
         message: str,
-        **kwargs: object,
+        **options: Unpack[_FindingOptions],
     ) -> Finding:
         line, column = section.pos(node)
-        return self.finding(message, line=line, column=column, section=section, **kwargs)  # type: ignore[arg-type]
+        return self.finding(message, line=line, column=column, section=section, **options)

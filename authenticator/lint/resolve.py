@@ -19,7 +19,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import yaml
 
@@ -29,7 +29,13 @@ from authenticator.lint.document import Entry, Target, load_targets
 from authenticator.lint.engine import lint_text
 from authenticator.lint.findings import Finding, Severity
 from authenticator.mapping.awsauth import AwsAuthLoader, MappingConfigError, parse_aws_auth
-from authenticator.mapping.chain import MappingChain, MappingDenied, Match, reserved_prefixes_from_config
+from authenticator.mapping.chain import (
+    MappingChain,
+    MappingDenied,
+    MappingSource,
+    Match,
+    reserved_prefixes_from_config,
+)
 from authenticator.mapping.model import MappingSet, RoleMapping
 from authenticator.mapping.sources.dynamicfile import DynamicFileError, parse_dynamic_file
 
@@ -124,7 +130,7 @@ def _construct(node: yaml.Node | None) -> object:
     return AwsAuthLoader("").construct_document(node)
 
 
-def _source_for(target: Target) -> tuple[object, dict[str, tuple[str, ...]]]:
+def _source_for(target: Target) -> tuple[MappingSource, dict[str, tuple[str, ...]]]:
     """The server's source for one target, and its reserved prefixes."""
     if target.kind == "configmap":
         data = _construct(target.data_node)
@@ -141,8 +147,11 @@ def _source_for(target: Target) -> tuple[object, dict[str, tuple[str, ...]]]:
     from authenticator.mapping.sources.file import MountedFileSource
 
     doc = _construct(target.root)
-    server = next((v for k, v in doc.items() if str(k).lower() == "server"), {}) if isinstance(doc, dict) else {}
-    server = {str(k).lower(): v for k, v in (server or {}).items()}
+    found: object = (
+        next((v for k, v in doc.items() if str(k).lower() == "server"), None) if isinstance(doc, dict) else None
+    )
+    # Decoded YAML, checked by the source as the server's config loader checks it.
+    server: dict[str, Any] = {str(k).lower(): v for k, v in found.items()} if isinstance(found, dict) else {}
     # Used as written, as the server does: a relative path is relative to the working directory.
     aws_auth_file = server.get("awsauthfile") or None
     try:
@@ -221,7 +230,7 @@ def resolve_text(
     targets = [t for t in load_targets(path, text) if t.kind != "invalid"]
     if not targets:
         raise ResolveError(f"{path}: no aws-auth ConfigMap, server config or DynamicFile mappings found")
-    sources = []
+    sources: list[MappingSource] = []
     reserved: dict[str, tuple[str, ...]] = {}
     extra_findings: list[Finding] = []
     for target in list(targets):
@@ -311,7 +320,7 @@ def _text(result: Resolution) -> str:
 def _json(result: Resolution) -> str:
     ident = result.identity
 
-    def where(entry: Entry | None) -> dict | None:
+    def where(entry: Entry | None) -> dict[str, object] | None:
         if entry is None:
             return None
         return {

@@ -70,6 +70,9 @@ def test_exit_2_on_usage_io_and_config_errors(tmp_path: Path) -> None:
     bad_config.write_text("fail-on: sometimes\n")
     code, _, err = run("lint", str(CORPUS / "clean_eks_generated.yaml"))
     assert code == 2 and "fail-on" in err
+    bad_config.write_text("severity: [AA702]\n")
+    code, _, err = run("lint", str(CORPUS / "clean_eks_generated.yaml"))
+    assert code == 2 and "severity must be a table" in err
     assert run("rule", "AA999")[0] == 2
 
 

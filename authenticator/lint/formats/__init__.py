@@ -16,7 +16,8 @@ _MODULES = {"text": "text", "json": "jsonfmt", "sarif": "sarif", "github": "gith
 def _load(fmt: str) -> Callable[..., str]:
     """The renderer of one format, importing only its module (a text run need not import json)."""
     module = importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
-    return module.render  # type: ignore[no-any-return]
+    renderer: Callable[..., str] = module.render  # each format module's render(reports, **options)
+    return renderer
 
 
 FORMATS = tuple(_MODULES)

@@ -61,8 +61,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             continue  # the fast composer accepts no value that starts with "{"
         for line, column, value in unquoted_templates(section.lines()):
             outer_line, outer_column = section.pos_at(line, column)
-            start = section.offset(line, column)
-            edits = [Edit(start, start + len(value), f'"{value}"')] if start is not None and '"' not in value else []
+            offset = section.offset(line, column)
+            edits = [Edit(offset, offset + len(value), f'"{value}"')] if offset is not None and '"' not in value else []
             yield ctx.finding(
                 f"{value} is not quoted: YAML reads it as a mapping and the server drops all of {section.label}",
                 line=outer_line,

@@ -28,10 +28,11 @@ Passing example::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 import yaml
 
+from authenticator.lint.document import Entry
 from authenticator.lint.findings import Edit, Finding
 from authenticator.lint.registry import RuleContext
 
@@ -45,7 +46,12 @@ CANONICAL = {k.lower(): k for k in ("rolearn", "userarn", "username", "groups", 
 SSO_CANONICAL = {k.lower(): k for k in ("permissionSetName", "accountID", "partition")}
 
 
-def _check_keys(ctx, entry, pairs, canonical) -> Iterator[Finding]:
+def _check_keys(
+    ctx: RuleContext,
+    entry: Entry,
+    pairs: Sequence[tuple[str, yaml.Node, yaml.Node]],  # (spelling, key node, value node)
+    canonical: Mapping[str, str],
+) -> Iterator[Finding]:
     present = {text for text, _, _ in pairs}
     for text, key_node, value_node in pairs:
         want = canonical.get(text.lower())

@@ -39,7 +39,7 @@ SUMMARY = "no username: aggregated APIs fail and audit logs are blank"
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
     for entry in ctx.target.entries():
-        if not entry.kept or entry.result.mapping.username:
+        if entry.result.mapping is None or entry.result.mapping.username:  # dropped, or has a username
             continue
         if entry.value_node("username") is not None and entry.result.fields.get("username") is not None:
             continue  # present but of the wrong type: AA011

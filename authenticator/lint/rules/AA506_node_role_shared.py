@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from authenticator.lint.document import Entry
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
 from authenticator.lint.rules._common import is_node_entry
@@ -51,8 +52,8 @@ SUMMARY = "a node role also mapped for humans"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    nodes: dict[str, list] = {}
-    humans: dict[str, list] = {}
+    nodes: dict[str, list[Entry]] = {}
+    humans: dict[str, list[Entry]] = {}
     for entry in ctx.target.entries():
         if entry.section.name != "mapRoles" or not entry.kept or not entry.arn:
             continue

@@ -39,7 +39,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.mapping.model import MappingSet
+from authenticator.mapping.model import MappingSet, RoleMapping
 
 ID = "AA602"
 SLUG = "sso-overlap"
@@ -51,18 +51,21 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     section = ctx.target.sections.get("mapRoles")
     if section is None:
         return
-    sso_entries = [e for e in section.entries if e.kept and e.result.mapping.sso is not None]
+    # A kept mapRoles entry's mapping is a RoleMapping; a dropped one's is None.
+    sso_entries = [
+        (e, m) for e in section.entries if isinstance(m := e.result.mapping, RoleMapping) and m.sso is not None
+    ]
     if not sso_entries:
         return
     # Imported here: the chain brings asyncio (~40 ms), which a file without sso entries never needs.
     from authenticator.mapping.chain import MappingIndex
 
-    for sso_entry in sso_entries:
+    for sso_entry, sso_mapping in sso_entries:
         # The server's own index decides whether the matcher covers the role.
-        index = MappingIndex(MappingSet(roles=(sso_entry.result.mapping,)))
+        index = MappingIndex(MappingSet(roles=(sso_mapping,)))
         for entry in section.entries:
             mapping = entry.result.mapping
-            if not entry.kept or mapping.rolearn is None:
+            if not isinstance(mapping, RoleMapping) or mapping.rolearn is None:
                 continue
             if index.explicit(mapping.rolearn) is None:
                 continue

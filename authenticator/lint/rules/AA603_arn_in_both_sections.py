@@ -35,6 +35,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
+from authenticator.mapping.model import RoleMapping, UserMapping
 
 ID = "AA603"
 SLUG = "arn-in-both-sections"
@@ -47,13 +48,16 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     users = ctx.target.sections.get("mapUsers")
     if roles is None or users is None:
         return
-    role_lines = {}
+    # Kept entries' mappings are RoleMapping under mapRoles and UserMapping under mapUsers.
+    role_lines: dict[str, int] = {}
     for entry in roles.entries:
-        if entry.kept and entry.result.mapping.rolearn:
-            role_lines.setdefault(entry.result.mapping.rolearn.lower(), roles.pos(entry.node)[0])
+        role = entry.result.mapping
+        if isinstance(role, RoleMapping) and role.rolearn:
+            role_lines.setdefault(role.rolearn.lower(), roles.pos(entry.node)[0])
     for entry in users.entries:
-        if entry.kept and entry.result.mapping.userarn.lower() in role_lines:
-            line = role_lines[entry.result.mapping.userarn.lower()]
+        user = entry.result.mapping
+        if isinstance(user, UserMapping) and user.userarn.lower() in role_lines:
+            line = role_lines[user.userarn.lower()]
             yield ctx.at_node(
                 users,
                 entry.value_node("userarn"),

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 
 import yaml
 
+from authenticator.lint.document import Section
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
 
@@ -38,7 +39,7 @@ SEVERITY = "warning"
 SUMMARY = "mapAccounts lets every principal of the account in"
 
 
-def account_nodes(ctx: RuleContext) -> Iterator[tuple[object, yaml.ScalarNode]]:
+def account_nodes(ctx: RuleContext) -> Iterator[tuple[Section, yaml.ScalarNode]]:
     section = ctx.target.sections.get("mapAccounts")
     if section is None or section.result.error is not None or not isinstance(section.root, yaml.SequenceNode):
         return

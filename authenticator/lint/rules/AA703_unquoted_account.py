@@ -26,6 +26,7 @@ from collections.abc import Iterator
 
 import yaml
 
+from authenticator.lint.document import Entry
 from authenticator.lint.findings import Finding, Severity
 from authenticator.lint.registry import RuleContext
 from authenticator.lint.rules._common import quote_edit
@@ -38,10 +39,11 @@ SUMMARY = "unquoted account ids: YAML 1.1 tools turn 012345670123 into 140243361
 FIXABLE = True
 
 
-def _sso_account(entry) -> yaml.Node | None:
+def _sso_account(entry: Entry) -> yaml.Node | None:
     sso = entry.value_node("sso")
     if isinstance(sso, yaml.MappingNode):
-        for key, value in sso.value:
+        pairs: list[tuple[yaml.Node, yaml.Node]] = sso.value
+        for key, value in pairs:
             if isinstance(key, yaml.ScalarNode) and key.value.lower() == "accountid":
                 return value
     return None
@@ -61,16 +63,16 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             subject=node.value,
         )
     for entry in ctx.target.entries():
-        node = _sso_account(entry) if entry.section.name == "mapRoles" else None
-        if not isinstance(node, yaml.ScalarNode) or node.style or not node.value.isdigit():
+        account = _sso_account(entry) if entry.section.name == "mapRoles" else None
+        if not isinstance(account, yaml.ScalarNode) or account.style or not account.value.isdigit():
             continue
-        edit = quote_edit(entry.section, node)
+        edit = quote_edit(entry.section, account)
         yield ctx.at_node(
             entry.section,
-            node,
-            f"sso accountID {node.value} is not quoted: YAML reads a number and the server drops the entry",
+            account,
+            f"sso accountID {account.value} is not quoted: YAML reads a number and the server drops the entry",
             entry=entry,
             severity=Severity.ERROR,
-            fix_hint=f'quote it: accountID: "{node.value}"',
+            fix_hint=f'quote it: accountID: "{account.value}"',
             edits=[edit] if edit else [],
         )

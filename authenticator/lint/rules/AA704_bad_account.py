@@ -48,13 +48,13 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 subject=node.value,
             )
     for entry in ctx.target.entries():
-        node = _sso_account(entry) if entry.section.name == "mapRoles" else None
-        if not isinstance(node, yaml.ScalarNode) or ACCOUNT_ID_RE.fullmatch(node.value):
+        account = _sso_account(entry) if entry.section.name == "mapRoles" else None
+        if not isinstance(account, yaml.ScalarNode) or ACCOUNT_ID_RE.fullmatch(account.value):
             continue
         yield ctx.at_node(
             entry.section,
-            node,
-            f"sso accountID {node.value!r} is not 12 digits: the server drops the entry",
+            account,
+            f"sso accountID {account.value!r} is not 12 digits: the server drops the entry",
             entry=entry,
             fix_hint="use the 12-digit account id, quoted",
         )

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
+from authenticator.mapping.model import UserMapping
 
 ID = "AA705"
 SLUG = "iam-user"
@@ -43,7 +44,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     if section is None:
         return
     for entry in section.entries:
-        if not entry.kept or entry.result.mapping.userarn.lower() in ctx.config.allow_iam_users:
+        mapping = entry.result.mapping  # a kept mapUsers entry's is a UserMapping
+        if not isinstance(mapping, UserMapping) or mapping.userarn.lower() in ctx.config.allow_iam_users:
             continue
         yield ctx.at_node(
             section,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
+from typing import TypeVar, cast
 
 import yaml
 
@@ -134,6 +135,17 @@ def role_path(arn: str) -> str | None:
     return rest.rsplit("/", 1)[1] or None
 
 
+_T = TypeVar("_T")
+
+
+def _memo(cache: dict[str, object], key: str, compute: Callable[[], _T]) -> _T:
+    """``compute()``, computed once per target or entry and kept in its ``cache`` under ``key``."""
+    if key not in cache:
+        cache[key] = compute()
+    # Only _memo stores under these keys, each always from the same function: the type holds.
+    return cast(_T, cache[key])
+
+
 def entry_arn(entry: Entry) -> tuple[str, str, yaml.Node] | None:
     """(key, arn, value node) of the rolearn/userarn string the server reads from an entry."""
     key = "rolearn" if entry.section.name == MAP_ROLES else "userarn"
@@ -146,25 +158,27 @@ def entry_arn(entry: Entry) -> tuple[str, str, yaml.Node] | None:
 
 def arn_entries(target: Target) -> list[tuple[Entry, str, str, yaml.Node]]:
     """(entry, key, arn, value node) for every rolearn/userarn string the server reads."""
-    cached = target.cache.get("arn_entries")
-    if cached is None:
-        cached = []
+
+    def compute() -> list[tuple[Entry, str, str, yaml.Node]]:
+        found: list[tuple[Entry, str, str, yaml.Node]] = []
         for entry in target.entries():
-            found = entry_arn(entry)
-            if found is not None:
-                cached.append((entry, *found))
-        target.cache["arn_entries"] = cached
-    return cached  # type: ignore[return-value]
+            arn = entry_arn(entry)
+            if arn is not None:
+                found.append((entry, *arn))
+        return found
+
+    return _memo(target.cache, "arn_entries", compute)
 
 
 def is_node_entry(entry: Entry) -> bool:
-    cached = entry.cache.get("node")
-    if cached is None:
-        cached = entry.section.name == MAP_ROLES and (
-            any(g in NODE_GROUPS for g in entry.groups) or entry.username.startswith("system:node:")
-        )
-        entry.cache["node"] = cached
-    return cached  # type: ignore[return-value]
+    return _memo(
+        entry.cache,
+        "node",
+        lambda: (
+            entry.section.name == MAP_ROLES
+            and (any(g in NODE_GROUPS for g in entry.groups) or entry.username.startswith("system:node:"))
+        ),
+    )
 
 
 def role_name(arn: str) -> str:
@@ -178,28 +192,29 @@ def is_fargate_entry(entry: Entry) -> bool:
 
 def template_nodes(entry: Entry) -> list[tuple[str, str, yaml.Node]]:
     """(field, text, node) for the username and every group string of an entry."""
-    cached = entry.cache.get("templates")
-    if cached is None:
-        cached = []
+
+    def compute() -> list[tuple[str, str, yaml.Node]]:
+        found: list[tuple[str, str, yaml.Node]] = []
         username = entry.string("username")
         node = entry.value_node("username")
         if username is not None and node is not None:
-            cached.append(("username", username, node))
+            found.append(("username", username, node))
         groups_node = entry.value_node("groups")
         if isinstance(groups_node, yaml.SequenceNode):
             for item in groups_node.value:
                 if isinstance(item, yaml.ScalarNode) and item.tag == STR_TAG:
-                    cached.append(("groups", item.value, item))
-        entry.cache["templates"] = cached
-    return cached  # type: ignore[return-value]
+                    found.append(("groups", item.value, item))
+        return found
+
+    return _memo(entry.cache, "templates", compute)
 
 
 def group_nodes(entry: Entry) -> list[tuple[str, yaml.Node]]:
-    cached = entry.cache.get("groups")
-    if cached is None:
-        cached = [(text, node) for name, text, node in template_nodes(entry) if name == "groups"]
-        entry.cache["groups"] = cached
-    return cached  # type: ignore[return-value]
+    return _memo(
+        entry.cache,
+        "groups",
+        lambda: [(text, node) for name, text, node in template_nodes(entry) if name == "groups"],
+    )
 
 
 def scalar_edit(section: Section, node: yaml.Node, new_value: str) -> Edit | None:
@@ -275,17 +290,15 @@ def mentions(target: Target, needle: str, *, fold: bool = False) -> bool:
     lists, in the file), so a rule whose trigger contains ``needle`` can skip a target whose
     text lacks it — a large ConfigMap is then not walked entry by entry for nothing.
     """
-    key = "texts_folded" if fold else "texts"
-    text = target.cache.get(key)
-    if text is None:
+
+    def compute() -> str:
         parts = [s.text for s in target.sections.values() if s.text is not None]
         if any(s.text is None for s in target.sections.values()):
             parts.append(target.text)
         text = "\n".join(parts)
-        if fold:
-            text = text.lower()
-        target.cache[key] = text
-    return needle in text  # type: ignore[operator]
+        return text.lower() if fold else text
+
+    return needle in _memo(target.cache, "texts_folded" if fold else "texts", compute)
 
 
 def section_mentions(target: Target, name: str, needle: str | re.Pattern[str], *, fold: bool = False) -> bool:
