@@ -14,7 +14,6 @@ the exit code; an expected failure is one line on stderr and exit 1 (cli.md).
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
@@ -35,7 +34,7 @@ __all__ = ["PROG", "build_parser", "main"]
 
 PROG = "eks-iam-authenticator"
 
-# subcommand -> "module:function" of its handler, imported by _load when it runs.
+# subcommand -> "module:function" of its handler, imported by _load when the subcommand runs.
 _HANDLERS = {
     "token": "client_plugin.cli:run",
     "server": "authenticator.server.main:run_server",
@@ -140,9 +139,12 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
 
 
 def _load(target: str) -> Callable[[Args], int]:
-    # importlib, not import statements: each handler's imports are paid only by its subcommand.
+    # Imported when its subcommand runs, so that only that subcommand pays for its handler's
+    # imports. __import__ (what an import statement calls) rather than importlib.import_module:
+    # `python -X importtime` then lists the handler's module too, and a cache hit does not
+    # import importlib and warnings.
     module, _, func = target.partition(":")
-    handler: Callable[[Args], int] = getattr(importlib.import_module(module), func)
+    handler: Callable[[Args], int] = getattr(__import__(module, fromlist=[func]), func)
     return handler
 
 
