@@ -1,25 +1,40 @@
-"""The ``eks-iam-authenticator`` command line.
+"""The ``eks-iam-authenticator`` binary: its one entry point and its one dispatch table.
 
-Every subcommand's handler is imported only when that subcommand runs, so
-``token`` never pays for the server's imports (FastAPI, httpx, kubernetes).
-Handlers take the parsed namespace and return the exit code; an expected
-failure is one line on stderr and exit 1 (cli.md).
+``main`` reads the command line, then runs the subcommand's handler from ``_HANDLERS``.
+A plain ``token`` command line — what kubectl runs before every command — is read by
+client_plugin.flags without argparse; anything else goes to the argparse parser, which
+is built from the same flag table. Both give the handler the same namespace.
+
+The handlers are named as "module:function" strings and imported only when their
+subcommand runs: ``token`` must not pay for the server's imports (FastAPI, httpx,
+kubernetes), and a ``token --cache`` hit imports only the standard library (this module
+keeps argparse and json off that path too). Handlers take the parsed namespace and return
+the exit code; an expected failure is one line on stderr and exit 1 (cli.md).
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import json
 import os
 import sys
-from collections.abc import Callable, Sequence
 
 from authenticator import __version__
+from client_plugin.flags import FLAGS, GLOBAL, TOKEN, parse_token_argv
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Mapping, Sequence
+    from types import SimpleNamespace
+    from typing import NoReturn
+
+    # What a handler gets: argparse's namespace, or the fast path's of the same attributes.
+    Args = argparse.Namespace | SimpleNamespace
+
+__all__ = ["PROG", "build_parser", "main"]
 
 PROG = "eks-iam-authenticator"
 
-# subcommand -> "module:function"; imported lazily.
+# subcommand -> "module:function" of its handler, imported by _load when the subcommand runs.
 _HANDLERS = {
     "token": "client_plugin.cli:run",
     "server": "authenticator.server.main:run_server",
@@ -30,58 +45,49 @@ _HANDLERS = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage mistake as one line and exit 1."""
+def _add_flags(parser: argparse.ArgumentParser, scope: str, *, env: Mapping[str, str], defaults: bool) -> None:
+    """Add the table's flags of ``scope``; without ``defaults`` an absent flag sets nothing.
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
-        raise SystemExit(1)
+    On subcommands the global flags' defaults are suppressed so that a global flag given
+    before the subcommand is not overwritten by the subcommand's default.
+    """
+    import argparse
 
-
-def _add_global_flags(parser: argparse.ArgumentParser, *, top: bool) -> None:
-    # On subcommands the defaults are suppressed so that a global flag given
-    # before the subcommand is not overwritten by the subcommand's default.
-    def default(value: object) -> object:
-        return value if top else argparse.SUPPRESS
-
-    parser.add_argument(
-        "-i",
-        "--cluster-id",
-        default=default(os.environ.get("KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID")),
-        help="cluster id (env KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID)",
-    )
-    parser.add_argument("-c", "--config", default=default(None), metavar="FILE", help="configuration file")
-    parser.add_argument("-l", "--log-format", choices=("text", "json"), default=default("text"), help="log format")
-    parser.add_argument(
-        "-v", "--log-verbosity", default=default("info"), metavar="LEVEL", help="log level: debug, info, warning, error"
-    )
+    for flag in FLAGS:
+        if flag.scope != scope:
+            continue
+        default = flag.default_in(env) if defaults else argparse.SUPPRESS
+        if flag.switch:
+            parser.add_argument(*flag.names, action="store_true", default=default, help=flag.help_line)
+        else:
+            parser.add_argument(
+                *flag.names, default=default, choices=flag.choices, metavar=flag.metavar, help=flag.help_line
+            )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Amazon EKS-style IAM authentication for Kubernetes.")
-    _add_global_flags(parser, top=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand; ``env`` (``os.environ``) gives the flags' environment defaults."""
+    import argparse  # not on the token fast path
+
+    class Parser(argparse.ArgumentParser):
+        """argparse that reports a usage mistake as one line and exit 1."""
+
+        def error(self, message: str) -> NoReturn:
+            sys.stderr.write(f"{self.prog}: error: {message}\n")
+            raise SystemExit(1)
+
+    env = os.environ if env is None else env
+    parser = Parser(prog=PROG, description="Amazon EKS-style IAM authentication for Kubernetes.")
+    _add_flags(parser, GLOBAL, env=env, defaults=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
-        _add_global_flags(p, top=False)
+        _add_flags(p, GLOBAL, env=env, defaults=False)
         return p
 
-    token = command("token", "print an ExecCredential with a token for kubectl")
-    token.add_argument("--region", help="AWS region of the STS endpoint")
-    token.add_argument("--profile", help="AWS profile to sign with")
-    token.add_argument(
-        "-r", "--role", default=os.environ.get("DEFAULT_ROLE") or None, help="role ARN to assume (env DEFAULT_ROLE)"
-    )
-    token.add_argument("-e", "--external-id", help="external id for --role")
-    token.add_argument("-s", "--session-name", help="session name for --role")
-    token.add_argument(
-        "--forward-session-name",
-        action="store_true",
-        help="use the caller's own session name as the session name of --role",
-    )
-    token.add_argument("--token-only", action="store_true", help="print only the token")
-    token.add_argument("--cache", action="store_true", help="cache tokens and assumed-role credentials")
+    token = command(TOKEN, "print an ExecCredential with a token for kubectl")
+    _add_flags(token, TOKEN, env=env, defaults=True)
 
     server = command("server", "serve the TokenReview webhook over TLS")
     server.add_argument("--address", help="address to listen on (127.0.0.1)")
@@ -119,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     # As the reference's `add`; defined here, not by edit.add_arguments, because importing the
     # edit module means importing the kubernetes client for every command line parsed.
     add = command("add", "add an entry to the kube-system/aws-auth ConfigMap")
-    kinds = add.add_subparsers(dest="add_kind", metavar="role|user", required=True, parser_class=_Parser)
+    kinds = add.add_subparsers(dest="add_kind", metavar="role|user", required=True, parser_class=Parser)
     for kind in ("role", "user"):
         p = kinds.add_parser(kind, help=f"map an IAM {kind} in kube-system/aws-auth")
         p.add_argument(f"--{kind}arn", required=True, help=f"IAM {kind} ARN")
@@ -132,13 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(target: str) -> Callable[[argparse.Namespace], int]:
+def _load(target: str) -> Callable[[Args], int]:
+    # Imported when its subcommand runs, so that only that subcommand pays for its handler's
+    # imports. __import__ (what an import statement calls) rather than importlib.import_module:
+    # `python -X importtime` then lists the handler's module too, and a cache hit does not
+    # import importlib and warnings.
     module, _, func = target.partition(":")
-    return getattr(importlib.import_module(module), func)
+    handler: Callable[[Args], int] = getattr(__import__(module, fromlist=[func]), func)
+    return handler
 
 
-def _version(args: argparse.Namespace) -> int:
+def _version(args: Args) -> int:
     if args.output == "json":
+        import json  # not on the token fast path
+
         sys.stdout.write(json.dumps({"Version": __version__}) + "\n")
     else:
         sys.stdout.write(f"{PROG} {__version__}\n")
@@ -146,17 +159,17 @@ def _version(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return 1
+    """``eks-iam-authenticator``: parse the command line, run its subcommand's handler."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    args: Args | None = parse_token_argv(words, os.environ)
+    if args is None:
+        parser = build_parser()
+        args = parser.parse_args(words)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 1
     handler = _version if args.command == "version" else _load(_HANDLERS[args.command])
     try:
         return handler(args)
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -81,13 +81,18 @@ def _site_packages(python: Path) -> Path:
 
 
 def _throwaway_install(where: Path) -> Path:
-    """A venv with the project installed from ROOT (not editable); returns its python."""
+    """A venv with the project installed from a copy of ROOT (not editable); returns its python."""
     subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(where)], check=True)  # type: ignore[attr-defined]
     python = where / "bin" / "python"
     # Dependencies from this venv, as a plain path entry (its .pth files are not run).
     (_site_packages(python) / "_bench_deps.pth").write_text(f"{_site_packages(Path(sys.executable))}\n")
+    # From a copy: pip builds in the source tree, and setuptools' build/ keeps modules that the
+    # tree no longer has (a renamed module would be measured, and shipped, twice).
+    source = where.parent / "source"
+    junk = (".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis")
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*junk))
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(ROOT)],
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(source)],
         check=True,
         capture_output=True,
     )

@@ -1,4 +1,7 @@
 """The kubectl exec credential plugin (``eks-iam-authenticator token``).
 
-Imports nothing from the server; the cache-hit path imports only the stdlib.
+authenticator.cli, the binary's one entry point, parses the command line with this
+package's flag table (client_plugin.flags) and runs client_plugin.cli: imports go from
+there into this package. This package imports nothing from the server (signing reads the
+shared partition table, authenticator.partitions); the cache-hit path imports only the stdlib.
 """

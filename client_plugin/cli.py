@@ -23,22 +23,26 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Mapping
     from datetime import datetime
+    from types import SimpleNamespace
     from typing import TextIO
 
     from client_plugin.presign import Signature
+
+    # argparse's namespace, or the same attributes from client_plugin.flags.parse_token_argv
+    Args = argparse.Namespace | SimpleNamespace
 
 __all__ = ["execute", "run"]
 
 _PROG = "eks-iam-authenticator"
 
 
-def run(args: argparse.Namespace) -> int:
-    """The ``token`` handler called by authenticator.cli."""
+def run(args: Args) -> int:
+    """The ``token`` handler: authenticator.cli runs it with the flags of client_plugin.flags."""
     return execute(args, env=os.environ, stdout=sys.stdout, stderr=sys.stderr, clock=time.time)
 
 
 def execute(
-    args: argparse.Namespace,
+    args: Args,
     *,
     env: Mapping[str, str],
     stdout: TextIO,
@@ -65,7 +69,7 @@ def execute(
     return 0
 
 
-def _request(args: argparse.Namespace, env: Mapping[str, str]) -> TokenRequest:
+def _request(args: Args, env: Mapping[str, str]) -> TokenRequest:
     cluster_id = (getattr(args, "cluster_id", None) or "").strip()
     if not cluster_id:
         raise PluginError("no cluster id: pass -i/--cluster-id or set KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID")
@@ -83,9 +87,7 @@ def _request(args: argparse.Namespace, env: Mapping[str, str]) -> TokenRequest:
     )
 
 
-def _token_output(
-    args: argparse.Namespace, *, env: Mapping[str, str], stderr: TextIO, clock: Callable[[], float]
-) -> str:
+def _token_output(args: Args, *, env: Mapping[str, str], stderr: TextIO, clock: Callable[[], float]) -> str:
     request = _request(args, env)
     info = parse_exec_info(env.get("KUBERNETES_EXEC_INFO"))
     if info.warning:

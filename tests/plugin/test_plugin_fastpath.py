@@ -1,9 +1,12 @@
-"""The argparse-free parser agrees with authenticator.cli's argparse parser wherever it answers."""
+"""The token command's flags are declared once (client_plugin.flags.FLAGS): the argparse-free parser
+and authenticator.cli's argparse parser are both built from that table and agree wherever the fast
+one answers; a cache hit through the installed command imports only the standard library."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,30 +14,27 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plugin_support import KUBECTL_EXEC_INFO, imported_modules
+from plugin_support import KUBECTL_EXEC_INFO, PLUGIN, env_credentials, imported_modules
 
 from authenticator.cli import build_parser
-from client_plugin.fastpath import parse_token_argv
+from client_plugin.flags import FLAGS, parse_token_argv
 
+# Every spelling in the table, bare and with "=value"; values valid and not; words the fast
+# path must leave to argparse.
 _WORDS = [
-    "token", "-i", "--cluster-id", "c1", "--region", "us-west-2", "-r", "--role", "arn:aws:iam::1:role/r",
-    "--cache", "--token-only", "--forward-session-name", "-e", "--external-id", "ext", "-s", "--session-name",
-    "sess", "--profile", "dev", "-l", "--log-format", "json", "text", "bad", "-v", "--log-verbosity", "debug",
-    "-c", "--config", "f.yaml", "--cluster-id=c2", "--region=eu-west-1", "--cache=1", "-i=c3", "-x", "--",
-    "--reg", "-1", "", "-h", "--help", "version", "server",
+    *(name for flag in FLAGS for name in flag.names),
+    *(f"{name}=v" for flag in FLAGS for name in flag.names),
+    "token", "c1", "arn:aws:iam::1:role/r", "json", "text", "bad", "debug", "f.yaml", "--cluster-id=c2", "-i=c3",
+    "-ic4", "-x", "--", "-", "--reg", "--cache=", "-1", "", "-h", "--help", "version", "server",
 ]  # fmt: skip
 
 ENVS = [{}, {"KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID": "from-env", "DEFAULT_ROLE": "arn:aws:iam::1:role/d"}]
 
 
-def _argparse(argv: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, object] | None:
-    for name in ("KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID", "DEFAULT_ROLE"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+def _argparse(argv: list[str], env: dict[str, str]) -> dict[str, object] | None:
     try:
         with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-            return vars(build_parser().parse_args(argv))
+            return vars(build_parser(env).parse_args(argv))
     except SystemExit:
         return None
 
@@ -50,17 +50,25 @@ def _argparse(argv: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPa
     ],
 )
 @pytest.mark.parametrize("env", ENVS)
-def test_kubeconfig_spellings_take_the_fast_path(
-    argv: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_kubeconfig_spellings_take_the_fast_path(argv: list[str], env: dict[str, str]) -> None:
     fast = parse_token_argv(argv, env)
     assert fast is not None
-    assert vars(fast) == _argparse(argv, env, monkeypatch)
+    assert vars(fast) == _argparse(argv, env)
 
 
 @pytest.mark.parametrize(
     "argv",
-    [["token", "--help"], ["token", "--reg", "x"], ["token", "-i"], ["token", "-i", "-x"], ["version"], ["token", "x"]],
+    [
+        ["token", "--help"],
+        ["token", "--reg", "x"],
+        ["token", "-i"],
+        ["token", "-i", "-x"],
+        ["version"],
+        ["token", "x"],
+        ["--cache", "token"],  # a token flag before the subcommand
+        ["token", "--cache=1"],
+        ["token", "-l", "xml"],
+    ],
 )
 def test_anything_else_is_left_to_argparse(argv: list[str]) -> None:
     assert parse_token_argv(argv, {}) is None
@@ -73,32 +81,40 @@ def test_agrees_with_argparse(argv: list[str], env_index: int) -> None:
     fast = parse_token_argv(argv, env)
     if fast is None:
         return
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        expected = _argparse(argv, env, monkeypatch)
+    expected = _argparse(argv, env)
     assert expected is not None, f"argparse rejects {argv} but the fast path accepted it"
     assert vars(fast) == expected
 
 
-def test_main_falls_back_to_argparse_errors() -> None:
-    code = "import sys; from client_plugin.fastpath import main; sys.exit(main(['token', '--bogus']))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and "unrecognized arguments: --bogus" in result.stderr
+def test_argparse_token_flags_are_the_tables() -> None:
+    # No flag reaches the token command but through FLAGS: the help lists exactly the table's spellings.
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        build_parser({}).parse_args(["token", "--help"])
+    options = out.getvalue().split("options:", 1)[1]
+    spelled = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", options))
+    assert spelled == {name for flag in FLAGS for name in flag.names} | {"-h", "--help"}
+
+
+def test_usage_mistake_through_the_installed_command_is_argparses_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [PLUGIN, "token", "--bogus"], env=env_credentials(tmp_path), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == "eks-iam-authenticator: error: unrecognized arguments: --bogus\n"
 
 
 @pytest.mark.parametrize("exec_info", [None, KUBECTL_EXEC_INFO[0] + "\n"])
-def test_fast_cache_hit_imports_neither_argparse_nor_botocore(tmp_path: Path, exec_info: str | None) -> None:
-    from plugin_support import env_credentials
-
+def test_cache_hit_imports_only_the_stdlib_and_the_fast_path(tmp_path: Path, exec_info: str | None) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    code = "import sys; from client_plugin.fastpath import main; sys.exit(main())"
-    command = [sys.executable, "-c", code, "token", "-i", "fast", "--cache"]
     env = env_credentials(home, PYTHONPROFILEIMPORTTIME="1")
     if exec_info is not None:  # as kubectl always sets it
         env["KUBERNETES_EXEC_INFO"] = exec_info
+    command = [PLUGIN, "token", "-i", "fast", "--cache"]  # the console script, as kubectl runs it
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    start_up = subprocess.run([sys.executable, "-c", "pass"], env=env, capture_output=True, text=True, timeout=60)
     assert first.returncode == 0 and second.returncode == 0, second.stderr
     assert first.stdout == second.stdout
 
@@ -111,3 +127,10 @@ def test_fast_cache_hit_imports_neither_argparse_nor_botocore(tmp_path: Path, ex
     assert not {"argparse", "botocore", "dataclasses", "typing", "json", "datetime", "tempfile"} & top_level(
         second.stderr
     )
+    hit = imported_modules(second.stderr) - imported_modules(start_up.stderr)
+    ours = {name for name in hit if name.split(".")[0] in ("authenticator", "client_plugin")}
+    assert {name.split(".")[0] for name in hit - ours} <= sys.stdlib_module_names
+    assert {"authenticator.cli", "client_plugin.flags", "client_plugin.cli"} <= ours  # the check sees the dispatch
+    # Of the server's package only the entry module: nothing of the verifier, mapping or server.
+    assert {name for name in ours if name.startswith("authenticator")} == {"authenticator", "authenticator.cli"}
+    assert not {"client_plugin.credentials", "client_plugin.presign"} & ours  # the signing path

@@ -217,8 +217,8 @@ def test_crd_watch_failures_are_counted(api_client: Any, standin: ApiServerStand
 
 
 def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
-    # The console script's own entry point: the plugin's fast path, falling back to the full CLI.
-    code = "import sys; from client_plugin.fastpath import main; sys.exit(main())"
+    # The console script's own entry point.
+    code = "import sys; from authenticator.cli import main; sys.exit(main())"
     return subprocess.run(
         [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60, cwd=REPO, check=False
     )
