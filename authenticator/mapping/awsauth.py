@@ -75,6 +75,7 @@ __all__ = [
     "parse_role_entries",
     "parse_server_mappings",
     "parse_user_entries",
+    "section_result",
 ]
 
 MAP_ROLES = "mapRoles"
@@ -653,6 +654,7 @@ class DecodedSection:
     error: str | None = None
     error_line: int | None = None  # 1-based, inside the section string
     error_column: int | None = None
+    yaml_error: yaml.YAMLError | None = field(default=None, compare=False)  # what the loader raised
 
 
 def decode_section(name: str, raw: object) -> DecodedSection:
@@ -665,15 +667,21 @@ def decode_section(name: str, raw: object) -> DecodedSection:
         node, value, more = _first_document(raw, construct=name != MAP_ACCOUNTS)
     except yaml.YAMLError as err:
         message, line, column = _yaml_error_text(err)
-        return DecodedSection(error=f"{name} is not valid YAML: {message}", error_line=line, error_column=column)
+        return DecodedSection(
+            error=f"{name} is not valid YAML: {message}", error_line=line, error_column=column, yaml_error=err
+        )
     return DecodedSection(node, value, more)
 
 
 def _parse_section(name: str, data: Mapping[str, object]) -> SectionResult:
     if name not in data:
         return SectionResult(name, False, None, None)
-    raw = data[name]
-    decoded = decode_section(name, raw)
+    return section_result(name, data[name], decode_section(name, data[name]))
+
+
+def section_result(name: str, raw: object, decoded: DecodedSection) -> SectionResult:
+    """What the server makes of ``data[name]`` (present), given its :func:`decode_section`: callers
+    that also need the node tree (the linter) decode once and pass the same decoding here."""
     if decoded.error is not None:
         issue = Issue(name, None, "section_invalid", decoded.error, "error")
         return SectionResult(
