@@ -23,18 +23,10 @@ from dataclasses import dataclass, field
 import yaml
 
 from authenticator.lint.positions import IDENTITY, SectionMap, TextIndex
-from authenticator.mapping.awsauth import (
-    SECTIONS,
-    AwsAuthLoader,
-    EntryResult,
-    MappingConfigError,
-    SectionResult,
-    decode_section,
-    parse_role_entries,
-    parse_server_mappings,
-    parse_user_entries,
-    section_result,
-)
+from authenticator.mapping.awsauth import SECTIONS, SectionResult, decode_section, section_result
+from authenticator.mapping.entries import EntryResult, parse_role_entries, parse_user_entries
+from authenticator.mapping.server_mappings import MappingConfigError, parse_server_mappings
+from authenticator.mapping.yamlv2 import AwsAuthLoader
 
 __all__ = ["Entry", "Section", "Target", "load_targets", "looks_like_section_key"]
 

@@ -6,16 +6,10 @@ import textwrap
 
 import pytest
 
-from authenticator.mapping.awsauth import (
-    AwsAuthResult,
-    ManifestError,
-    MappingConfigError,
-    compose_yaml,
-    load_configmap_manifest,
-    parse_aws_auth,
-    parse_server_mappings,
-)
+from authenticator.mapping.awsauth import AwsAuthResult, decode_section, parse_aws_auth
+from authenticator.mapping.manifest import ManifestError, load_configmap_manifest
 from authenticator.mapping.model import RoleMapping, SSOMatcher, UserMapping
+from authenticator.mapping.server_mappings import MappingConfigError, parse_server_mappings
 
 NODE_ROLE = "arn:aws:iam::111122223333:role/eks-node"
 ADMIN_ROLE = "arn:aws:iam::111122223333:role/eks-admins"
@@ -293,7 +287,7 @@ def test_raw_entries_are_exposed_for_the_linter() -> None:
         "username": "system:node:{{EC2PrivateDNSName}}",
         "groups": ["system:bootstrappers", "system:nodes"],
     }
-    node = compose_yaml(ROLES)
+    node = decode_section("mapRoles", ROLES).node
     assert node is not None and node.start_mark.line == 0
 
 
