@@ -252,10 +252,8 @@ def _section_map(node: yaml.Node, index: TextIndex) -> SectionMap:
     return SectionMap("start", start=start, outer=index)
 
 
-def _compose_error(err: yaml.YAMLError | None) -> tuple[str, int, int] | None:
-    """(message, inner line, inner column), 0-based, of what the loader raised on a section."""
-    if err is None:
-        return None
+def _yaml_problem(err: yaml.YAMLError) -> tuple[str, int, int]:
+    """(message, line, column), 0-based, of what the loader raised: without PyYAML's snippet."""
     if isinstance(err, yaml.MarkedYAMLError):
         mark = err.problem_mark or err.context_mark
         message = ": ".join(p for p in (err.context, err.problem) if p) or "invalid YAML"
@@ -289,7 +287,7 @@ def _string_section(target: Target, name: str, key_node: yaml.Node | None, value
     # the same parse is what the server's section reading starts from.
     decoded = decode_section(name, raw)
     result = section_result(name, raw, decoded)
-    error = _compose_error(decoded.yaml_error)
+    error = _yaml_problem(decoded.yaml_error) if decoded.yaml_error is not None else None
     section = Section(target, name, name, key_node, value_node, text, smap, decoded.node, error, result)
     section.entries = _entries(section)
     return section
@@ -447,12 +445,8 @@ def load_targets(path: str, text: str) -> list[Target]:
     except yaml.YAMLError as err:
         if path != "-" and not _MENTIONS_AWS_AUTH.search(text):
             return []
-        if isinstance(err, yaml.MarkedYAMLError):
-            mark = err.problem_mark or err.context_mark
-            message = ": ".join(p for p in (err.context, err.problem) if p) or "invalid YAML"
-            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            return [Target(path, text, index, "invalid", error=(message, line, column))]
-        return [Target(path, text, index, "invalid", error=(str(err), 1, 1))]
+        message, line, column = _yaml_problem(err)
+        return [Target(path, text, index, "invalid", error=(message, line + 1, column + 1))]
     return _targets_of(path, text, index, documents)
 
 

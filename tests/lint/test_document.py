@@ -137,3 +137,13 @@ def test_a_non_string_scalar_late_in_a_large_section_is_found() -> None:
     findings = [f for f in lint_text("p.yaml", text, LintConfig()).findings if f.rule == "AA011"]
     assert [(f.line, f.column) for f in findings] == [(len(text.split("\n")) - 2, 11)]
     assert "'on' is a boolean" in findings[0].message
+
+
+def test_accounts_next_to_an_item_yaml_cannot_construct_are_still_seen() -> None:
+    # The server composes mapAccounts without constructing it: `{{x}}` (a mapping with a mapping
+    # key) is one dropped item and the account next to it is used, so the linter reports it too.
+    section = "- {{x}}\n- '111122223333'\n"
+    text = _manifest("mapAccounts", section)
+    assert parse_aws_auth({"mapAccounts": section}).accounts == ("111122223333",)
+    findings = [f for f in lint_text("p.yaml", text, LintConfig()).findings if f.rule == "AA702"]
+    assert [(f.line, f.column) for f in findings] == [(9, 7)]
