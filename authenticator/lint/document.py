@@ -4,10 +4,14 @@ A *target* is one thing the server could load mappings from: an aws-auth ConfigM
 manifest with one or more documents, or a ``kind: List``), the ``server:`` section of the
 server's config file, or a DynamicFile JSON document. For each section the target keeps
 
-- the server's view, from :mod:`authenticator.mapping.awsauth` (``parse_aws_auth`` and its
-  entry parsers: which entries are kept, with which fields, and the parser's own issues);
-- the composed node tree of the section text (key spellings, scalar styles, positions), mapped
+- the server's view, from :mod:`authenticator.mapping.awsauth` (``decode_section`` and
+  ``section_result``, the two halves of ``parse_aws_auth``, and its entry parsers: which entries
+  are kept, with which fields, and the parser's own issues);
+- the node tree of that same decoding (key spellings, scalar styles, tags, positions), mapped
   back to the outer file by :mod:`authenticator.lint.positions`.
+
+Every section is read once, by the server's YAML loader: what the rules look at is what the
+server looked at.
 """
 
 from __future__ import annotations
@@ -19,20 +23,10 @@ from dataclasses import dataclass, field
 import yaml
 
 from authenticator.lint.positions import IDENTITY, SectionMap, TextIndex
-from authenticator.lint.yamlfast import compose_subset, construct
-from authenticator.mapping.awsauth import (
-    BLANK_SECTION_VALUES,
-    SECTIONS,
-    AwsAuthLoader,
-    EntryResult,
-    MappingConfigError,
-    SectionResult,
-    compose_yaml,
-    parse_aws_auth,
-    parse_role_entries,
-    parse_server_mappings,
-    parse_user_entries,
-)
+from authenticator.mapping.awsauth import SECTIONS, SectionResult, decode_section, section_result
+from authenticator.mapping.entries import EntryResult, parse_role_entries, parse_user_entries
+from authenticator.mapping.server_mappings import MappingConfigError, parse_server_mappings
+from authenticator.mapping.yamlv2 import AwsAuthLoader
 
 __all__ = ["Entry", "Section", "Target", "load_targets", "looks_like_section_key"]
 
@@ -126,9 +120,6 @@ class Section:
     compose_error: tuple[str, int, int] | None  # (message, inner line, inner column), 0-based
     result: SectionResult
     entries: list[Entry] = field(default_factory=list)
-    # Composed by the fast subset composer: then no tabs, no multi-line plain scalars and no
-    # value starting with "{" exist in the text (rules may skip looking for them).
-    fast: bool = False
 
     def pos(self, node: yaml.Node | yaml.Mark | None) -> tuple[int, int]:
         """1-based outer (line, column) of a node (its start) or mark of this section."""
@@ -261,33 +252,13 @@ def _section_map(node: yaml.Node, index: TextIndex) -> SectionMap:
     return SectionMap("start", start=start, outer=index)
 
 
-def _compose_inner(text: str) -> tuple[yaml.Node | None, tuple[str, int, int] | None, bool]:
-    """(root, error, fast) for a section string."""
-    root = compose_subset(text)
-    if root is not None:
-        return root, None, True
-    try:
-        return compose_yaml(text), None, False
-    except yaml.MarkedYAMLError as err:
+def _yaml_problem(err: yaml.YAMLError) -> tuple[str, int, int]:
+    """(message, line, column), 0-based, of what the loader raised: without PyYAML's snippet."""
+    if isinstance(err, yaml.MarkedYAMLError):
         mark = err.problem_mark or err.context_mark
         message = ": ".join(p for p in (err.context, err.problem) if p) or "invalid YAML"
-        return None, (message, mark.line if mark else 0, mark.column if mark else 0), False
-    except yaml.YAMLError as err:
-        return None, (str(err), 0, 0), False
-
-
-def _server_view(name: str, raw: object, root: yaml.Node | None, fast: bool) -> SectionResult:
-    """The server's SectionResult. For the fast subset path, the composed values go straight to the
-    server's entry parser (the same call ``parse_aws_auth`` makes); everything else is read by
-    ``parse_aws_auth`` itself."""
-    if fast and name != MAP_ACCOUNTS and isinstance(raw, str) and raw.strip() not in BLANK_SECTION_VALUES:
-        value = construct(root)
-        if isinstance(value, list):
-            parse = parse_role_entries if name == MAP_ROLES else parse_user_entries
-            entries = parse(value, name)
-            issues = tuple(i for e in entries for i in e.issues)
-            return SectionResult(name, True, raw, value, entries=entries, issues=issues)
-    return parse_aws_auth({name: raw}).sections[name]
+        return message, mark.line if mark else 0, mark.column if mark else 0
+    return str(err), 0, 0
 
 
 def _entries(section: Section) -> list[Entry]:
@@ -308,15 +279,16 @@ def _string_section(target: Target, name: str, key_node: yaml.Node | None, value
     if isinstance(value_node, yaml.ScalarNode) and value_node.tag == "tag:yaml.org,2002:str":
         text: str | None = value_node.value
         raw: object = text
-        root, error, fast = _compose_inner(text) if text.strip() not in BLANK_SECTION_VALUES else (None, None, False)
         smap = _section_map(value_node, target.index)
     else:
         # Not a string (a list, a map, a number): the server fails the section (AA003).
-        text, root, error, fast = None, None, None, False
-        raw = _construct_outer(value_node)
-        smap = IDENTITY
-    result = _server_view(name, raw, root, fast)
-    section = Section(target, name, name, key_node, value_node, text, smap, root, error, result, fast=fast)
+        text, raw, smap = None, _construct_outer(value_node), IDENTITY
+    # One decoding, the server's: its node tree gives the rules positions, styles and tags, and
+    # the same parse is what the server's section reading starts from.
+    decoded = decode_section(name, raw)
+    result = section_result(name, raw, decoded)
+    error = _yaml_problem(decoded.yaml_error) if decoded.yaml_error is not None else None
+    section = Section(target, name, name, key_node, value_node, text, smap, decoded.node, error, result)
     section.entries = _entries(section)
     return section
 
@@ -473,12 +445,8 @@ def load_targets(path: str, text: str) -> list[Target]:
     except yaml.YAMLError as err:
         if path != "-" and not _MENTIONS_AWS_AUTH.search(text):
             return []
-        if isinstance(err, yaml.MarkedYAMLError):
-            mark = err.problem_mark or err.context_mark
-            message = ": ".join(p for p in (err.context, err.problem) if p) or "invalid YAML"
-            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            return [Target(path, text, index, "invalid", error=(message, line, column))]
-        return [Target(path, text, index, "invalid", error=(str(err), 1, 1))]
+        message, line, column = _yaml_problem(err)
+        return [Target(path, text, index, "invalid", error=(message, line + 1, column + 1))]
     return _targets_of(path, text, index, documents)
 
 

@@ -28,7 +28,7 @@ from authenticator.identity import Identity
 from authenticator.lint.document import Entry, Target, load_targets
 from authenticator.lint.engine import lint_text
 from authenticator.lint.findings import Finding, Severity
-from authenticator.mapping.awsauth import AwsAuthLoader, MappingConfigError, parse_aws_auth
+from authenticator.mapping.awsauth import parse_aws_auth
 from authenticator.mapping.chain import (
     MappingChain,
     MappingDenied,
@@ -37,7 +37,9 @@ from authenticator.mapping.chain import (
     reserved_prefixes_from_config,
 )
 from authenticator.mapping.model import MappingSet, RoleMapping
+from authenticator.mapping.server_mappings import MappingConfigError
 from authenticator.mapping.sources.dynamicfile import DynamicFileError, parse_dynamic_file
+from authenticator.mapping.yamlv2 import AwsAuthLoader
 
 __all__ = ["Resolution", "identity_for", "resolve_text", "run_resolve"]
 

@@ -12,7 +12,9 @@ import pytest
 import yaml
 from deploy_support import DEPLOY
 
-from authenticator.mapping.awsauth import load_configmap_manifest, parse_aws_auth, parse_server_mappings
+from authenticator.mapping.awsauth import parse_aws_auth
+from authenticator.mapping.manifest import load_configmap_manifest
+from authenticator.mapping.server_mappings import parse_server_mappings
 from authenticator.server.config import load_config_with_warnings
 
 SERVER_CONFIGS = [

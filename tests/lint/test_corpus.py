@@ -10,7 +10,8 @@ import yaml
 from authenticator.lint.config import LintConfig
 from authenticator.lint.document import load_targets
 from authenticator.lint.engine import lint_text
-from authenticator.mapping.awsauth import load_configmap_manifest, parse_aws_auth
+from authenticator.mapping.awsauth import parse_aws_auth
+from authenticator.mapping.manifest import load_configmap_manifest
 
 CORPUS = Path(__file__).parent / "corpus"
 EXPECTED: dict[str, list[str]] = yaml.safe_load((CORPUS / "expected.yaml").read_text())
@@ -73,7 +74,7 @@ def test_linter_sees_what_the_server_sees(name: str) -> None:
 
 
 def test_server_config_errors_that_stop_the_server_say_so() -> None:
-    from authenticator.mapping.awsauth import MappingConfigError, parse_server_mappings
+    from authenticator.mapping.server_mappings import MappingConfigError, parse_server_mappings
 
     text = (CORPUS / "33_server_config.yaml").read_text()
     server = yaml.safe_load(text)["server"]

@@ -5,17 +5,15 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
-from authenticator.mapping.awsauth import (
-    AwsAuthResult,
-    ManifestError,
-    MappingConfigError,
-    compose_yaml,
-    load_configmap_manifest,
-    parse_aws_auth,
-    parse_server_mappings,
-)
+from authenticator.mapping.awsauth import AwsAuthResult, decode_section, parse_aws_auth
+from authenticator.mapping.manifest import ManifestError, load_configmap_manifest
 from authenticator.mapping.model import RoleMapping, SSOMatcher, UserMapping
+from authenticator.mapping.server_mappings import MappingConfigError, parse_server_mappings
+from authenticator.mapping.yamlv2 import AwsAuthLoader
 
 NODE_ROLE = "arn:aws:iam::111122223333:role/eks-node"
 ADMIN_ROLE = "arn:aws:iam::111122223333:role/eks-admins"
@@ -293,7 +291,7 @@ def test_raw_entries_are_exposed_for_the_linter() -> None:
         "username": "system:node:{{EC2PrivateDNSName}}",
         "groups": ["system:bootstrappers", "system:nodes"],
     }
-    node = compose_yaml(ROLES)
+    node = decode_section("mapRoles", ROLES).node
     assert node is not None and node.start_mark.line == 0
 
 
@@ -424,3 +422,17 @@ def test_null_entry_is_dropped() -> None:
     result = parse_aws_auth({"mapRoles": f"-\n- rolearn: {ADMIN_ROLE}\n  username: a\n"})
     assert len(result.roles) == 1
     assert "null" in result.sections["mapRoles"].entries[0].issues[0].message
+
+
+@given(st.text(max_size=12))
+def test_scalars_no_implicit_type_starts_with_are_strings(value: str) -> None:
+    # The loader answers "string" for these without PyYAML's lookups: PyYAML's own resolver, with
+    # the same table, must agree (it would not if a wildcard or path resolver were ever added).
+    loader = AwsAuthLoader("")
+    string = "tag:yaml.org,2002:str"
+    for implicit in ((True, False), (False, True), (False, False)):
+        own = loader.resolve(yaml.ScalarNode, value, implicit)
+        if implicit[0] and (not value or value[0] in AwsAuthLoader.yaml_implicit_resolvers):
+            continue  # the yaml.v2 rules and PyYAML's regexps decide: the tests above cover them
+        assert own == string
+        assert yaml.resolver.BaseResolver.resolve(loader, yaml.ScalarNode, value, implicit) == string

@@ -13,8 +13,9 @@ import yaml
 from mapping_identities import role_identity, user_identity
 from prometheus_client import REGISTRY
 
-from authenticator.mapping.awsauth import ManifestError, MappingConfigError
 from authenticator.mapping.chain import MappingChain
+from authenticator.mapping.manifest import ManifestError
+from authenticator.mapping.server_mappings import MappingConfigError
 from authenticator.mapping.sources.file import MountedFileSource
 
 REPO = Path(__file__).resolve().parents[2]

@@ -57,8 +57,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             )
         return
     for section in target.sections.values():
-        if section.text is None or section.fast:
-            continue  # the fast composer accepts no value that starts with "{"
+        if section.text is None:
+            continue
         for line, column, value in unquoted_templates(section.lines()):
             outer_line, outer_column = section.pos_at(line, column)
             offset = section.offset(line, column)

@@ -59,8 +59,6 @@ def _scalars(node: yaml.Node) -> Iterator[yaml.ScalarNode]:
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
     for entry in ctx.target.entries():
-        if entry.section.fast:
-            continue  # the fast composer reads no multi-line plain scalar
         lines: list[str] | None = None
         for scalar in _scalars(entry.node):
             if scalar.style or scalar.start_mark.line == scalar.end_mark.line or " - " not in scalar.value:

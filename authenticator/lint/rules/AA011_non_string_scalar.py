@@ -49,7 +49,7 @@ _NAMES = {
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
     for entry in ctx.target.entries():
-        if not entry.is_mapping or (entry.section.fast and not entry.section.root.non_string_scalars):
+        if not entry.is_mapping:
             continue
         for text, _, value in entry.keys:
             lower = text.lower()

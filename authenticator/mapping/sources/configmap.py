@@ -16,8 +16,9 @@ from kubernetes import client as k8s_client
 
 from authenticator import metrics
 from authenticator.kube.watch import Backoff
-from authenticator.mapping.awsauth import AwsAuthResult, log_result, parse_aws_auth
+from authenticator.mapping.awsauth import AwsAuthResult, parse_aws_auth
 from authenticator.mapping.model import MappingSet
+from authenticator.mapping.sources._awsauth_log import log_result
 from authenticator.mapping.sources._watched import WatchedSource
 from authenticator.mapping.sources.file import SourceStatus
 

@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 from authenticator import metrics
 from authenticator.identity import Identity
-from authenticator.mapping.awsauth import EntryResult, parse_role_entries, parse_user_entries
+from authenticator.mapping.entries import EntryResult, parse_role_entries, parse_user_entries
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
 from authenticator.mapping.sources._poll import Poller
 from authenticator.mapping.sources._published import PublishedMappings

@@ -14,15 +14,11 @@ import os
 from dataclasses import dataclass, field
 
 from authenticator import metrics
-from authenticator.mapping.awsauth import (
-    AwsAuthResult,
-    ManifestError,
-    load_configmap_manifest,
-    log_result,
-    parse_aws_auth,
-    parse_server_mappings,
-)
+from authenticator.mapping.awsauth import AwsAuthResult, parse_aws_auth
+from authenticator.mapping.manifest import ManifestError, load_configmap_manifest
 from authenticator.mapping.model import MappingSet
+from authenticator.mapping.server_mappings import parse_server_mappings
+from authenticator.mapping.sources._awsauth_log import log_result
 from authenticator.mapping.sources._poll import Poller
 from authenticator.mapping.sources._published import PublishedMappings
 

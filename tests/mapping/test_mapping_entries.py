@@ -1,11 +1,12 @@
-"""The speed-ups behind benchmark L1 give the very answers of the plain code they replace."""
+"""Entry keys fold as Go's encoding/json folds them: _fold_keys (sorted once, translate() only on
+non-ASCII text) gives the answers of the plain reading of the rule."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from authenticator.mapping.awsauth import _GO_EXTRA_FOLDS, ROLE_KEYS, _fold_keys, _key_text
+from authenticator.mapping.entries import _GO_EXTRA_FOLDS, ROLE_KEYS, _fold_keys, _key_text
 
 KEY_TEXTS = ["rolearn", "RoleArn", "roleARN", "u\u017fername", "username", "userName", "groups", "\u212aey", "sso", "x"]
 
