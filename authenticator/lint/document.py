@@ -125,7 +125,7 @@ class Section:
         """1-based outer (line, column) of a node (its start) or mark of this section."""
         if node is None:
             return self.value_pos
-        mark = getattr(node, "start_mark", node)
+        mark = node.start_mark if isinstance(node, yaml.Node) else node
         line, column = self.map.to_outer(mark.line, mark.column)
         return line + 1, column + 1
 
@@ -217,7 +217,8 @@ def _mapping_get(node: yaml.Node | None, key: str, *, fold: bool = False) -> yam
         return None
     for k, v in node.value:
         if isinstance(k, yaml.ScalarNode) and (k.value == key or (fold and k.value.lower() == key.lower())):
-            return v
+            found: yaml.Node = v
+            return found
     return None
 
 
@@ -297,7 +298,9 @@ def _list_section(target: Target, name: str, label: str, key_node: yaml.Node | N
     """server.mapRoles & co, DynamicFile lists: real YAML/JSON lists read by the entry parsers."""
     value = _construct_outer(value_node)
     if name == MAP_ACCOUNTS or not isinstance(value, list):
-        result = SectionResult(name, True, value, value, accounts=tuple(str(v) for v in value or ()))
+        result = SectionResult(
+            name, True, value, value, accounts=tuple(str(v) for v in value) if isinstance(value, list) else ()
+        )
         if not isinstance(value, list) and value is not None:
             result = SectionResult(name, True, value, value, error=f"{label} is not a list")
     else:

@@ -27,12 +27,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import yaml
 
 from authenticator.mapping.entries import EntryResult, Issue, parse_role_entries, parse_user_entries
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
 from authenticator.mapping.yamlv2 import first_document, type_name, yaml_error_text
+
+_M = TypeVar("_M", RoleMapping, UserMapping)
 
 __all__ = [
     "BLANK_SECTION_VALUES",
@@ -192,8 +195,8 @@ def section_result(name: str, raw: object, decoded: DecodedSection) -> SectionRe
         issue = Issue(name, None, "section_invalid", error, "error")
         return SectionResult(name, True, raw, value, error=error, issues=(issue,))
     entries = parse_role_entries(value, name) if name == MAP_ROLES else parse_user_entries(value, name)
-    issues = (*extra, *(i for e in entries for i in e.issues))
-    return SectionResult(name, True, raw, value, entries=entries, issues=issues)
+    entry_issues = (*extra, *(i for e in entries for i in e.issues))
+    return SectionResult(name, True, raw, value, entries=entries, issues=entry_issues)
 
 
 def parse_aws_auth(data: Mapping[str, object] | None, previous: AwsAuthResult | None = None) -> AwsAuthResult:
@@ -204,22 +207,19 @@ def parse_aws_auth(data: Mapping[str, object] | None, previous: AwsAuthResult | 
     """
     data = data or {}
     sections = {name: _parse_section(name, data) for name in SECTIONS}
-    effective: dict[str, tuple] = {}
-    for name, section in sections.items():
-        if section.error is None:
-            if name == MAP_ACCOUNTS:
-                effective[name] = section.accounts
-            else:
-                effective[name] = tuple(e.mapping for e in section.entries if e.mapping is not None)
-            continue
-        if previous is not None:
-            sections[name] = _replace_kept(section)
-            effective[name] = {MAP_ROLES: previous.roles, MAP_USERS: previous.users, MAP_ACCOUNTS: previous.accounts}[
-                name
-            ]
-        else:
-            effective[name] = ()
-    return AwsAuthResult(effective[MAP_ROLES], effective[MAP_USERS], effective[MAP_ACCOUNTS], sections)
+    failed = {name for name, section in sections.items() if section.error is not None}
+    if previous is not None:
+        for name in failed:
+            sections[name] = _replace_kept(sections[name])
+    last = previous or AwsAuthResult((), (), (), {})
+    roles = last.roles if MAP_ROLES in failed else _mappings(sections[MAP_ROLES], RoleMapping)
+    users = last.users if MAP_USERS in failed else _mappings(sections[MAP_USERS], UserMapping)
+    accounts = last.accounts if MAP_ACCOUNTS in failed else sections[MAP_ACCOUNTS].accounts
+    return AwsAuthResult(roles, users, accounts, sections)
+
+
+def _mappings(section: SectionResult, kind: type[_M]) -> tuple[_M, ...]:
+    return tuple(e.mapping for e in section.entries if isinstance(e.mapping, kind))
 
 
 def _replace_kept(section: SectionResult) -> SectionResult:

@@ -100,7 +100,9 @@ def _key_text(key: object) -> str:
 _GO_EXTRA_FOLDS = {0x17F: "s", 0x212A: "k"}
 
 
-def _fold_keys(item: Mapping[object, object], known: Sequence[str]) -> tuple[dict, dict, tuple[str, ...]]:
+def _fold_keys(
+    item: Mapping[object, object], known: Sequence[str]
+) -> tuple[dict[str, object], dict[str, str], tuple[str, ...]]:
     """Case-insensitive keys the way Go's encoding/json sees sorted JSON keys: the last wins."""
     fields: dict[str, object] = {}
     spellings: dict[str, str] = {}
@@ -266,26 +268,32 @@ def _parse_user(item: object, index: int, section: str) -> EntryResult:
     return EntryResult(index, item, fields, spellings, unknown, mapping, tuple(reader.issues))
 
 
-def _duplicate_issues(section: str, entries: Sequence[EntryResult]) -> list[Issue]:
+def _duplicate_issues(section: str, entries: Sequence[EntryResult]) -> list[tuple[int, Issue]]:
+    """(index of the later entry, its duplicate warning) for every entry an earlier one repeats."""
     seen: dict[object, int] = {}
-    issues: list[Issue] = []
+    issues: list[tuple[int, Issue]] = []
     for entry in entries:
         m = entry.mapping
-        if m is None:
-            continue
-        if isinstance(m, RoleMapping):
-            key: object = m.rolearn.lower() if m.rolearn else ("sso", m.sso)
-            label = f"rolearn {m.rolearn}" if m.rolearn else f"sso {m.sso.permission_set_name}@{m.sso.account_id}"
-        else:
+        key: object
+        if isinstance(m, RoleMapping) and m.rolearn:
+            key, label = m.rolearn.lower(), f"rolearn {m.rolearn}"
+        elif isinstance(m, RoleMapping) and m.sso is not None:
+            key, label = ("sso", m.sso), f"sso {m.sso.permission_set_name}@{m.sso.account_id}"
+        elif isinstance(m, UserMapping):
             key, label = m.userarn.lower(), f"userarn {m.userarn}"
+        else:
+            continue
         if key in seen:
             issues.append(
-                Issue(
-                    section,
+                (
                     entry.index,
-                    "duplicate",
-                    f"{label} duplicates {section}[{seen[key]}]: the last entry wins, the earlier one is dead",
-                    "warning",
+                    Issue(
+                        section,
+                        entry.index,
+                        "duplicate",
+                        f"{label} duplicates {section}[{seen[key]}]: the last entry wins, the earlier one is dead",
+                        "warning",
+                    ),
                 )
             )
         seen[key] = entry.index
@@ -306,9 +314,9 @@ def parse_user_entries(items: Sequence[object], section: str = "mapUsers") -> tu
 
 def _with_duplicates(section: str, entries: list[EntryResult]) -> tuple[EntryResult, ...]:
     by_index = {e.index: e for e in entries}
-    for issue in _duplicate_issues(section, entries):
-        entry = by_index[issue.index]
-        by_index[issue.index] = EntryResult(
+    for index, issue in _duplicate_issues(section, entries):
+        entry = by_index[index]
+        by_index[index] = EntryResult(
             entry.index,
             entry.raw,
             entry.fields,

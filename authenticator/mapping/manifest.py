@@ -7,6 +7,7 @@ what :func:`authenticator.mapping.awsauth.parse_aws_auth` reads.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import yaml
 
@@ -26,8 +27,8 @@ def _documents(text: str) -> list[object]:
         raise ManifestError(f"not valid YAML: {yaml_error_text(err)[0]}") from None
 
 
-def _config_maps(docs: Iterable[object]) -> list[dict]:
-    found: list[dict] = []
+def _config_maps(docs: Iterable[object]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
     for doc in docs:
         if not isinstance(doc, dict):
             continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from authenticator.mapping.entries import Issue, parse_role_entries, parse_user_entries
-from authenticator.mapping.model import ACCOUNT_ID_RE, MappingSet
+from authenticator.mapping.model import ACCOUNT_ID_RE, MappingSet, RoleMapping, UserMapping
 from authenticator.mapping.yamlv2 import type_name
 
 __all__ = ["MappingConfigError", "parse_server_mappings"]
@@ -37,17 +37,15 @@ def parse_server_mappings(
     """
     problems: list[str] = []
     warnings: list[Issue] = []
-    parsed: dict[str, tuple] = {}
+    mappings: list[RoleMapping | UserMapping] = []
     for name, items, parse in (
         ("server.mapRoles", map_roles, parse_role_entries),
         ("server.mapUsers", map_users, parse_user_entries),
     ):
         if items is None:
-            parsed[name] = ()
             continue
         if not isinstance(items, list | tuple):
             problems.append(f"{name} must be a list")
-            parsed[name] = ()
             continue
         entries = parse(list(items), name)
         for entry in entries:
@@ -56,11 +54,11 @@ def parse_server_mappings(
                     problems.append(f"{name}[{issue.index}]: {issue.message}")
                 else:
                     warnings.append(issue)
-        parsed[name] = tuple(e.mapping for e in entries if e.mapping is not None)
+        mappings.extend(e.mapping for e in entries if e.mapping is not None)
     accounts: list[str] = []
     if map_accounts is not None and not isinstance(map_accounts, list | tuple):
         problems.append("server.mapAccounts must be a list")
-    for i, account in enumerate(map_accounts or ()):
+    for i, account in enumerate(map_accounts if isinstance(map_accounts, list | tuple) else ()):
         if isinstance(account, str):
             accounts.append(account)
         elif isinstance(account, int) and not isinstance(account, bool):
@@ -72,4 +70,6 @@ def parse_server_mappings(
             problems.append(f"server.mapAccounts[{i}] is {type_name(account)}, not an account id")
     if problems:
         raise MappingConfigError(problems)
-    return MappingSet(parsed["server.mapRoles"], parsed["server.mapUsers"], tuple(accounts)), tuple(warnings)
+    roles = tuple(m for m in mappings if isinstance(m, RoleMapping))
+    users = tuple(m for m in mappings if isinstance(m, UserMapping))
+    return MappingSet(roles, users, tuple(accounts)), tuple(warnings)

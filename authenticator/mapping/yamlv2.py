@@ -27,7 +27,7 @@ __all__ = [
 
 # libyaml when PyYAML was built with it (the pure-Python scanner needs seconds for a 1 MiB
 # aws-auth); PyYAML's own pure loader otherwise. The same rules either way: only the scanner differs.
-_BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+_BaseLoader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"
@@ -89,7 +89,8 @@ class AwsAuthLoader(_BaseLoader):  # type: ignore[valid-type,misc]
                     return _INT_TAG if isinstance(number, int) else _FLOAT_TAG
                 tag = super().resolve(kind, value, implicit)
                 return _STR_TAG if tag in (_INT_TAG, _FLOAT_TAG) else tag
-        return super().resolve(kind, value, implicit)
+        resolved: str = super().resolve(kind, value, implicit)
+        return resolved
 
     def construct_go_number(self, node: yaml.ScalarNode) -> object:
         number = go_yaml_number(node.value)

@@ -61,6 +61,14 @@ def test_unparsable_file_is_a_finding_not_exit_2(tmp_path: Path) -> None:
     assert code == 1 and "AA001" in out
 
 
+def test_server_config_scalar_where_a_list_belongs_is_a_finding(tmp_path: Path) -> None:
+    config = tmp_path / "server.yaml"
+    config.write_text("server:\n  mapAccounts: 111122223333\n")
+    code, out, _ = run("lint", str(config))
+    assert code == 1
+    assert "AA006 error section-not-list: server.mapAccounts" in out
+
+
 def test_exit_2_on_usage_io_and_config_errors(tmp_path: Path) -> None:
     assert run("lint", str(tmp_path / "missing.yaml"))[0] == 2
     assert run("lint")[0] == 2

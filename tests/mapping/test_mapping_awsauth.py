@@ -359,6 +359,7 @@ def test_server_config_lists() -> None:
         ([], [], [1402433619]),  # an account a YAML loader already turned into a number
         ([], [], [{"a": 1}]),
         ("not a list", [], []),
+        ([], [], 111122223333),  # a single account, not a list: an error, never a TypeError
     ],
 )
 def test_server_config_is_strict(roles: object, users: object, accounts: object) -> None:
