@@ -43,6 +43,7 @@ from typing import Literal
 
 import yaml
 
+from authenticator.errors import UserError
 from authenticator.mapping.model import (
     ACCOUNT_ID_RE,
     PERMISSION_SET_NAME_RE,
@@ -352,11 +353,11 @@ class AwsAuthResult:
         return tuple(i for s in self.sections.values() for i in s.issues)
 
 
-class ManifestError(ValueError):
+class ManifestError(UserError, ValueError):
     """The aws-auth manifest file is not YAML or holds no usable ConfigMap."""
 
 
-class MappingConfigError(ValueError):
+class MappingConfigError(UserError, ValueError):
     """Invalid mappings in the server config (the server refuses to start)."""
 
     def __init__(self, problems: Sequence[str]) -> None:

@@ -20,10 +20,10 @@ from authenticator.mapping.awsauth import AwsAuthResult, log_result, parse_aws_a
 from authenticator.mapping.model import MappingSet
 from authenticator.mapping.sources._watched import WatchedSource
 from authenticator.mapping.sources.file import SourceStatus
+from authenticator.mapping.sources.modes import EKS_CONFIGMAP
 
-__all__ = ["AWS_AUTH_NAME", "AWS_AUTH_NAMESPACE", "EKS_CONFIGMAP", "EKSConfigMapSource"]
+__all__ = ["AWS_AUTH_NAME", "AWS_AUTH_NAMESPACE", "EKSConfigMapSource"]
 
-EKS_CONFIGMAP = "EKSConfigMap"
 AWS_AUTH_NAMESPACE = "kube-system"
 AWS_AUTH_NAME = "aws-auth"
 

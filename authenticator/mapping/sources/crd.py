@@ -22,10 +22,10 @@ from authenticator.kube.watch import Backoff
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
 from authenticator.mapping.sources._watched import WatchedSource
 from authenticator.mapping.sources.file import SourceStatus
+from authenticator.mapping.sources.modes import CRD
 
-__all__ = ["CRD", "CRD_GROUP", "CRD_KIND", "CRD_PLURAL", "CRD_VERSION", "CRDSource", "mapping_from_object"]
+__all__ = ["CRD_GROUP", "CRD_KIND", "CRD_PLURAL", "CRD_VERSION", "CRDSource", "mapping_from_object"]
 
-CRD = "CRD"
 CRD_GROUP = "iamauthenticator.k8s.aws"
 CRD_VERSION = "v1alpha1"
 CRD_PLURAL = "iamidentitymappings"

@@ -36,16 +36,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from authenticator import metrics
+from authenticator.errors import UserError
 from authenticator.identity import Identity
 from authenticator.mapping.awsauth import EntryResult, parse_role_entries, parse_user_entries
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
 from authenticator.mapping.sources._poll import Poller
 from authenticator.mapping.sources._published import PublishedMappings
 from authenticator.mapping.sources.file import SourceStatus
+from authenticator.mapping.sources.modes import DYNAMIC_FILE
 
-__all__ = ["DYNAMIC_FILE", "DynamicFileError", "DynamicFileSource", "parse_dynamic_file", "strip_path"]
+__all__ = ["DynamicFileError", "DynamicFileSource", "parse_dynamic_file", "strip_path"]
 
-DYNAMIC_FILE = "DynamicFile"
 FILE_SECTION = "file"
 
 _log = logging.getLogger("authenticator.mapping")
@@ -53,7 +54,7 @@ _log = logging.getLogger("authenticator.mapping")
 _Stat = tuple[int, int, int, int]
 
 
-class DynamicFileError(ValueError):
+class DynamicFileError(UserError, ValueError):
     """The file is not a valid DynamicFile; the message is one line, safe to log."""
 
 

@@ -22,6 +22,7 @@ from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 
 from authenticator.arn import parse_arn
+from authenticator.errors import UserError
 from authenticator.kube.client import KubeConfigError, load_api_client
 from authenticator.mapping.awsauth import MAP_ROLES, MAP_USERS, decode_section, parse_aws_auth
 from authenticator.mapping.model import RoleMapping
@@ -32,7 +33,7 @@ __all__ = ["AddError", "Entry", "add_arguments", "add_entry", "append_entry", "r
 Kind = Literal["role", "user"]
 
 
-class AddError(Exception):
+class AddError(UserError):
     """The entry was not added; the message is one line for the user."""
 
 

@@ -25,10 +25,10 @@ from authenticator.mapping.awsauth import (
 from authenticator.mapping.model import MappingSet
 from authenticator.mapping.sources._poll import Poller
 from authenticator.mapping.sources._published import PublishedMappings
+from authenticator.mapping.sources.modes import MOUNTED_FILE
 
-__all__ = ["MOUNTED_FILE", "MountedFileSource", "SourceStatus"]
+__all__ = ["MountedFileSource", "SourceStatus"]
 
-MOUNTED_FILE = "MountedFile"
 FILE_SECTION = "file"  # section label when the whole manifest could not be read
 
 _log = logging.getLogger("authenticator.mapping")
