@@ -20,8 +20,8 @@ from authenticator import metrics
 from authenticator.arn import canonicalize, parse_arn
 from authenticator.kube.watch import Backoff
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
+from authenticator.mapping.sources._published import SourceStatus
 from authenticator.mapping.sources._watched import WatchedSource
-from authenticator.mapping.sources.file import SourceStatus
 from authenticator.mapping.sources.modes import CRD
 
 __all__ = ["CRD_GROUP", "CRD_KIND", "CRD_PLURAL", "CRD_VERSION", "CRDSource", "mapping_from_object"]
@@ -59,7 +59,6 @@ class CRDSource(WatchedSource):
         *,
         api_client: k8s_client.ApiClient,
         backoff: Backoff | None = None,
-        watch_timeout: int = 300,
         name: str = CRD,
     ) -> None:
         custom = k8s_client.CustomObjectsApi(api_client)
@@ -69,7 +68,6 @@ class CRDSource(WatchedSource):
             list_call=list_call,
             on_failure=metrics.crd_watch_failures.inc,  # configmap_watch_failures is about aws-auth only
             backoff=backoff,
-            watch_timeout=watch_timeout,
         )
         self._objects: dict[str, RoleMapping | UserMapping] = {}  # object name -> mapping
         self._invalid: dict[str, str] = {}  # object name -> why it is skipped

@@ -40,9 +40,8 @@ from authenticator.errors import UserError
 from authenticator.identity import Identity
 from authenticator.mapping.awsauth import EntryResult, parse_role_entries, parse_user_entries
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
-from authenticator.mapping.sources._poll import Poller
-from authenticator.mapping.sources._published import PublishedMappings
-from authenticator.mapping.sources.file import SourceStatus
+from authenticator.mapping.sources._poll import POLL_INTERVAL, Poller
+from authenticator.mapping.sources._published import PublishedMappings, SourceStatus
 from authenticator.mapping.sources.modes import DYNAMIC_FILE
 
 __all__ = ["DynamicFileError", "DynamicFileSource", "parse_dynamic_file", "strip_path"]
@@ -182,7 +181,7 @@ class DynamicFileSource(PublishedMappings):
         *,
         path: str,
         userid_strict: bool = False,
-        poll_interval: float = 1.0,
+        poll_interval: float = POLL_INTERVAL,
         name: str = DYNAMIC_FILE,
         clock: Callable[[], float] = time.time,
     ) -> None:
