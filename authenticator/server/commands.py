@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import signal
 import socket
 import sys
@@ -159,7 +160,7 @@ def _serve(args: argparse.Namespace) -> int:
             **uvicorn_settings(config.address, config.port, tls),
             # issue 6: in-flight reviews finish on SIGTERM within the longest one review can take (the
             # wait for an STS slot, then the STS call's deadline) and a second to answer.
-            timeout_graceful_shutdown=config.sts_max_in_flight_wait + config.sts_timeout + 1.0,
+            timeout_graceful_shutdown=math.ceil(config.sts_max_in_flight_wait + config.sts_timeout + 1.0),
         )
         from authenticator.server.kubeconfig import webhook_url
 

@@ -223,7 +223,8 @@ def build_app(
         return {getattr(s, "name", type(s).__name__): bool(s.ready) for s in sources}
 
     def problems() -> dict[str, dict[str, str]]:
-        return {s.name: dict(s.status().failures) for s in sources if callable(getattr(s, "status", None))}
+        statuses = ((s.name, getattr(s, "status", None)) for s in sources)
+        return {name: dict(status().failures) for name, status in statuses if callable(status)}
 
     app = create_app(reviewer, readiness, on_startup=[start], on_shutdown=[stop], problems=problems)
     return app, reviewer

@@ -113,5 +113,8 @@ class CRDSource(WatchedSource):
         roles: list[RoleMapping] = []
         users: list[UserMapping] = []
         for _, mapping in sorted(self._objects.items()):  # by object name: the last one wins on duplicates
-            (roles if isinstance(mapping, RoleMapping) else users).append(mapping)
+            if isinstance(mapping, RoleMapping):
+                roles.append(mapping)
+            else:
+                users.append(mapping)
         self._publish(MappingSet(roles=tuple(roles), users=tuple(users)), listed=listed)

@@ -160,7 +160,8 @@ def _strict_entry(entry: EntryResult, arn_key: str, problems: list[str]) -> Role
         return entry.mapping
     # No ARN is fine in strict mode; the entry is keyed by userid alone. The model wants an
     # ARN-ish key, so the userid stands in (it can never equal a canonical ARN: no "arn:").
-    username = fields.get("username") if isinstance(fields.get("username"), str) else ""
+    raw_username = fields.get("username")
+    username = raw_username if isinstance(raw_username, str) else ""
     raw_groups = fields.get("groups")
     groups = tuple(g for g in raw_groups if isinstance(g, str)) if isinstance(raw_groups, list) else ()
     arn = fields.get(arn_key)
