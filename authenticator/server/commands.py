@@ -177,16 +177,23 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def run_init(args: argparse.Namespace) -> int:
+    configure_logging(getattr(args, "log_format", None) or "text", getattr(args, "log_verbosity", None) or "info")
+    try:
+        return _init(args)
+    except UserError as exc:
+        return _fail("init", str(exc))
+
+
+def _init(args: argparse.Namespace) -> int:
     from authenticator.server.kubeconfig import write_webhook_kubeconfig
     from authenticator.server.tls import ensure_certificate
 
-    configure_logging(getattr(args, "log_format", None) or "text", getattr(args, "log_verbosity", None) or "info")
     state_dir = Path(args.state_dir)
     try:
         tls = ensure_certificate(state_dir, args.hostname, args.address)
         kubeconfig = write_webhook_kubeconfig(state_dir / KUBECONFIG_FILENAME, tls.cert_path, args.hostname, args.port)
-    except OSError as exc:  # the one failure that is the user's to fix: where they asked us to write
-        return _fail("init", f"cannot write into {state_dir}: {exc}")
+    except OSError as exc:  # where the user asked us to write: theirs to fix
+        raise UserError(f"cannot write into {state_dir}: {exc}") from None
     cert_word = "wrote" if tls.generated else "kept existing"
     sys.stdout.write(
         f"{cert_word} {tls.cert_path} and {tls.key_path}\n"
