@@ -17,7 +17,7 @@ import math
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,14 @@ _log = logging.getLogger("authenticator.server")
 def _fail(command: str, message: str) -> int:
     sys.stderr.write(f"{PROG} {command}: {' '.join(message.split())}\n")
     return 1
+
+
+def _handled(command: str, body: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """``body(args)``, with a UserError as one line on stderr and exit 1 (and nothing broader caught)."""
+    try:
+        return body(args)
+    except UserError as exc:
+        return _fail(command, str(exc))
 
 
 def _load(args: argparse.Namespace) -> ServerConfig:
@@ -126,10 +134,7 @@ def uvicorn_settings(host: str, port: int, tls: TlsFiles) -> dict[str, Any]:
 
 def run_server(args: argparse.Namespace) -> int:
     configure_logging(getattr(args, "log_format", None) or "text", "info")
-    try:
-        return _serve(args)
-    except UserError as exc:
-        return _fail("server", str(exc))
+    return _handled("server", _serve, args)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -178,10 +183,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def run_init(args: argparse.Namespace) -> int:
     configure_logging(getattr(args, "log_format", None) or "text", getattr(args, "log_verbosity", None) or "info")
-    try:
-        return _init(args)
-    except UserError as exc:
-        return _fail("init", str(exc))
+    return _handled("init", _init, args)
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -221,10 +223,7 @@ def _identity_json(identity: Identity) -> dict[str, str]:
 
 def run_verify(args: argparse.Namespace) -> int:
     configure_logging(getattr(args, "log_format", None) or "text", getattr(args, "log_verbosity", None) or "warning")
-    try:
-        return _verify(args)
-    except UserError as exc:
-        return _fail("verify", str(exc))
+    return _handled("verify", _verify, args)
 
 
 def _verify(args: argparse.Namespace) -> int:
