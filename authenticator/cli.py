@@ -37,9 +37,9 @@ PROG = "eks-iam-authenticator"
 # subcommand -> "module:function" of its handler, imported by _load when the subcommand runs.
 _HANDLERS = {
     "token": "client_plugin.cli:run",
-    "server": "authenticator.server.main:run_server",
-    "init": "authenticator.server.main:run_init",
-    "verify": "authenticator.server.main:run_verify",
+    "server": "authenticator.server.commands:run_server",
+    "init": "authenticator.server.commands:run_init",
+    "verify": "authenticator.server.commands:run_verify",
     "demo": "authenticator.demo.runner:run",
     "add": "authenticator.mapping.sources.edit:run_add",
 }

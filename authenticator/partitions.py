@@ -31,9 +31,6 @@ class Partition:
     sts_domain: str
     dualstack_domain: str | None
 
-    def owns(self, region: str) -> bool:
-        return partition_for_region(region) is self
-
 
 PARTITIONS: dict[str, Partition] = {
     p.name: p

@@ -20,7 +20,7 @@ import json
 import re
 import ssl
 import urllib.request
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -30,7 +30,7 @@ from authenticator.identity import Identity
 from authenticator.sts_transport import KeepAliveTransport, Origin, origin_of
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected
 
-__all__ = ["MAX_RESPONSE_BYTES", "STSClient", "identity_from_response"]
+__all__ = ["MAX_RESPONSE_BYTES", "CallerIdentityClient", "STSClient", "identity_from_response"]
 
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
 USER_AGENT = "eks-iam-authenticator"
@@ -265,3 +265,10 @@ def identity_from_response(body: bytes, request: PresignedRequest) -> Identity:
         access_key_id=request.access_key_id,
         sts_endpoint=request.host,
     )
+
+
+class CallerIdentityClient(Protocol):
+    """What the verifier asks of STS: ``STSClient``, or anything standing in front of it (the
+    verification cache) or in for it (tests)."""
+
+    async def get_caller_identity(self, request: PresignedRequest) -> Identity: ...

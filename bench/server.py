@@ -53,9 +53,10 @@ def serve(config_path: str, port: int, state: str, log_path: str) -> None:
     import uvicorn
     from fastapi.responses import JSONResponse
 
+    from authenticator.server.commands import uvicorn_settings
+    from authenticator.server.composition import build_app
     from authenticator.server.config import load_config
     from authenticator.server.logs import configure_logging
-    from authenticator.server.main import build_app, uvicorn_settings
     from authenticator.server.tls import ensure_certificate
 
     config = load_config(config_path)

@@ -14,10 +14,12 @@ from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 from kubernetes.config.config_exception import ConfigException
 
+from authenticator.errors import UserError
+
 __all__ = ["KubeConfigError", "load_api_client"]
 
 
-class KubeConfigError(Exception):
+class KubeConfigError(UserError):
     """No usable Kubernetes client configuration; the message is one line for the user."""
 
 

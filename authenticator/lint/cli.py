@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+from authenticator.errors import UserError
 from authenticator.lint.config import FAIL_ON, ConfigError, LintConfig, discover_config, load_config
 from authenticator.lint.engine import FileReport, exit_code, fix_text, lint_text
 from authenticator.lint.findings import Finding
@@ -29,7 +30,7 @@ LINT_SUFFIXES = (".yaml", ".yml", ".json")
 LIVE_PATH = "kube-system/aws-auth"
 
 
-class UsageError(Exception):
+class UsageError(UserError):
     """Bad flags, unreadable input or config: exit 2 with one line on stderr."""
 
 

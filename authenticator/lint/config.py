@@ -26,6 +26,7 @@ from pathlib import Path
 
 import yaml
 
+from authenticator.errors import UserError
 from authenticator.lint.findings import Severity
 
 __all__ = ["ConfigError", "LintConfig", "discover_config", "load_config"]
@@ -33,7 +34,7 @@ __all__ = ["ConfigError", "LintConfig", "discover_config", "load_config"]
 FAIL_ON = ("error", "warning", "info", "never")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """The configuration is unreadable or invalid (exit 2)."""
 
 

@@ -24,6 +24,7 @@ from typing import Any, TextIO
 import yaml
 
 from authenticator.arn import canonicalize, parse_arn
+from authenticator.errors import UserError
 from authenticator.identity import Identity
 from authenticator.lint.document import Entry, Target, load_targets
 from authenticator.lint.engine import lint_text
@@ -46,7 +47,7 @@ __all__ = ["Resolution", "identity_for", "resolve_text", "run_resolve"]
 DEFAULT_SESSION = "session"
 
 
-class ResolveError(Exception):
+class ResolveError(UserError):
     """Bad ARN or unusable input: exit 2."""
 
 

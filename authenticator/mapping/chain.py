@@ -16,6 +16,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from authenticator.identity import Identity
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
+from authenticator.mapping.sources.modes import canonical_mode
 from authenticator.mapping.templates import TemplateDenied, is_instance_id, needs_ec2, render
 
 __all__ = [
@@ -142,11 +143,6 @@ class MappingIndex:
         return None
 
 
-# Deprecated backend-mode aliases (the reference's) -> the names sources carry.
-_MODE_ALIASES = {"file": "MountedFile", "configmap": "EKSConfigMap"}
-_MODES = {m.lower(): m for m in ("MountedFile", "EKSConfigMap", "CRD", "DynamicFile")}
-
-
 def reserved_prefixes_from_config(config: object) -> dict[str, tuple[str, ...]]:
     """``server.reservedPrefixConfig`` -> {source name: prefixes} for :class:`MappingChain`.
 
@@ -167,7 +163,7 @@ def reserved_prefixes_from_config(config: object) -> dict[str, tuple[str, ...]]:
             raise ValueError(f"reservedPrefixConfig[{position}] must be a mapping")
         fields = {str(k).lower(): v for k, v in item.items()}
         mode = str(fields.get("backendmode", "")).strip()
-        name = _MODES.get(mode.lower()) or _MODE_ALIASES.get(mode.lower())
+        name = canonical_mode(mode)
         if name is None:
             raise ValueError(f"reservedPrefixConfig[{position}]: unknown backendMode {mode!r}")
         prefixes = fields.get("usernameprefixreservelist") or []

@@ -11,12 +11,13 @@ from typing import Any
 
 import yaml
 
+from authenticator.errors import UserError
 from authenticator.mapping.yamlv2 import AwsAuthLoader, yaml_error_text
 
 __all__ = ["ManifestError", "load_configmap_manifest"]
 
 
-class ManifestError(ValueError):
+class ManifestError(UserError, ValueError):
     """The aws-auth manifest file is not YAML or holds no usable ConfigMap."""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from authenticator.errors import UserError
 from authenticator.mapping.entries import Issue, parse_role_entries, parse_user_entries
 from authenticator.mapping.model import ACCOUNT_ID_RE, MappingSet, RoleMapping, UserMapping
 from authenticator.mapping.yamlv2 import type_name
@@ -16,7 +17,7 @@ from authenticator.mapping.yamlv2 import type_name
 __all__ = ["MappingConfigError", "parse_server_mappings"]
 
 
-class MappingConfigError(ValueError):
+class MappingConfigError(UserError, ValueError):
     """Invalid mappings in the server config (the server refuses to start)."""
 
     def __init__(self, problems: Sequence[str]) -> None:

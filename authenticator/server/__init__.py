@@ -1,5 +1,5 @@
 """The TokenReview webhook: configuration, HTTP app, review pipeline, TLS and kubeconfig files.
 
-Submodules are imported by name (``authenticator.server.main`` and so on) so that importing
+Submodules are imported by name (``authenticator.server.commands`` and so on) so that importing
 this package stays cheap.
 """

@@ -147,7 +147,8 @@ async def _read_review(request: Request) -> TokenReviewRequest:
     if not isinstance(doc, dict):
         raise _Malformed("body is not a JSON object")
     # Answer in the version asked for whenever it is one we speak, even when the rest is broken.
-    api_version = doc.get("apiVersion") if doc.get("apiVersion") in API_VERSIONS else V1
+    asked = doc.get("apiVersion")
+    api_version = asked if isinstance(asked, str) and asked in API_VERSIONS else V1
     try:
         return TokenReviewRequest.model_validate(doc)
     except ValidationError as exc:

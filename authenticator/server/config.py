@@ -18,18 +18,17 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from authenticator.errors import UserError
+from authenticator.mapping.sources.modes import MOUNTED_FILE, normalize_backend_modes
 from authenticator.partitions import PARTITIONS
 
 __all__ = [
-    "BACKEND_MODES",
     "KUBECONFIG_FILENAME",
     "ConfigError",
     "ServerConfig",
     "load_config",
     "overrides_from_args",
 ]
-
-BACKEND_MODES = ("MountedFile", "EKSConfigMap", "CRD", "DynamicFile")
 
 KUBECONFIG_FILENAME = "aws-iam-authenticator.kubeconfig"
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -85,7 +84,7 @@ _FLAGS = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A configuration the server cannot start with; ``str()`` is one line for the user."""
 
 
@@ -102,7 +101,7 @@ class ServerConfig(BaseModel):
     state_dir: str = "./state"
     generate_kubeconfig: str | None = None  # default: <state_dir>/aws-iam-authenticator.kubeconfig
     kubeconfig_pregenerated: bool = False
-    backend_mode: tuple[str, ...] = ("MountedFile",)
+    backend_mode: tuple[str, ...] = (MOUNTED_FILE,)
     partition: str = "aws"
     map_roles: list[Any] = Field(default_factory=list)
     map_users: list[Any] = Field(default_factory=list)
@@ -140,16 +139,10 @@ class ServerConfig(BaseModel):
     @classmethod
     def _backend_mode(cls, value: Any) -> tuple[str, ...]:
         if value is None or value == "" or value == []:
-            return ("MountedFile",)
+            return (MOUNTED_FILE,)
         if not isinstance(value, str | list | tuple) or not all(isinstance(i, str) for i in value):
             raise ValueError("must be a list of backend modes or a comma-separated string")
-        if isinstance(value, tuple) and value == ("MountedFile",):
-            return value  # the default: no need to load the sources' code to check it
-        # One reading of the list for the whole program: aliases (with their deprecation
-        # warning), unknown and duplicate modes are the sources factory's rules. Imported only
-        # when a mode is given: it brings the kubernetes client along.
-        from authenticator.mapping.sources.factory import normalize_backend_modes
-
+        # Aliases (with their deprecation warning), unknown and duplicate modes: the one table's rules.
         return tuple(normalize_backend_modes(value))
 
     @field_validator("partition")

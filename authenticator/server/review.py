@@ -1,31 +1,26 @@
-"""One review: token -> local checks -> STS -> identity -> mapping -> answer.
+"""One review: the token verified (``authenticator.verifier``), the identity mapped, the answer.
 
-A token verified before (``recall``, the verification cache) skips the local checks and STS:
-the cache vouches that this very text passed them and re-checks the clock rules.
-
-Pure composition: the parser, the STS client, the recall, the mapping chain and the clock are
-injected, so tests build a ``Reviewer`` from fakes or from the real parts. Nothing here
-counts, and only a bug of ours is logged here; the app logs and counts each review from
-its ``ReviewResult`` (leaving the identity out when ``scrubbed`` says so).
+Pure composition: the verifier and the mapping chain are injected, so tests build a ``Reviewer``
+from fakes or from the real parts. Nothing here counts, and only a bug of ours is logged here;
+the app logs and counts each review from its ``ReviewResult`` (leaving the identity out when
+``scrubbed`` says so).
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Protocol
 
 from authenticator import metrics
 from authenticator.identity import Identity
 from authenticator.mapping.chain import MappedUser, MappingDenied
-from authenticator.partitions import Partition
-from authenticator.server.verification_cache import CallerIdentityClient, Recalled
-from authenticator.token import PresignedRequest, RejectionKind, TokenRejected, parse_token
+from authenticator.token import RejectionKind
+from authenticator.verifier import Rejected, TokenVerifier
 
-__all__ = ["INTERNAL_ERROR", "ReviewResult", "ReviewedUser", "Reviewer", "utc_now"]
+__all__ = ["INTERNAL_ERROR", "ReviewResult", "ReviewedUser", "Reviewer"]
 
 _log = logging.getLogger("authenticator.review")
 
@@ -42,14 +37,6 @@ _REJECTION = {
 
 class Mapper(Protocol):
     async def map(self, identity: Identity) -> MappedUser: ...
-
-
-# The verification cache's recall: a token verified before gives its identity and STS region.
-Recall = Callable[[str, datetime], Recalled | None]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,21 +67,13 @@ class Reviewer:
     def __init__(
         self,
         *,
-        sts: CallerIdentityClient,
+        verifier: TokenVerifier,
         mapper: Mapper,
-        partition: Partition,
-        clock: Callable[[], datetime] = utc_now,
         scrubbed_accounts: Iterable[str] = (),
-        parse: Callable[..., PresignedRequest] = parse_token,
-        recall: Recall | None = None,
     ) -> None:
-        self._sts = sts
+        self._verifier = verifier
         self._mapper = mapper
-        self._partition = partition
-        self._clock = clock
         self._scrubbed = frozenset(scrubbed_accounts)
-        self._parse = parse
-        self._recall = recall
 
     async def review(self, token: str) -> ReviewResult:
         try:
@@ -108,19 +87,11 @@ class Reviewer:
             return ReviewResult(result=INTERNAL_ERROR, http_status=500, error="internal error")
 
     async def _review(self, token: str) -> ReviewResult:
-        now = self._clock()
-        recalled = self._recall(token, now) if self._recall is not None else None
-        region: str | None = None
-        if recalled is not None:
-            identity, region = recalled.identity, recalled.region
-        else:
-            try:
-                request = self._parse(token, now=now, partition=self._partition)
-                region = request.region
-                identity = await self._sts.get_caller_identity(request)
-            except TokenRejected as exc:
-                result, status = _REJECTION[exc.kind]
-                return ReviewResult(result=result, http_status=status, error=exc.reason, sts_region=region)
+        verified = await self._verifier.verify(token)
+        if isinstance(verified, Rejected):
+            result, status = _REJECTION[verified.kind]
+            return ReviewResult(result=result, http_status=status, error=verified.reason, sts_region=verified.region)
+        identity, region = verified.identity, verified.region
         scrubbed = identity.account_id in self._scrubbed
         try:
             mapped = await self._mapper.map(identity)

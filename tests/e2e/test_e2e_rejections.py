@@ -16,8 +16,8 @@ import pytest
 import token_cases as tc
 from fastapi.testclient import TestClient
 
+from authenticator.server.composition import build_app
 from authenticator.server.config import ServerConfig
-from authenticator.server.main import build_app
 
 V1 = "authentication.k8s.io/v1"
 V1BETA1 = "authentication.k8s.io/v1beta1"

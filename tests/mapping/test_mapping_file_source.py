@@ -80,7 +80,7 @@ def test_loads_config_lists_and_the_file(auth_file: Path) -> None:
     assert [r.rolearn for r in snap.roles] == [f"arn:aws:iam::{ACCOUNT}:role/ci", ADMIN_ROLE]
     assert [u.username for u in snap.users] == ["alice"]
     assert snap.accounts == ("777788889999", "444455556666")
-    assert src.ready and src.status().healthy
+    assert src.ready and not src.status().failures
     assert REGISTRY.get_sample_value("aws_iam_authenticator_mapping_source_loaded", {"source": "MountedFile"}) == 1
 
 
@@ -119,13 +119,13 @@ def test_reload_with_broken_map_roles_keeps_old_roles_and_applies_new_users(
     assert failures("MountedFile-lkg", "mapRoles") == failures_before + 1
     assert failures("MountedFile-lkg", "mapUsers") == 0
     status = src.status()
-    assert set(status.failures) == {"mapRoles"} and not status.healthy and status.ready
+    assert set(status.failures) == {"mapRoles"} and status.ready
 
     # Fixed: the new mapRoles is applied and the status clears.
     write(auth_file, manifest(GOOD_ROLES.replace("admin:", "boss:"), USERS_V2))
     assert src.check_for_changes() is True
     assert asyncio.run(chain.map(role_identity("eks-admins", "jdoe"))).username == "boss:jdoe"
-    assert src.status().healthy
+    assert not src.status().failures
 
 
 def test_first_load_with_a_broken_section_starts_with_it_empty(tmp_path: Path) -> None:
@@ -160,7 +160,7 @@ def test_deleted_or_garbled_file_keeps_the_last_good_mappings(
 
     write(auth_file, manifest(GOOD_ROLES, USERS_V2))
     assert src.check_for_changes() is True
-    assert src.status().healthy and src.snapshot().users[0].username == "alice-v2"
+    assert not src.status().failures and src.snapshot().users[0].username == "alice-v2"
 
 
 def test_missing_or_invalid_file_at_start_raises(tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ from reliability_support import CLUSTER, mint_token, review_body
 from sts_standin import ARN, StsStandIn
 
 from authenticator.partitions import get_partition
+from authenticator.server.composition import build_app
 from authenticator.server.config import ServerConfig
-from authenticator.server.main import build_app
 from authenticator.token import PRESIGN_LIFETIME, TokenRejected, parse_token
 
 AWS = get_partition("aws")

@@ -60,7 +60,8 @@ def test_no_secret_reaches_the_output(tmp_path: Path) -> None:
                     assert webhook.review(tokens[name]).status_code == status, name
             assert webhook.review("k8s-aws-v1.garbage-" + tokens["role"][-40:]).status_code == 403
             peer.inject_error(400, "Throttling", "Rate exceeded")
-            throttled = token(session)
+            # Signed a second later than "role": the same second would make the very same token, a cache hit.
+            throttled = token(session, now=datetime.now(UTC) + timedelta(seconds=1))
             tokens["throttled"] = throttled
             assert webhook.review(throttled).status_code == 429
             assert webhook.terminate() == 0

@@ -1,4 +1,4 @@
-"""The verification cache (authenticator.server.verification_cache) with an injected clock and an
+"""The verification cache (authenticator.verification_cache) with an injected clock and an
 STS fake that holds its answer until told: TTL and token expiry, the LRU bound, no token kept,
 coalescing, failures shared but not cached, the bound on calls in flight, and the mapping chain
 (real MappingChain over a real MountedFileSource re-reading its aws-auth file) applied on every
@@ -20,11 +20,29 @@ from authenticator.identity import Identity
 from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.sources.file import MountedFileSource
 from authenticator.partitions import get_partition
+from authenticator.server.config import ServerConfig
 from authenticator.server.review import Reviewer
-from authenticator.server.verification_cache import VerifiedIdentityCache
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected, parse_token
+from authenticator.verification_cache import VerifiedIdentityCache
+from authenticator.verifier import TokenVerifier
 
 AWS = get_partition("aws")
+SERVER_DEFAULTS = ServerConfig(cluster_id="cache-test")
+
+
+def cache_of(
+    sts: GatedSTS,
+    *,
+    clock: Clock,
+    ttl: float = SERVER_DEFAULTS.verification_cache_ttl,
+    max_entries: int = SERVER_DEFAULTS.verification_cache_size,
+    max_in_flight: int = SERVER_DEFAULTS.sts_max_in_flight,
+    wait: float = SERVER_DEFAULTS.sts_max_in_flight_wait,
+) -> VerifiedIdentityCache:
+    """A cache with the server's default limits, except those a test sets."""
+    return VerifiedIdentityCache(
+        sts, clock=clock, ttl=ttl, max_entries=max_entries, max_in_flight=max_in_flight, wait=wait
+    )
 
 
 class Clock:
@@ -77,7 +95,7 @@ def run(coro: object) -> object:
 def test_a_verified_identity_is_reused_until_the_ttl() -> None:
     async def scenario() -> None:
         sts, clock = GatedSTS(), Clock()
-        cache = VerifiedIdentityCache(sts, clock=clock, ttl=60)
+        cache = cache_of(sts, clock=clock, ttl=60)
         first = await cache.get_caller_identity(request())
         clock.now = NOW + timedelta(seconds=60) - timedelta(microseconds=1)
         assert await cache.get_caller_identity(request()) == first
@@ -94,7 +112,7 @@ def test_never_past_the_tokens_own_expiry() -> None:
         sts = GatedSTS()
         signed = NOW - timedelta(minutes=14)  # expires at NOW + 1 min, before the 5-minute TTL
         clock = Clock(NOW)
-        cache = VerifiedIdentityCache(sts, clock=clock, ttl=300)
+        cache = cache_of(sts, clock=clock, ttl=300)
         req = request(signed)
         assert req.expires_at == NOW + timedelta(minutes=1)
         await cache.get_caller_identity(req)
@@ -111,7 +129,7 @@ def test_never_past_the_tokens_own_expiry() -> None:
 def test_ttl_zero_disables_the_cache() -> None:
     async def scenario() -> None:
         sts = GatedSTS()
-        cache = VerifiedIdentityCache(sts, clock=Clock(), ttl=0)
+        cache = cache_of(sts, clock=Clock(), ttl=0)
         for _ in range(3):
             await cache.get_caller_identity(request())
         assert sts.calls == 3
@@ -123,7 +141,7 @@ def test_ttl_zero_disables_the_cache() -> None:
 def test_size_is_bounded_least_recently_used_out_first() -> None:
     async def scenario() -> None:
         sts = GatedSTS()
-        cache = VerifiedIdentityCache(sts, clock=Clock(), max_entries=3)
+        cache = cache_of(sts, clock=Clock(), max_entries=3)
         keys = [f"AKIAEXAMPLEKEY00000{i}" for i in range(4)]
         for key in keys[:3]:
             await cache.get_caller_identity(request(key=key))
@@ -149,7 +167,7 @@ def _held_by_anything_but_frames(obj: object) -> list[object]:
 
 def test_the_token_and_url_are_never_stored() -> None:
     async def scenario() -> None:
-        cache = VerifiedIdentityCache(GatedSTS(), clock=Clock())
+        cache = cache_of(GatedSTS(), clock=Clock())
         token = make_token(NOW)
         req = parse_token(token, now=NOW, partition=AWS)
         await cache.get_caller_identity(req)
@@ -167,7 +185,7 @@ def test_the_token_and_url_are_never_stored() -> None:
 def test_100_concurrent_reviews_of_one_token_make_one_sts_call() -> None:
     async def scenario() -> None:
         sts = GatedSTS(gate=asyncio.Event())
-        cache = VerifiedIdentityCache(sts, clock=Clock())
+        cache = cache_of(sts, clock=Clock())
         waiters = [asyncio.create_task(cache.get_caller_identity(request())) for _ in range(100)]
         await settle(lambda: sts.calls == 1)
         sts.gate.set()  # type: ignore[union-attr]
@@ -182,7 +200,7 @@ def test_a_shared_failure_reaches_every_waiter_and_is_not_cached() -> None:
     async def scenario() -> None:
         rejected = TokenRejected(RejectionKind.STS_ERROR, "error from AWS (expected 200, got 503)")
         sts = GatedSTS(error=rejected, gate=asyncio.Event())
-        cache = VerifiedIdentityCache(sts, clock=Clock())
+        cache = cache_of(sts, clock=Clock())
         waiters = [asyncio.create_task(cache.get_caller_identity(request())) for _ in range(100)]
         await settle(lambda: sts.calls == 1)
         sts.gate.set()  # type: ignore[union-attr]
@@ -199,7 +217,7 @@ def test_a_shared_failure_reaches_every_waiter_and_is_not_cached() -> None:
 def test_one_waiter_going_away_does_not_cancel_the_others() -> None:
     async def scenario() -> None:
         sts = GatedSTS(gate=asyncio.Event())
-        cache = VerifiedIdentityCache(sts, clock=Clock())
+        cache = cache_of(sts, clock=Clock())
         first = asyncio.create_task(cache.get_caller_identity(request()))
         second = asyncio.create_task(cache.get_caller_identity(request()))
         await settle(lambda: sts.calls == 1)
@@ -215,7 +233,7 @@ def test_one_waiter_going_away_does_not_cancel_the_others() -> None:
 def test_calls_in_flight_are_bounded_and_the_rest_get_throttled_in_bounded_time() -> None:
     async def scenario() -> None:
         sts = GatedSTS(gate=asyncio.Event())
-        cache = VerifiedIdentityCache(sts, clock=Clock(), max_in_flight=2, wait=0.05)
+        cache = cache_of(sts, clock=Clock(), max_in_flight=2, wait=0.05)
         held = [asyncio.create_task(cache.get_caller_identity(request(key=f"AKIAEXAMPLEKEY00000{i}"))) for i in (1, 2)]
         await settle(lambda: cache.in_flight == 2)
         with pytest.raises(TokenRejected) as caught:
@@ -234,7 +252,7 @@ def test_calls_in_flight_are_bounded_and_the_rest_get_throttled_in_bounded_time(
 def test_a_waiting_call_starts_when_a_slot_frees() -> None:
     async def scenario() -> None:
         sts = GatedSTS(gate=asyncio.Event())
-        cache = VerifiedIdentityCache(sts, clock=Clock(), max_in_flight=1, wait=30)
+        cache = cache_of(sts, clock=Clock(), max_in_flight=1, wait=30)
         first = asyncio.create_task(cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000001")))
         second = asyncio.create_task(cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000002")))
         await settle(lambda: sts.calls == 1)
@@ -251,7 +269,7 @@ def test_a_waiting_call_starts_when_a_slot_frees() -> None:
 def test_aclose_closes_the_wrapped_client() -> None:
     async def scenario() -> None:
         sts = GatedSTS()
-        cache = VerifiedIdentityCache(sts, clock=Clock())
+        cache = cache_of(sts, clock=Clock())
         await cache.get_caller_identity(request())
         await cache.aclose()
         assert sts.closed and len(cache) == 0
@@ -261,9 +279,9 @@ def test_aclose_closes_the_wrapped_client() -> None:
 
 def test_invalid_bounds_are_refused() -> None:
     with pytest.raises(ValueError):
-        VerifiedIdentityCache(GatedSTS(), clock=Clock(), max_in_flight=0)
+        cache_of(GatedSTS(), clock=Clock(), max_in_flight=0)
     with pytest.raises(ValueError):
-        VerifiedIdentityCache(GatedSTS(), clock=Clock(), ttl=-1)
+        cache_of(GatedSTS(), clock=Clock(), ttl=-1)
 
 
 _MANIFEST = """\
@@ -285,8 +303,9 @@ def test_a_mapping_change_applies_to_a_cached_identity_at_once(tmp_path: Path) -
         aws_auth.write_text(_MANIFEST.format(arn=arn, username="alice", group="devs"))
         source = MountedFileSource(aws_auth_file=str(aws_auth))
         sts, clock = GatedSTS(), Clock()
-        cache = VerifiedIdentityCache(sts, clock=clock, ttl=60)
-        reviewer = Reviewer(sts=cache, mapper=MappingChain([source]), partition=AWS, clock=clock, recall=cache.recall)
+        cache = cache_of(sts, clock=clock, ttl=60)
+        verifier = TokenVerifier(sts=cache, partition=AWS, clock=clock, recall=cache.recall)
+        reviewer = Reviewer(verifier=verifier, mapper=MappingChain([source]))
         token = make_token(NOW)
 
         first = await reviewer.review(token)
@@ -318,13 +337,14 @@ class CountingParse:
 
 def _recalling_reviewer(cache: VerifiedIdentityCache, clock: Clock, parse: CountingParse) -> Reviewer:
     mapper = FakeMapper(lambda identity: ("alice", ("devs",)))
-    return Reviewer(sts=cache, mapper=mapper, partition=AWS, clock=clock, parse=parse, recall=cache.recall)
+    verifier = TokenVerifier(sts=cache, partition=AWS, clock=clock, parse=parse, recall=cache.recall)
+    return Reviewer(verifier=verifier, mapper=mapper)
 
 
 def test_a_verified_token_is_recalled_without_parsing_it_again() -> None:
     async def scenario() -> None:
         sts, clock, parse = GatedSTS(), Clock(), CountingParse()
-        cache = VerifiedIdentityCache(sts, clock=clock, ttl=60)
+        cache = cache_of(sts, clock=clock, ttl=60)
         reviewer = _recalling_reviewer(cache, clock, parse)
         token = make_token(NOW)
         first = await reviewer.review(token)
@@ -344,7 +364,7 @@ def test_a_recalled_token_meets_the_clock_rules_again() -> None:
         sts, parse = GatedSTS(), CountingParse()
         signed = NOW - timedelta(minutes=14)  # expires at NOW + 1 min
         clock = Clock(NOW)
-        cache = VerifiedIdentityCache(sts, clock=clock, ttl=300)
+        cache = cache_of(sts, clock=clock, ttl=300)
         reviewer = _recalling_reviewer(cache, clock, parse)
         token = make_token(signed)
         assert (await reviewer.review(token)).allowed
@@ -371,7 +391,7 @@ def test_a_rejected_token_is_never_recalled() -> None:
             Clock(),
             CountingParse(),
         )
-        cache = VerifiedIdentityCache(sts, clock=clock, ttl=60)
+        cache = cache_of(sts, clock=clock, ttl=60)
         reviewer = _recalling_reviewer(cache, clock, parse)
         token = make_token(NOW)
         for _ in range(2):
@@ -380,16 +400,3 @@ def test_a_rejected_token_is_never_recalled() -> None:
         assert cache.recall(token, NOW) is None
 
     run(scenario())
-
-
-def test_the_defaults_are_the_server_configs() -> None:
-    from authenticator.server import verification_cache as vc
-    from authenticator.server.config import ServerConfig
-
-    fields = ServerConfig.model_fields
-    assert (
-        fields["verification_cache_ttl"].default,
-        fields["verification_cache_size"].default,
-        fields["sts_max_in_flight"].default,
-        fields["sts_max_in_flight_wait"].default,
-    ) == (vc.DEFAULT_TTL_SECONDS, vc.DEFAULT_MAX_ENTRIES, vc.DEFAULT_MAX_IN_FLIGHT, vc.DEFAULT_WAIT_SECONDS)

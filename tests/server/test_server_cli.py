@@ -106,6 +106,30 @@ def test_verify_needs_a_cluster_id() -> None:
     _assert_one_line_failure(result, "missing cluster id")
 
 
+def test_verify_with_an_unusable_ca_bundle_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "verify.yaml"
+    missing = tmp_path / "missing-ca.pem"
+    server = f"{{stsEndpointOverride: 'https://127.0.0.1:1', stsCABundle: '{missing}'}}"
+    config.write_text(f"clusterID: c\nserver: {server}\n")
+    _assert_one_line_failure(_run("verify", "-c", str(config), "-t", make_token()), "stsCABundle")
+
+
+def test_a_bug_is_a_traceback_not_a_one_line_user_error() -> None:
+    """Only a UserError is reported in one line: anything else is ours and shows where it happened."""
+    script = (
+        "import authenticator.server.composition as composition\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise RuntimeError('a bug of ours')\n"
+        "composition.build_sts_client = broken\n"
+        "from authenticator.cli import main\n"
+        "raise SystemExit(main(['verify', '-i', 'c', '-t', 'k8s-aws-v1.x']))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "RuntimeError: a bug of ours" in result.stderr
+    assert "eks-iam-authenticator verify:" not in result.stderr
+
+
 ALICE = ("AKIAALICE0000000KEY1", ("111122223333", "arn:aws:iam::111122223333:user/alice", "AIDAALICE0000000001"))
 
 

@@ -15,6 +15,7 @@ from authenticator.partitions import get_partition
 from authenticator.server.app import create_app
 from authenticator.server.logs import configure_logging
 from authenticator.server.review import Reviewer
+from authenticator.verifier import TokenVerifier
 
 
 @pytest.fixture
@@ -33,10 +34,8 @@ def _post(scrubbed: tuple[str, ...] = (), mapped: bool = True) -> str:
     ident = role_identity()
     table = {ident.canonical_arn: ("admin:jdoe", ("eks-admins",))} if mapped else {}
     reviewer = Reviewer(
-        sts=FakeSTS(ident),
+        verifier=TokenVerifier(sts=FakeSTS(ident), partition=get_partition("aws"), clock=lambda: NOW),
         mapper=FakeMapper(lambda i: table.get(i.canonical_arn)),
-        partition=get_partition("aws"),
-        clock=lambda: NOW,
         scrubbed_accounts=scrubbed,
     )
     token = make_token()

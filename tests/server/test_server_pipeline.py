@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from server_fakes import NOW, STS_HOST, make_token, make_url
 
+from authenticator.server.composition import build_app
 from authenticator.server.config import ServerConfig, load_config
-from authenticator.server.main import build_app
 
 ACCOUNT = "111122223333"
 

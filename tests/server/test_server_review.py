@@ -11,15 +11,19 @@ from authenticator import metrics
 from authenticator.partitions import get_partition
 from authenticator.server.review import INTERNAL_ERROR, Reviewer
 from authenticator.token import RejectionKind, TokenRejected
+from authenticator.verifier import TokenVerifier
 
 
 def _reviewer(sts: FakeSTS, mapped: dict | None = None, **kwargs: object) -> Reviewer:
     table = mapped or {}
-    return Reviewer(
+    verifier = TokenVerifier(
         sts=sts,
-        mapper=FakeMapper(lambda ident: table.get(ident.canonical_arn)),
         partition=get_partition(str(kwargs.pop("partition", "aws"))),
         clock=kwargs.pop("clock", lambda: NOW),  # type: ignore[arg-type]
+    )
+    return Reviewer(
+        verifier=verifier,
+        mapper=FakeMapper(lambda ident: table.get(ident.canonical_arn)),
         **kwargs,  # type: ignore[arg-type]
     )
 

@@ -12,6 +12,7 @@ from authenticator.partitions import get_partition
 from authenticator.server.app import MAX_BODY_BYTES, create_app
 from authenticator.server.review import Reviewer
 from authenticator.token import RejectionKind, TokenRejected
+from authenticator.verifier import TokenVerifier
 
 VERSIONS = ["authentication.k8s.io/v1", "authentication.k8s.io/v1beta1"]
 
@@ -22,10 +23,8 @@ def _raw(doc: object) -> bytes:
 
 def _client(sts: FakeSTS, mapped: dict[str, tuple[str, tuple[str, ...]]], ready: dict[str, bool] | None = None):
     reviewer = Reviewer(
-        sts=sts,
+        verifier=TokenVerifier(sts=sts, partition=get_partition("aws"), clock=lambda: NOW),
         mapper=FakeMapper(lambda ident: mapped.get(ident.canonical_arn)),
-        partition=get_partition("aws"),
-        clock=lambda: NOW,
     )
     state = ready if ready is not None else {"MountedFile": True}
     return TestClient(create_app(reviewer, lambda: state))
@@ -192,7 +191,9 @@ def test_metrics_has_the_reference_names_and_counts_results() -> None:
 
 
 def test_readyz_names_failing_sections_but_stays_200() -> None:
-    reviewer = Reviewer(sts=FakeSTS(), mapper=FakeMapper(lambda i: None), partition=get_partition("aws"))
+    reviewer = Reviewer(
+        verifier=TokenVerifier(sts=FakeSTS(), partition=get_partition("aws")), mapper=FakeMapper(lambda i: None)
+    )
     failing = {"MountedFile": {"mapRoles": "YAML error at line 3"}}
     client = TestClient(create_app(reviewer, lambda: {"MountedFile": True}, problems=lambda: failing))
     response = client.get("/readyz")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import socket
 from pathlib import Path
 
 import pytest
 from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 from kubernetes import client as k8s_client
 
+from authenticator.cli import build_parser
 from authenticator.mapping.awsauth import parse_aws_auth
-from authenticator.mapping.sources.edit import AddError, Entry, add_arguments, add_entry, append_entry, run_add
+from authenticator.mapping.sources.edit import AddError, Entry, add_entry, append_entry, run_add
 
 ROLE = "arn:aws:iam::111122223333:role/admins"
 USER = "arn:aws:iam::111122223333:user/alice"
@@ -24,9 +26,7 @@ EXISTING_ROLES = """# nodes: keep this comment
 
 
 def parse_args(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="add")
-    add_arguments(parser)
-    return parser.parse_args(list(argv))
+    return build_parser().parse_args(["add", *argv])
 
 
 def aws_auth(standin: ApiServerStandIn) -> dict:
@@ -148,3 +148,13 @@ def test_run_add_without_cluster_config_fails_in_one_line(
     assert run_add(args) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "does not exist" in err
+
+
+def test_run_add_with_no_api_server_fails_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as sock:  # a port nobody listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    args = parse_args("user", "--userarn", USER, "--username", "alice", "--master", f"http://127.0.0.1:{port}")
+    assert run_add(args) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot reach the API server" in err and "Traceback" not in err

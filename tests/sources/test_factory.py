@@ -1,4 +1,4 @@
-"""--backend-mode parsing and building sources from the server config; chain order across real sources."""
+"""--backend-mode parsing and building sources from the typed server config; chain order across real sources."""
 
 from __future__ import annotations
 
@@ -12,19 +12,19 @@ from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 from source_helpers import role_identity, user_identity
 
 from authenticator.mapping.chain import MappingChain, MappingDenied, reserved_prefixes_from_config
-from authenticator.mapping.ec2 import EC2PrivateDNSNameResolver
 from authenticator.mapping.sources.configmap import EKSConfigMapSource
 from authenticator.mapping.sources.crd import CRDSource
 from authenticator.mapping.sources.dynamicfile import DynamicFileSource
-from authenticator.mapping.sources.factory import (
-    build_ec2_resolver,
-    build_source,
-    build_sources,
-    normalize_backend_modes,
-)
 from authenticator.mapping.sources.file import MountedFileSource
+from authenticator.mapping.sources.modes import normalize_backend_modes
+from authenticator.server.composition import build_sources
+from authenticator.server.config import ConfigError, ServerConfig
 
 ACCOUNT = "111122223333"
+
+
+def _config(**fields: object) -> ServerConfig:
+    return ServerConfig(cluster_id="factory-test", **fields)  # type: ignore[arg-type]
 
 
 def test_normalize_backend_modes(caplog: pytest.LogCaptureFixture) -> None:
@@ -55,36 +55,42 @@ def test_bad_backend_modes_are_one_line_errors(value: str | list[str], message: 
 def test_build_each_source(tmp_path: Path, kubeconfig: Path) -> None:
     dynamic = tmp_path / "d.json"
     dynamic.write_text(json.dumps({"mapUsers": [{"userarn": f"arn:aws:iam::{ACCOUNT}:user/a", "username": "a"}]}))
-    config = {
-        "mapRoles": [{"rolearn": f"arn:aws:iam::{ACCOUNT}:role/r", "username": "r"}],
-        "dynamicfilepath": str(dynamic),
-        "dynamicfileUserIDStrict": False,
-    }
-    sources = build_sources("MountedFile,ConfigMap,CRD,DynamicFile", server_config=config, kubeconfig=str(kubeconfig))
+    config = _config(
+        backend_mode="MountedFile,ConfigMap,CRD,DynamicFile",
+        map_roles=[{"rolearn": f"arn:aws:iam::{ACCOUNT}:role/r", "username": "r"}],
+        dynamic_file_path=str(dynamic),
+        kubeconfig=str(kubeconfig),
+    )
+    sources = build_sources(config)
     kinds = [type(s) for s in sources]
     assert kinds == [MountedFileSource, EKSConfigMapSource, CRDSource, DynamicFileSource]
     assert [s.name for s in sources] == ["MountedFile", "EKSConfigMap", "CRD", "DynamicFile"]
     assert sources[1].watcher is not None and not sources[1].ready  # not started yet
     assert [u.userarn for u in sources[3].snapshot().users] == [f"arn:aws:iam::{ACCOUNT}:user/a"]
-    # snake_case keys (a pydantic model_dump) work too.
-    strict = build_source(
-        "DynamicFile", server_config={"dynamic_file_path": str(dynamic), "dynamic_file_user_id_strict": True}
+    assert not sources[3].userid_strict
+    [strict] = build_sources(
+        _config(backend_mode="DynamicFile", dynamic_file_path=str(dynamic), dynamic_file_user_id_strict=True)
     )
     assert isinstance(strict, DynamicFileSource) and strict.userid_strict
 
 
-def test_unusable_source_config_is_a_one_line_error(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="dynamicfilepath"):
-        build_source("DynamicFile", server_config={})
-    with pytest.raises(ValueError, match="awsAuthFile"):
-        build_source("MountedFile", server_config={"awsAuthFile": str(tmp_path / "missing.yaml")})
-    with pytest.raises(ValueError, match="does not exist"):
-        build_sources("CRD", server_config={}, kubeconfig=str(tmp_path / "nope"))
-
-
-def test_ec2_resolver_from_config() -> None:
-    resolver = build_ec2_resolver({"ec2DescribeInstancesRoleARN": "arn:aws:iam::1:role/x"}, region="eu-west-1")
-    assert isinstance(resolver, EC2PrivateDNSNameResolver)
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"backend_mode": "DynamicFile"}, "DynamicFile source: backend mode DynamicFile needs server.dynamicfilepath"),
+        ({"aws_auth_file": "missing.yaml"}, "MountedFile source: server.awsAuthFile: cannot read missing.yaml"),
+        ({"map_roles": [{"username": "no-arn"}]}, "MountedFile source: invalid mapping: server.mapRoles[0]"),
+        ({"backend_mode": "CRD", "kubeconfig": "nope"}, "CRD source: kubeconfig nope does not exist"),
+    ],
+)
+def test_unusable_source_config_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fields: dict[str, object], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as err:
+        build_sources(_config(**fields))
+    assert str(err.value).startswith(message)
+    assert "\n" not in str(err.value)
 
 
 def test_chain_order_and_reserved_prefixes_across_real_sources(
@@ -112,7 +118,9 @@ def test_chain_order_and_reserved_prefixes_across_real_sources(
         )
     )
     sources = build_sources(
-        ["EKSConfigMap", "DynamicFile"], server_config={"dynamicfilepath": str(dynamic)}, kubeconfig=str(kubeconfig)
+        _config(
+            backend_mode=["EKSConfigMap", "DynamicFile"], dynamic_file_path=str(dynamic), kubeconfig=str(kubeconfig)
+        )
     )
     configmap = sources[0]
     assert isinstance(configmap, EKSConfigMapSource)

@@ -27,8 +27,8 @@ from authenticator.mapping.awsauth import parse_aws_auth
 from authenticator.mapping.sources.configmap import EKSConfigMapSource
 from authenticator.mapping.sources.crd import CRDSource
 from authenticator.mapping.sources.dynamicfile import DynamicFileSource
+from authenticator.server.composition import build_app, build_sources
 from authenticator.server.config import ServerConfig, load_config, overrides_from_args
-from authenticator.server.main import build_app, build_sources
 
 CLUSTER = "wiring-cluster"
 WAIT = 15.0

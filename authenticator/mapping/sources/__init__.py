@@ -1,5 +1,1 @@
-"""Mapping sources ("backend modes"): each loads a MappingSet and keeps it current."""
-
-from authenticator.mapping.sources.file import MOUNTED_FILE, MountedFileSource, SourceStatus
-
-__all__ = ["MOUNTED_FILE", "MountedFileSource", "SourceStatus"]
+"""Mapping sources ("backend modes", named in ``modes``): each loads a MappingSet and keeps it current."""

@@ -7,7 +7,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-__all__ = ["Poller"]
+__all__ = ["POLL_INTERVAL", "Poller"]
+
+# Seconds between two stats of a watched file: a change applies within about a second.
+POLL_INTERVAL = 1.0
 
 
 class Poller:
@@ -23,10 +26,6 @@ class Poller:
         self._check = check
         self._log = log
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None
 
     async def start(self) -> None:
         if self._task is None:

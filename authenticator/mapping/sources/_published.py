@@ -1,4 +1,4 @@
-"""The current MappingSet of a source, and a way to wait for it to change.
+"""The current MappingSet of a source, its status, and a way to wait for it to change.
 
 Every source swaps in a new immutable MappingSet with one assignment, so ``snapshot()`` on the
 event loop never takes a lock. Each swap is counted (``generation``) and announced, so a caller
@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from authenticator import metrics
 from authenticator.mapping.model import MappingSet
 
-__all__ = ["PublishedMappings"]
+__all__ = ["PublishedMappings", "SourceStatus"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """For /readyz-style status: is the source loaded, and what is failing right now."""
+
+    source: str
+    ready: bool
+    failures: dict[str, str] = field(default_factory=dict)  # section ("mapRoles", …, "file") -> reason
 
 
 class PublishedMappings:

@@ -29,7 +29,6 @@ class WatchedSource(PublishedMappings):
         list_call: ListCall,
         on_failure: Callable[[], None] | None,
         backoff: Backoff | None,
-        watch_timeout: int,
     ) -> None:
         super().__init__()
         self.name = name
@@ -39,7 +38,6 @@ class WatchedSource(PublishedMappings):
             handler=self,
             on_failure=on_failure,
             backoff=backoff,
-            watch_timeout=watch_timeout,
         )
 
     # -- lifecycle ------------------------------------------------------------------------

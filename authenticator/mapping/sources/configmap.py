@@ -19,12 +19,12 @@ from authenticator.kube.watch import Backoff
 from authenticator.mapping.awsauth import AwsAuthResult, parse_aws_auth
 from authenticator.mapping.model import MappingSet
 from authenticator.mapping.sources._awsauth_log import log_result
+from authenticator.mapping.sources._published import SourceStatus
 from authenticator.mapping.sources._watched import WatchedSource
-from authenticator.mapping.sources.file import SourceStatus
+from authenticator.mapping.sources.modes import EKS_CONFIGMAP
 
-__all__ = ["AWS_AUTH_NAME", "AWS_AUTH_NAMESPACE", "EKS_CONFIGMAP", "EKSConfigMapSource"]
+__all__ = ["AWS_AUTH_NAME", "AWS_AUTH_NAMESPACE", "EKSConfigMapSource"]
 
-EKS_CONFIGMAP = "EKSConfigMap"
 AWS_AUTH_NAMESPACE = "kube-system"
 AWS_AUTH_NAME = "aws-auth"
 
@@ -39,7 +39,6 @@ class EKSConfigMapSource(WatchedSource):
         namespace: str = AWS_AUTH_NAMESPACE,
         configmap_name: str = AWS_AUTH_NAME,
         backoff: Backoff | None = None,
-        watch_timeout: int = 300,
         name: str = EKS_CONFIGMAP,
     ) -> None:
         core = k8s_client.CoreV1Api(api_client)
@@ -51,16 +50,11 @@ class EKSConfigMapSource(WatchedSource):
             list_call=list_call,
             on_failure=metrics.configmap_watch_failures.inc,
             backoff=backoff,
-            watch_timeout=watch_timeout,
         )
         self.namespace = namespace
         self.configmap_name = configmap_name
         self._result: AwsAuthResult | None = None
         self.exists: bool | None = None  # None until the first list
-
-    @property
-    def last_result(self) -> AwsAuthResult | None:
-        return self._result
 
     def status(self) -> SourceStatus:
         failures = dict(self._result.failed_sections) if self._result is not None else {}

@@ -20,12 +20,12 @@ from authenticator import metrics
 from authenticator.arn import canonicalize, parse_arn
 from authenticator.kube.watch import Backoff
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
+from authenticator.mapping.sources._published import SourceStatus
 from authenticator.mapping.sources._watched import WatchedSource
-from authenticator.mapping.sources.file import SourceStatus
+from authenticator.mapping.sources.modes import CRD
 
-__all__ = ["CRD", "CRD_GROUP", "CRD_KIND", "CRD_PLURAL", "CRD_VERSION", "CRDSource", "mapping_from_object"]
+__all__ = ["CRD_GROUP", "CRD_KIND", "CRD_PLURAL", "CRD_VERSION", "CRDSource", "mapping_from_object"]
 
-CRD = "CRD"
 CRD_GROUP = "iamauthenticator.k8s.aws"
 CRD_VERSION = "v1alpha1"
 CRD_PLURAL = "iamidentitymappings"
@@ -59,7 +59,6 @@ class CRDSource(WatchedSource):
         *,
         api_client: k8s_client.ApiClient,
         backoff: Backoff | None = None,
-        watch_timeout: int = 300,
         name: str = CRD,
     ) -> None:
         custom = k8s_client.CustomObjectsApi(api_client)
@@ -69,7 +68,6 @@ class CRDSource(WatchedSource):
             list_call=list_call,
             on_failure=metrics.crd_watch_failures.inc,  # configmap_watch_failures is about aws-auth only
             backoff=backoff,
-            watch_timeout=watch_timeout,
         )
         self._objects: dict[str, RoleMapping | UserMapping] = {}  # object name -> mapping
         self._invalid: dict[str, str] = {}  # object name -> why it is skipped
@@ -115,5 +113,8 @@ class CRDSource(WatchedSource):
         roles: list[RoleMapping] = []
         users: list[UserMapping] = []
         for _, mapping in sorted(self._objects.items()):  # by object name: the last one wins on duplicates
-            (roles if isinstance(mapping, RoleMapping) else users).append(mapping)
+            if isinstance(mapping, RoleMapping):
+                roles.append(mapping)
+            else:
+                users.append(mapping)
         self._publish(MappingSet(roles=tuple(roles), users=tuple(users)), listed=listed)

@@ -36,16 +36,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from authenticator import metrics
+from authenticator.errors import UserError
 from authenticator.identity import Identity
 from authenticator.mapping.entries import EntryResult, parse_role_entries, parse_user_entries
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
-from authenticator.mapping.sources._poll import Poller
-from authenticator.mapping.sources._published import PublishedMappings
-from authenticator.mapping.sources.file import SourceStatus
+from authenticator.mapping.sources._poll import POLL_INTERVAL, Poller
+from authenticator.mapping.sources._published import PublishedMappings, SourceStatus
+from authenticator.mapping.sources.modes import DYNAMIC_FILE
 
-__all__ = ["DYNAMIC_FILE", "DynamicFileError", "DynamicFileSource", "parse_dynamic_file", "strip_path"]
+__all__ = ["DynamicFileError", "DynamicFileSource", "parse_dynamic_file", "strip_path"]
 
-DYNAMIC_FILE = "DynamicFile"
 FILE_SECTION = "file"
 
 _log = logging.getLogger("authenticator.mapping")
@@ -53,7 +53,7 @@ _log = logging.getLogger("authenticator.mapping")
 _Stat = tuple[int, int, int, int]
 
 
-class DynamicFileError(ValueError):
+class DynamicFileError(UserError, ValueError):
     """The file is not a valid DynamicFile; the message is one line, safe to log."""
 
 
@@ -160,7 +160,8 @@ def _strict_entry(entry: EntryResult, arn_key: str, problems: list[str]) -> Role
         return entry.mapping
     # No ARN is fine in strict mode; the entry is keyed by userid alone. The model wants an
     # ARN-ish key, so the userid stands in (it can never equal a canonical ARN: no "arn:").
-    username = fields.get("username") if isinstance(fields.get("username"), str) else ""
+    raw_username = fields.get("username")
+    username = raw_username if isinstance(raw_username, str) else ""
     raw_groups = fields.get("groups")
     groups = tuple(g for g in raw_groups if isinstance(g, str)) if isinstance(raw_groups, list) else ()
     arn = fields.get(arn_key)
@@ -181,7 +182,7 @@ class DynamicFileSource(PublishedMappings):
         *,
         path: str,
         userid_strict: bool = False,
-        poll_interval: float = 1.0,
+        poll_interval: float = POLL_INTERVAL,
         name: str = DYNAMIC_FILE,
         clock: Callable[[], float] = time.time,
     ) -> None:

@@ -17,22 +17,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import urllib3
 import yaml
 from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 
 from authenticator.arn import parse_arn
-from authenticator.kube.client import KubeConfigError, load_api_client
+from authenticator.errors import UserError
+from authenticator.kube.client import load_api_client
 from authenticator.mapping.awsauth import MAP_ROLES, MAP_USERS, decode_section, parse_aws_auth
 from authenticator.mapping.model import RoleMapping
 from authenticator.mapping.sources.configmap import AWS_AUTH_NAME, AWS_AUTH_NAMESPACE
 
-__all__ = ["AddError", "Entry", "add_arguments", "add_entry", "append_entry", "run_add"]
+__all__ = ["AddError", "Entry", "add_entry", "append_entry", "run_add"]
 
 Kind = Literal["role", "user"]
 
 
-class AddError(Exception):
+class AddError(UserError):
     """The entry was not added; the message is one line for the user."""
 
 
@@ -108,7 +110,13 @@ def add_entry(
 ) -> int:
     """Add ``entry`` to the ConfigMap; returns how many attempts it took. Raises AddError."""
     entry.validate()
-    core = k8s_client.CoreV1Api(api_client)
+    try:
+        return _add(k8s_client.CoreV1Api(api_client), entry, namespace, name, attempts)
+    except urllib3.exceptions.HTTPError as err:  # no answer: unreachable, TLS refused, timed out
+        raise AddError(f"cannot reach the API server: {type(err).__name__}: {str(err).splitlines()[0][:200]}") from None
+
+
+def _add(core: k8s_client.CoreV1Api, entry: Entry, namespace: str, name: str, attempts: int) -> int:
     for attempt in range(1, attempts + 1):
         try:
             configmap = core.read_namespaced_config_map(name, namespace)
@@ -138,22 +146,7 @@ def add_entry(
     raise AddError(f"ConfigMap {namespace}/{name} kept changing; gave up after {attempts} conflicting writes")
 
 
-# -- command line ---------------------------------------------------------------------------
-
-
-def add_arguments(
-    parser: argparse.ArgumentParser, *, parser_class: type[argparse.ArgumentParser] | None = None
-) -> None:
-    """Flags of ``add``: call on the ``add`` subparser; sets ``args.add_kind`` to role|user."""
-    extra = {"parser_class": parser_class} if parser_class is not None else {}
-    kinds = parser.add_subparsers(dest="add_kind", metavar="role|user", required=True, **extra)
-    for kind in ("role", "user"):
-        p = kinds.add_parser(kind, help=f"map an IAM {kind} in kube-system/aws-auth")
-        p.add_argument(f"--{kind}arn", required=True, help=f"IAM {kind} ARN")
-        p.add_argument("--username", required=True, help="Kubernetes username (may use {{...}} placeholders)")
-        p.add_argument("--groups", action="append", default=[], help="Kubernetes groups (comma-separated, repeatable)")
-        p.add_argument("--kubeconfig", help="kubeconfig of the cluster")
-        p.add_argument("--master", help="API server URL")
+# -- command line (the flags are cli.py's) --------------------------------------------------
 
 
 def _groups(values: Sequence[str] | str | None) -> tuple[str, ...]:
@@ -176,11 +169,8 @@ def run_add(args: argparse.Namespace) -> int:
             add_entry(api_client, entry)
         finally:
             api_client.close()
-    except (AddError, KubeConfigError) as err:
+    except UserError as err:
         sys.stderr.write(f"eks-iam-authenticator add: {err}\n")
-        return 1
-    except Exception as err:  # the API server unreachable, TLS, ...: one line, no traceback
-        sys.stderr.write(f"eks-iam-authenticator add: {type(err).__name__}: {str(err).splitlines()[0][:200]}\n")
         return 1
     sys.stdout.write(f"added {kind} {entry.arn} as {entry.username} to {AWS_AUTH_NAMESPACE}/{AWS_AUTH_NAME}\n")
     return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
 
 from authenticator import metrics
 from authenticator.mapping.awsauth import AwsAuthResult, parse_aws_auth
@@ -19,30 +18,17 @@ from authenticator.mapping.manifest import ManifestError, load_configmap_manifes
 from authenticator.mapping.model import MappingSet
 from authenticator.mapping.server_mappings import parse_server_mappings
 from authenticator.mapping.sources._awsauth_log import log_result
-from authenticator.mapping.sources._poll import Poller
-from authenticator.mapping.sources._published import PublishedMappings
+from authenticator.mapping.sources._poll import POLL_INTERVAL, Poller
+from authenticator.mapping.sources._published import PublishedMappings, SourceStatus
+from authenticator.mapping.sources.modes import MOUNTED_FILE
 
-__all__ = ["MOUNTED_FILE", "MountedFileSource", "SourceStatus"]
+__all__ = ["MountedFileSource"]
 
-MOUNTED_FILE = "MountedFile"
 FILE_SECTION = "file"  # section label when the whole manifest could not be read
 
 _log = logging.getLogger("authenticator.mapping")
 
 _Stat = tuple[int, int, int, int]  # (st_mtime_ns, st_size, st_ino, st_dev)
-
-
-@dataclass(frozen=True, slots=True)
-class SourceStatus:
-    """For /readyz-style status: is the source loaded, and what is failing right now."""
-
-    source: str
-    ready: bool
-    failures: dict[str, str] = field(default_factory=dict)  # section ("mapRoles", …, "file") -> reason
-
-    @property
-    def healthy(self) -> bool:
-        return self.ready and not self.failures
 
 
 class MountedFileSource(PublishedMappings):
@@ -53,7 +39,7 @@ class MountedFileSource(PublishedMappings):
         map_users: list | None = None,
         map_accounts: list | None = None,
         aws_auth_file: str | None = None,
-        poll_interval: float = 1.0,
+        poll_interval: float = POLL_INTERVAL,
         name: str = MOUNTED_FILE,
     ) -> None:
         """Raises MappingConfigError for invalid config-file mappings and ManifestError/OSError when

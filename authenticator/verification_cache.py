@@ -1,4 +1,4 @@
-"""What stands between the reviewer and STS when many reviews arrive at once (issue 6).
+"""What stands between the verifier and STS when many reviews arrive at once (issue 6).
 
 ``VerifiedIdentityCache`` has the ``get_caller_identity(request)`` of ``STSClient`` and wraps one:
 
@@ -16,7 +16,12 @@
   within ``wait`` seconds is ``TokenRejected(STS_THROTTLING)`` (the webhook answers 429, as when
   STS itself throttles), so a burst waits a bounded time instead of queueing without end.
 
-The clock is injected (the reviewer's, tz-aware UTC); nothing here does I/O but the wrapped call.
+A part of verification, beside ``authenticator.verifier``, not of the server: a recalled
+identity must be exactly as trustworthy as a fresh one, so what it re-checks is a matter of the
+token rules, and the verifier's first step returns its entries. Only the server builds one (a
+long-running process sees a token more than once); ``verify`` checks one token and needs none.
+
+The clock is injected (the verifier's, tz-aware UTC); nothing here does I/O but the wrapped call.
 """
 
 from __future__ import annotations
@@ -27,36 +32,14 @@ import sys
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import NamedTuple
 
 from authenticator import metrics
 from authenticator.identity import Identity
+from authenticator.sts import CallerIdentityClient
 from authenticator.token import MAX_CLOCK_SKEW, PresignedRequest, RejectionKind, TokenRejected, token_sha256
 
-if TYPE_CHECKING:
-    from authenticator.server.config import ServerConfig
-
-__all__ = [
-    "DEFAULT_MAX_ENTRIES",
-    "DEFAULT_MAX_IN_FLIGHT",
-    "DEFAULT_TTL_SECONDS",
-    "DEFAULT_WAIT_SECONDS",
-    "CallerIdentityClient",
-    "Recalled",
-    "VerifiedIdentityCache",
-    "with_verification_cache",
-]
-
-# The defaults of ServerConfig's verificationCacheTTL, verificationCacheSize, stsMaxInFlight and
-# stsMaxInFlightWait (a test keeps them equal), for a cache built without a config.
-DEFAULT_TTL_SECONDS = 60.0
-DEFAULT_MAX_ENTRIES = 100_000
-DEFAULT_MAX_IN_FLIGHT = 64
-DEFAULT_WAIT_SECONDS = 2.0
-
-
-class CallerIdentityClient(Protocol):
-    async def get_caller_identity(self, request: PresignedRequest) -> Identity: ...
+__all__ = ["Recalled", "VerifiedIdentityCache"]
 
 
 def _compact(identity: Identity) -> Identity:
@@ -77,17 +60,20 @@ class Recalled(NamedTuple):
 
 
 class VerifiedIdentityCache:
-    """``STSClient.get_caller_identity`` with a cache, coalescing and a bound on calls in flight."""
+    """``STSClient.get_caller_identity`` with a cache, coalescing and a bound on calls in flight.
+
+    The limits have no defaults here: the server's configuration holds them (ServerConfig's
+    verificationCacheTTL, verificationCacheSize, stsMaxInFlight, stsMaxInFlightWait)."""
 
     def __init__(
         self,
         sts: CallerIdentityClient,
         *,
         clock: Callable[[], datetime],
-        ttl: float = DEFAULT_TTL_SECONDS,
-        max_entries: int = DEFAULT_MAX_ENTRIES,
-        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-        wait: float = DEFAULT_WAIT_SECONDS,
+        ttl: float,
+        max_entries: int,
+        max_in_flight: int,
+        wait: float,
     ) -> None:
         if ttl < 0 or max_entries < 0 or max_in_flight < 1 or wait < 0:
             raise ValueError("ttl, max_entries and wait must be >= 0 and max_in_flight >= 1")
@@ -199,18 +185,3 @@ class VerifiedIdentityCache:
         close = getattr(self._sts, "aclose", None)
         if close is not None:
             await close()
-
-
-def with_verification_cache(
-    sts: CallerIdentityClient, config: ServerConfig, *, clock: Callable[[], datetime]
-) -> VerifiedIdentityCache:
-    """``sts`` wrapped as ``config`` says (server.verificationCacheTTL, verificationCacheSize,
-    stsMaxInFlight, stsMaxInFlightWait)."""
-    return VerifiedIdentityCache(
-        sts,
-        clock=clock,
-        ttl=config.verification_cache_ttl,
-        max_entries=config.verification_cache_size,
-        max_in_flight=config.sts_max_in_flight,
-        wait=config.sts_max_in_flight_wait,
-    )
