@@ -1,4 +1,4 @@
-"""ARN parsing and canonicalisation of STS identities (token.md §6).
+"""ARN parsing and canonicalisation of STS identities (docs/token.md §6).
 
 Canonical form folds an assumed-role session into the IAM role it came from, so
 that mappings can name the role. Nothing is lower-cased here; mappings compare
@@ -29,7 +29,7 @@ class Arn:
 def parse_arn(text: str) -> Arn:
     """Split ``arn:partition:service:region:account:resource``; ``ValueError`` if malformed.
 
-    Only the eight partitions of token.md §2 are accepted. The resource keeps any
+    Only the eight partitions of docs/token.md §2 are accepted. The resource keeps any
     further ``:`` (as in the AWS SDKs).
     """
     parts = text.split(":", 5)

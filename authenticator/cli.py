@@ -9,7 +9,7 @@ The handlers are named as "module:function" strings and imported only when their
 subcommand runs: ``token`` must not pay for the server's imports (FastAPI, httpx,
 kubernetes), and a ``token --cache`` hit imports only the standard library (this module
 keeps argparse and json off that path too). Handlers take the parsed namespace and return
-the exit code; an expected failure is one line on stderr and exit 1 (cli.md).
+the exit code; an expected failure is one line on stderr and exit 1 (docs/cli.md).
 """
 
 from __future__ import annotations

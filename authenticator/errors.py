@@ -1,7 +1,7 @@
 """The base of every error a user can cause, and so fix.
 
 A command handler catches ``UserError`` and nothing broader: it prints the message on one line
-of stderr and exits 1 (cli.md). Anything else is a bug of ours and ends with a traceback, so a
+of stderr and exits 1 (docs/cli.md). Anything else is a bug of ours and ends with a traceback, so a
 bug is never passed off as a mistake in the user's configuration, files or flags.
 
 Not every exception of the project is one: a verdict on a token or an identity (a rejected

@@ -1,4 +1,4 @@
-"""What the verifier learns about the caller (token.md §6)."""
+"""What the verifier learns about the caller (docs/token.md §6)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The one AWS partition table, shared by the token plugin and the verifier.
 
 Stdlib only: the plugin imports this on its fast path and the server uses it to
-check the host a token names (token.md §2 and §4).
+check the host a token names (docs/token.md §2 and §4).
 """
 
 from __future__ import annotations

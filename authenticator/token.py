@@ -1,7 +1,7 @@
-"""Local verification of a ``k8s-aws-v1.`` token (token.md §3 and §4).
+"""Local verification of a ``k8s-aws-v1.`` token (docs/token.md §3 and §4).
 
 ``parse_token`` is pure: it decodes the token, applies every local rule in the
-order of token.md §3 and returns the presigned request that may be sent to STS.
+order of docs/token.md §3 and returns the presigned request that may be sent to STS.
 Nothing here does I/O, so a rejected token can never reach STS.
 
 Reasons are short and safe to log: they may quote a host, a parameter name or a
@@ -74,7 +74,7 @@ _SIGNATURE = re.compile(r"[0-9a-f]{64}")
 
 
 class RejectionKind(enum.StrEnum):
-    INVALID_TOKEN = "invalid_token"  # a local rule of token.md §3-§4 failed
+    INVALID_TOKEN = "invalid_token"  # a local rule of docs/token.md §3-§4 failed
     STS_ERROR = "sts_error"  # STS said no, or could not be reached / parsed
     STS_THROTTLING = "sts_throttling"  # STS throttled us -> webhook answers 429
 
@@ -215,7 +215,7 @@ def _parse_amz_date(value: str) -> datetime:
 
 
 def parse_token(token: str, *, now: datetime, partition: Partition) -> PresignedRequest:
-    """Apply token.md §3 rules 1-19 (and ours after them) in order.
+    """Apply docs/token.md §3 rules 1-19 (and ours after them) in order.
 
     Raises ``TokenRejected(RejectionKind.INVALID_TOKEN, reason)``; ``now`` must be tz-aware.
     """

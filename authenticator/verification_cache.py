@@ -7,7 +7,7 @@
   and its URL are never stored. Bounded in size, least recently used out first. Only identities
   are cached: the mapping chain runs on every review, so a mapping change applies at once.
 - **Recall**: ``recall(token, now)`` answers a review of a token already verified without parsing
-  it again. The local rules of token.md are a function of the token's text and the clock; a hit
+  it again. The local rules of docs/token.md are a function of the token's text and the clock; a hit
   means this very text passed all of them, and the two that depend on the clock (expiry, and
   not too far in the future) are checked again against ``now``.
 - **Coalescing**: reviews of the same token while its STS call is in flight share that call (one
@@ -44,7 +44,7 @@ __all__ = ["Recalled", "VerifiedIdentityCache"]
 
 def _compact(identity: Identity) -> Identity:
     """The identity with its strings interned: 100,000 tokens of a few thousand callers share one
-    copy of each ARN, account and key id instead of holding their own (performance.md S4)."""
+    copy of each ARN, account and key id instead of holding their own (docs/performance.md S4)."""
     fields = {f.name: getattr(identity, f.name) for f in dataclasses.fields(identity)}
     return dataclasses.replace(identity, **{k: sys.intern(v) for k, v in fields.items() if type(v) is str})
 

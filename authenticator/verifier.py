@@ -1,6 +1,6 @@
 """Token verification: recall, then the local rules, then STS, then the caller's identity.
 
-The one assembly of those steps (token.md §3 to §6), used by the webhook's ``Reviewer`` and by
+The one assembly of those steps (docs/token.md §3 to §6), used by the webhook's ``Reviewer`` and by
 the ``verify`` command:
 
 1. **Recall** (optional, the server's verification cache): a token verified before gives its

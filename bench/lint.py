@@ -1,4 +1,4 @@
-"""L1 (performance.md): ``aws-auth lint`` on the largest aws-auth a cluster can store, wall time.
+"""L1 (docs/performance.md): ``aws-auth lint`` on the largest aws-auth a cluster can store, wall time.
 
 The ConfigMap is grown entry by entry up to 1 MiB (the API server's limit for one object),
 nearly all of it ``mapRoles`` (about 7,000 entries). Anchor: ``python -c pass`` in the same run

@@ -1,4 +1,4 @@
-"""Benchmark S5 of performance.md: a mapping lookup with 100,000 entries vs with 10 entries.
+"""Benchmark S5 of docs/performance.md: a mapping lookup with 100,000 entries vs with 10 entries.
 
     .venv/bin/python bench/mapping.py [--runs N] [--batch B]
 

@@ -1,4 +1,4 @@
-"""Benchmark C1-C3 of performance.md for ``eks-iam-authenticator token``.
+"""Benchmark C1-C3 of docs/performance.md for ``eks-iam-authenticator token``.
 
     .venv/bin/python bench/plugin.py [--runs N] [--warmup W] [--in-place]
 

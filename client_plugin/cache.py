@@ -1,4 +1,4 @@
-"""The ``--cache`` files (exec-plugin.md "Caching"), stdlib only.
+"""The ``--cache`` files (docs/exec-plugin.md "Caching"), stdlib only.
 
 Two kinds of entries live in one private directory:
 

@@ -1,7 +1,7 @@
 """``eks-iam-authenticator token``: print an ExecCredential (or the bare token) for kubectl.
 
 The module imports only the stdlib and the plugin's stdlib modules: a ``--cache``
-hit answers from a file without ever importing botocore (exec-plugin.md). botocore
+hit answers from a file without ever importing botocore (docs/exec-plugin.md). botocore
 is imported (in client_plugin.credentials) only when a token has to be signed and
 no cached temporary credentials can sign it. The clock gives epoch seconds, so that
 a hit does not import ``datetime`` either; the signing path converts.

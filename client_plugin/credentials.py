@@ -10,10 +10,10 @@ the token itself (client_plugin.presign does that, at the partition table's host
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import botocore.exceptions
 import botocore.session
@@ -21,6 +21,9 @@ import botocore.session
 from authenticator.partitions import GLOBAL_STS_HOST, sts_host
 from client_plugin.errors import PluginError
 from client_plugin.request import DEFAULT_REGION, TokenRequest
+
+if TYPE_CHECKING:  # type-checking only: botocore builds its client classes at run time
+    from mypy_boto3_sts import STSClient
 
 __all__ = ["Resolved", "SigningCredentials", "resolve"]
 
@@ -35,15 +38,6 @@ except ImportError:  # pragma: no cover - older or newer botocore without the co
 
 # The providers that can keep what they fetched in a dict-like cache.
 _CACHEABLE_PROVIDERS = ("assume-role", "assume-role-with-web-identity", "sso")
-
-
-class _STSClient(Protocol):
-    """The STS operations called here. botocore builds its client classes from the service models
-    at run time, so its stubs can only type a client as ``BaseClient``, which has none of them."""
-
-    def get_caller_identity(self) -> Mapping[str, Any]: ...
-
-    def assume_role(self, **params: Any) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +129,7 @@ def _assume_role(session: botocore.session.Session, request: TokenRequest, regio
     assert request.role_arn is not None
     # This client talks to the configured STS endpoint (AWS_ENDPOINT_URL_STS, a
     # profile's endpoint_url) — unlike the token, which always names the real host.
-    client = cast(_STSClient, session.create_client("sts", region_name=region))
+    client = cast("STSClient", session.create_client("sts", region_name=region))
     session_name = request.session_name
     if request.forward_session_name:
         user_id = client.get_caller_identity()["UserId"]

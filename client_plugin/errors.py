@@ -1,4 +1,4 @@
-"""The plugin's one expected-failure type: a one-line reason, exit 1 (cli.md)."""
+"""The plugin's one expected-failure type: a one-line reason, exit 1 (docs/cli.md)."""
 
 from __future__ import annotations
 

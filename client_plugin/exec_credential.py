@@ -1,4 +1,4 @@
-"""The ExecCredential exchange with kubectl (exec-plugin.md), stdlib only.
+"""The ExecCredential exchange with kubectl (docs/exec-plugin.md), stdlib only.
 
 Neither ``json`` (~3 ms of regex compiling at import) nor ``datetime`` is imported on
 the cache-hit path: kubectl's ``KUBERNETES_EXEC_INFO`` is one of four exact strings

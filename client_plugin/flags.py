@@ -5,7 +5,7 @@
 ``parse_token_argv`` reads a plain ``token`` command line with it, without argparse:
 kubectl runs ``eks-iam-authenticator token -i X --cache`` before every command, and
 importing argparse (with gettext) and building the parser of every subcommand costs about
-a third of a cache hit (performance.md C1).
+a third of a cache hit (docs/performance.md C1).
 
 ``parse_token_argv`` understands the spellings kubeconfigs use — each flag as separate
 words or ``--long=value`` — and returns ``None`` for anything else (help, unknown or

@@ -1,4 +1,4 @@
-"""SigV4 query-string presign of STS GetCallerIdentity, stdlib only (token.md §1).
+"""SigV4 query-string presign of STS GetCallerIdentity, stdlib only (docs/token.md §1).
 
 botocore can do this too, but only through ``create_client('sts')``, which parses
 botocore's 1.3 MB endpoints file on every run; this module costs nothing to import.

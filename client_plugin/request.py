@@ -48,7 +48,7 @@ _KEYED_ENV = (
 
 
 def explicit_region(flag: str | None, env: Mapping[str, str]) -> str | None:
-    """``--region``, then ``AWS_REGION``, then ``AWS_DEFAULT_REGION`` (token.md §2)."""
+    """``--region``, then ``AWS_REGION``, then ``AWS_DEFAULT_REGION`` (docs/token.md §2)."""
     for value in (flag, env.get("AWS_REGION"), env.get("AWS_DEFAULT_REGION")):
         if value:
             return value

@@ -1,7 +1,7 @@
 """Container HEALTHCHECK: exit 0 when the webhook answers ``GET /healthz`` with 200.
 
 Standard library only, so that it runs with nothing but the image's interpreter. The
-server's certificate is self-signed (it is its own CA, cli.md), so it is not verified:
+server's certificate is self-signed (it is its own CA, docs/cli.md), so it is not verified:
 this only asks whether the process serves. URL from ``HEALTHCHECK_URL``.
 """
 

@@ -1,4 +1,4 @@
-"""token.md §6: ARN parsing and canonicalisation."""
+"""docs/token.md §6: ARN parsing and canonicalisation."""
 
 from __future__ import annotations
 

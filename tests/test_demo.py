@@ -15,7 +15,7 @@ def test_demo_runs_the_whole_flow() -> None:
     assert '"username": "admin:bob-example.com"' in out
     assert '"httpStatus": 403' in out
     assert "identity is not mapped" in out
-    # kubectl is on every machine here (testing.md): the whoami step must have run.
+    # kubectl is on every machine here (docs/testing.md): the whoami step must have run.
     assert "kubectl auth whoami" in out
     assert "system:authenticated" in out
     # A bearer token is never printed whole.

@@ -1,4 +1,4 @@
-"""token.md §3-§4: every local rule, in order, with the reference's wording."""
+"""docs/token.md §3-§4: every local rule, in order, with the reference's wording."""
 
 from __future__ import annotations
 

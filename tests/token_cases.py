@@ -1,7 +1,7 @@
 """Tokens for the verifier's tests, as importable data.
 
 - ``presign_url`` is a small stdlib SigV4 query presigner (checked byte for byte
-  against the reference's vector of token.md §1 in test_token_rules.py).
+  against the reference's vector of docs/token.md §1 in test_token_rules.py).
 - ``rejection_cases(now)`` is the table of malformed and hostile tokens for a server
   configured with partition ``aws``: a list of ``(id, token, expected reason substring)``.
   Every token is minted relative to ``now`` so that the server tests can replay the same
@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 TOKEN_PREFIX = "k8s-aws-v1."
 
-# The reference's deterministic vector (token.md §1).
+# The reference's deterministic vector (docs/token.md §1).
 VECTOR_ACCESS_KEY = "ASIAR2TG44V6AS3ZZE7C"
 VECTOR_SECRET_KEY = "4KD5cntGcVmLWRdF5wvNRuzNL5Qxmp6OKVY6Fz/Q"
 VECTOR_CLUSTER = "test-cluster"

@@ -1,6 +1,6 @@
 """Checking a SigV4 query-string presigned request the way STS does (pure; no I/O).
 
-moto never checks presigned signatures (testing.md, pitfall 3), so the STS peer does it here:
+moto never checks presigned signatures (docs/testing.md, pitfall 3), so the STS peer does it here:
 the canonical request is rebuilt from the query it received and the headers it was sent
 (`Host` = the token's host, `x-k8s-aws-id` = the verifier's cluster id), then signed with the
 caller's secret. A token for another cluster, a tampered URL or an expired one fails here.

@@ -3,7 +3,7 @@
 For each request carrying `Authorization: Bearer <token>` it sends a TokenReview to the
 webhook named in a webhook kubeconfig, as kube-apiserver does with
 `--authentication-token-webhook-config-file` (no cache: every request is reviewed), and answers
-what `kubectl auth whoami` and `kubectl get --raw /version` need (testing.md "kubectl end to end"):
+what `kubectl auth whoami` and `kubectl get --raw /version` need (docs/testing.md "kubectl end to end"):
 
 - `POST /apis/authentication.k8s.io/{v1,v1beta1,v1alpha1}/selfsubjectreviews` → 201 SelfSubjectReview;
 - `GET /version`, and the discovery documents `/api`, `/apis`, `/apis/authentication.k8s.io/v1`;
@@ -397,7 +397,7 @@ def _handler_for(standin: ApiServerStandIn) -> type[http.server.BaseHTTPRequestH
 
 
 def find_kubectl() -> str | None:
-    """The plain versioned kubectl beside the dispatcher (exec-plugin.md: the dispatcher runs
+    """The plain versioned kubectl beside the dispatcher (docs/exec-plugin.md: the dispatcher runs
     exec plugins once more on failure), else whatever `kubectl` is, else None."""
     found = shutil.which("kubectl")
     if not found:

@@ -1,6 +1,6 @@
 """moto as an STS (and IAM) peer over HTTPS, with the presigned-URL checks real STS makes.
 
-Stock moto is not an honest STS for EKS tokens (testing.md): it routes a presigned
+Stock moto is not an honest STS for EKS tokens (docs/testing.md): it routes a presigned
 `GET /?Action=GetCallerIdentity` to S3, answers XML to `Accept: application/json`, and never
 checks a presigned signature, its age or the signed `x-k8s-aws-id` header. `StsPeer` wraps
 moto's WSGI app to fix all three: it checks the SigV4 query signature with the caller's

@@ -1,1 +1,1 @@
-"""``aws-auth lint``: the aws-auth ConfigMap seen exactly as the authenticator sees it (lint.md)."""
+"""``aws-auth lint``: the aws-auth ConfigMap seen exactly as the authenticator sees it (docs/lint.md)."""

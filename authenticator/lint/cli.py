@@ -1,6 +1,6 @@
 """The ``aws-auth`` command: ``lint``, ``rule``, ``rules`` and ``resolve``.
 
-Exit codes (lint.md, the ruff / hadolint convention): 0 nothing at or above ``--fail-on``;
+Exit codes (docs/lint.md, the ruff / hadolint convention): 0 nothing at or above ``--fail-on``;
 1 findings at or above it (``resolve``: the identity is denied); 2 usage, configuration or
 I/O error. A file that does not parse is a finding (AA001), not exit 2.
 """

@@ -1,6 +1,6 @@
 """``aws-auth resolve``: which entry maps an identity, with the server's own mapping chain.
 
-The identity is built the way the verifier builds it from STS's answer (token.md §6): an
+The identity is built the way the verifier builds it from STS's answer (docs/token.md §6): an
 assumed-role ARN is folded into its role ARN by :func:`authenticator.arn.canonicalize`; a
 role ARN given directly is first turned into the session ARN STS would report (STS drops the
 role's path, which is exactly why entries with a path never match). The mappings come from

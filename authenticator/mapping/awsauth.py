@@ -1,4 +1,4 @@
-"""The aws-auth ConfigMap's ``data``: its three sections as the server reads them (mapping.md §4).
+"""The aws-auth ConfigMap's ``data``: its three sections as the server reads them (docs/mapping.md §4).
 
 One parser, several users: the MountedFile source (``server.awsAuthFile``), the EKSConfigMap
 source, the linter and ``aws-auth resolve``. Pure: it returns what it found (entries, issues,

@@ -1,6 +1,6 @@
 """The mapping chain: ordered sources, explicit mappings, mapAccounts, reserved prefixes.
 
-For each source in order (mapping.md §4): an explicit mapping (roles before users; an explicit
+For each source in order (docs/mapping.md §4): an explicit mapping (roles before users; an explicit
 rolearn beats an sso pattern; duplicates: the last entry wins) — else, if that source's
 mapAccounts lists the account, the canonical ARN with no groups — else the next source.
 Matching is exact and case-insensitive on the canonical ARN, through dicts built once per
@@ -146,7 +146,7 @@ class MappingIndex:
 def reserved_prefixes_from_config(config: object) -> dict[str, tuple[str, ...]]:
     """``server.reservedPrefixConfig`` -> {source name: prefixes} for :class:`MappingChain`.
 
-    Takes the list form of cli.md (``[{backendMode: X, usernamePrefixReserveList: [...]}]``) or
+    Takes the list form of docs/cli.md (``[{backendMode: X, usernamePrefixReserveList: [...]}]``) or
     the reference's map form (``{X: {usernamePrefixReserveList: [...]}}``); keys are matched
     case-insensitively and mode aliases are resolved. Raises ValueError on anything else."""
     if config is None:

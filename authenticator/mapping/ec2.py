@@ -2,7 +2,7 @@
 
 Nodes authenticate far more often than they are born, and a private DNS name never changes for
 an instance, so names are cached for the life of the process (bounded). Everything else is about
-not melting down when many nodes arrive at once (mapping.md §2):
+not melting down when many nodes arrive at once (docs/mapping.md §2):
 
 - concurrent lookups of one id share one future (coalescing);
 - ids are queued and sent together, up to ``max_batch`` per DescribeInstances call, with at
@@ -28,13 +28,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import botocore.session
 from botocore.config import Config
 
 from authenticator import metrics
 from authenticator.mapping.templates import TemplateDenied, is_instance_id
+
+if TYPE_CHECKING:  # type-checking only: botocore builds its client classes at run time
+    from mypy_boto3_sts import STSClient
 
 __all__ = ["EC2PrivateDNSNameResolver"]
 
@@ -209,24 +212,33 @@ class EC2PrivateDNSNameResolver:
                 read_timeout=self._timeout,
                 retries={"max_attempts": 2, "mode": "standard"},
             )
-            credentials: dict[str, str] = {}
+            key_id = secret = session_token = None  # None: the session's own credentials
             if self._role_arn:
-                sts = self._session.create_client(
-                    "sts", region_name=self._region, endpoint_url=self._sts_endpoint_url, config=config
+                sts = cast(
+                    "STSClient",
+                    self._session.create_client(
+                        "sts", region_name=self._region, endpoint_url=self._sts_endpoint_url, config=config
+                    ),
                 )
                 assumed = sts.assume_role(RoleArn=self._role_arn, RoleSessionName=_SESSION_NAME)["Credentials"]
-                credentials = {
-                    "aws_access_key_id": assumed["AccessKeyId"],
-                    "aws_secret_access_key": assumed["SecretAccessKey"],
-                    "aws_session_token": assumed["SessionToken"],
-                }
+                key_id, secret, session_token = (
+                    assumed["AccessKeyId"],
+                    assumed["SecretAccessKey"],
+                    assumed["SessionToken"],
+                )
                 expiration = assumed["Expiration"]
                 if isinstance(expiration, datetime):
                     self._client_expires = expiration.astimezone(UTC) - _REFRESH_BEFORE
                 else:
                     self._client_expires = now + timedelta(minutes=10)
             self._client = self._session.create_client(
-                "ec2", region_name=self._region, endpoint_url=self._endpoint_url, config=config, **credentials
+                "ec2",
+                region_name=self._region,
+                endpoint_url=self._endpoint_url,
+                config=config,
+                aws_access_key_id=key_id,
+                aws_secret_access_key=secret,
+                aws_session_token=session_token,
             )
             return self._client
 

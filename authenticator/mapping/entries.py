@@ -1,4 +1,4 @@
-"""One mapRoles / mapUsers entry as the reference reads it (mapping.md §4), with its issues.
+"""One mapRoles / mapUsers entry as the reference reads it (docs/mapping.md §4), with its issues.
 
 The same entry rules serve the aws-auth sections (:mod:`authenticator.mapping.awsauth`), the
 server config's ``server.mapRoles`` / ``mapUsers`` (:mod:`authenticator.mapping.server_mappings`)

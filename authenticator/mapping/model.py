@@ -1,4 +1,4 @@
-"""The mapping model: what an aws-auth entry means once parsed (mapping.md §1).
+"""The mapping model: what an aws-auth entry means once parsed (docs/mapping.md §1).
 
 Frozen, hashable values: a source builds them once per load and the chain indexes them.
 """

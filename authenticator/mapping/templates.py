@@ -1,4 +1,4 @@
-"""The five username/group placeholders (mapping.md §2).
+"""The five username/group placeholders (docs/mapping.md §2).
 
 One pass over the template: a substituted value is never scanned again, so a session name
 that contains ``{{AccessKeyID}}`` stays literal (**ours**; the reference chains replaces).

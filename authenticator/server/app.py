@@ -1,4 +1,4 @@
-"""The HTTP surface of the webhook (cli.md "Server endpoints", mapping.md §5).
+"""The HTTP surface of the webhook (docs/cli.md "Server endpoints", docs/mapping.md §5).
 
 ``/authenticate`` never answers 500 for bad input: a body that is not a TokenReview is a
 400 with a TokenReview-shaped denial, so whatever reads it fails closed.

@@ -1,7 +1,7 @@
 """``eks-iam-authenticator server``, ``init`` and ``verify``: the command handlers.
 
 Each handler returns the exit code. A ``UserError`` (a mistake the user can fix: the config,
-a file, a port, a token's partition) is one line on stderr and exit 1 (cli.md); anything else
+a file, a port, a token's partition) is one line on stderr and exit 1 (docs/cli.md); anything else
 is a bug of ours and ends with a traceback. The parts are built by the composition root
 (``authenticator.server.composition``).
 """

@@ -1,8 +1,8 @@
-"""The server's configuration: the YAML file of cli.md, then flags on top.
+"""The server's configuration: the YAML file of docs/cli.md, then flags on top.
 
 Reading is case-insensitive on the keys of the top level and of the ``server:`` section
 (``clusterId``, ``clusterID`` and ``clusterid`` are one key). Mapping entries are handed
-to the mapping code untouched; their keys are that code's business (mapping.md §1).
+to the mapping code untouched; their keys are that code's business (docs/mapping.md §1).
 
 Numbers are read as their raw text (``mapAccounts: [012345670123]`` stays the string
 ``"012345670123"``, not an octal integer); the model converts ``port`` back to an int.
@@ -33,7 +33,7 @@ __all__ = [
 KUBECONFIG_FILENAME = "aws-iam-authenticator.kubeconfig"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
-# Canonical YAML spelling of each field (cli.md); the lower-cased form is what we match on.
+# Canonical YAML spelling of each field (docs/cli.md); the lower-cased form is what we match on.
 _TOP_KEYS = {"clusterID": "cluster_id"}
 _SERVER_KEYS = {
     "address": "address",
@@ -90,7 +90,7 @@ class ConfigError(UserError, ValueError):
 
 class ServerConfig(BaseModel):
     """Everything ``server`` needs, after file and flags were merged. Field names are snake case;
-    the file's spellings are in cli.md."""
+    the file's spellings are in docs/cli.md."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -173,7 +173,7 @@ class ServerConfig(BaseModel):
     @field_validator("reserved_prefix_config", mode="before")
     @classmethod
     def _reserved(cls, value: Any) -> dict[str, tuple[str, ...]]:
-        # The mapping code owns this format (list form of cli.md and the reference's map form).
+        # The mapping code owns this format (list form of docs/cli.md and the reference's map form).
         from authenticator.mapping.chain import reserved_prefixes_from_config
 
         return reserved_prefixes_from_config(value)

@@ -1,4 +1,4 @@
-"""The kubeconfig the API server reads to call the webhook (cli.md, "Webhook kubeconfig")."""
+"""The kubeconfig the API server reads to call the webhook (docs/cli.md, "Webhook kubeconfig")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """TokenReview, as the API server sends and reads it (authentication.k8s.io v1 and v1beta1).
 
 Both versions have the same shape for what we use; the answer echoes the request's
-``apiVersion`` and ``kind`` (mapping.md §5). Unknown fields in a request are ignored, as
+``apiVersion`` and ``kind`` (docs/mapping.md §5). Unknown fields in a request are ignored, as
 the API server's own decoder does.
 """
 

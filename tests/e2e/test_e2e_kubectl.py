@@ -33,7 +33,7 @@ def _whoami(
     The identity reaches the plugin only through the exec block's env: kubectl itself runs with a
     fresh HOME and no AWS variables at all."""
     kubectl = find_kubectl()
-    assert kubectl is not None, "kubectl is not installed (testing.md: CI installs it)"
+    assert kubectl is not None, "kubectl is not installed (docs/testing.md: CI installs it)"
     plugin_env = client_env(home, credentials)
     exec_block = {
         "command": sys.executable,

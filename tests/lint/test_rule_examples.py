@@ -14,7 +14,7 @@ from authenticator.lint.registry import all_rules
 
 RULES = all_rules()
 
-# Every rule of lint.md (AA503 is not in it), plus AA900 for unused suppressions.
+# Every rule of docs/lint.md (AA503 is not in it), plus AA900 for unused suppressions.
 EXPECTED_IDS = {
     *(f"AA00{i}" for i in range(1, 10)),
     "AA010",

@@ -1,4 +1,4 @@
-"""The aws-auth parser: the reference's behaviours of mapping.md §4, one by one, and last known good."""
+"""The aws-auth parser: the reference's behaviours of docs/mapping.md §4, one by one, and last known good."""
 
 from __future__ import annotations
 

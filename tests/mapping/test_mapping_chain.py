@@ -1,4 +1,4 @@
-"""The mapping chain: order, accounts, reserved prefixes, sso, duplicates, case (mapping.md §1, §3, §4)."""
+"""The mapping chain: order, accounts, reserved prefixes, sso, duplicates, case (docs/mapping.md §1, §3, §4)."""
 
 from __future__ import annotations
 

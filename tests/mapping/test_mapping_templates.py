@@ -1,4 +1,4 @@
-"""The five placeholders (mapping.md §2), with the reference's vectors."""
+"""The five placeholders (docs/mapping.md §2), with the reference's vectors."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ def _presign(
     region: str = "us-east-1",
     signed_at: datetime | None = None,
 ) -> str:
-    """The presigned GetCallerIdentity URL of an EKS token (token.md §1), made by botocore's signer,
+    """The presigned GetCallerIdentity URL of an EKS token (docs/token.md §1), made by botocore's signer,
     signed now or at `signed_at` (UTC)."""
     request = AWSRequest(
         method="GET",
@@ -79,7 +79,7 @@ def _call_sts(
     accept_json: bool = True,
     host: str | None = None,
 ) -> httpx.Response:
-    """GET the presigned URL from the peer the way the verifier does (token.md §5): connect to
+    """GET the presigned URL from the peer the way the verifier does (docs/token.md §5): connect to
     the peer, keep the token's Host header and path+query, send x-k8s-aws-id."""
     parts = urlsplit(presigned_url)
     headers = {"Host": host or parts.netloc, "x-k8s-aws-id": cluster_id}

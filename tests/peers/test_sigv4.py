@@ -1,4 +1,4 @@
-"""The peer's SigV4 query check agrees with the reference's signing vector (token.md §1)."""
+"""The peer's SigV4 query check agrees with the reference's signing vector (docs/token.md §1)."""
 
 from __future__ import annotations
 

@@ -83,7 +83,7 @@ def decode_token(token: str) -> DecodedToken:
 
 
 def kubectl_binary() -> str:
-    """The plain versioned kubectl beside the dispatcher (exec-plugin.md), else kubectl."""
+    """The plain versioned kubectl beside the dispatcher (docs/exec-plugin.md), else kubectl."""
     found = shutil.which("kubectl")
     assert found, "kubectl is not installed"
     plain = Path(os.path.realpath(found)).parent / "kubectl.1.33"

@@ -54,7 +54,7 @@ def test_same_url_as_aws_eks_get_token(home: Path, extra_env: dict[str, str], ho
     assert our.host == host
     if "AWS_SESSION_TOKEN" in extra_env:
         # Same parameters and signature; botocore appends X-Amz-Security-Token after
-        # X-Amz-SignedHeaders while we keep the Go SDK's sorted order (token.md §1).
+        # X-Amz-SignedHeaders while we keep the Go SDK's sorted order (docs/token.md §1).
         assert our.params == their.params
         assert our.keys_in_order == [*sorted(their.keys_in_order[:-1]), "X-Amz-Signature"]
         assert our.params["X-Amz-Security-Token"] == extra_env["AWS_SESSION_TOKEN"]

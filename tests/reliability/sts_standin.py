@@ -1,7 +1,7 @@
 """A minimal HTTPS STS stand-in that answers GetCallerIdentity after a set delay, or misbehaves.
 
 Not moto: it checks no signature, so it answers thousands of requests per second (the benchmarks
-need that, performance.md) and it can fail in the ways a network does, which moto cannot:
+need that, docs/performance.md) and it can fail in the ways a network does, which moto cannot:
 
     ok        200 GetCallerIdentity JSON after ``delay`` seconds (a fixed IAM user)
     stall     reads the request, never answers

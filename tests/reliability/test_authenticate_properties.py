@@ -1,7 +1,7 @@
 """Properties of /authenticate as a public parser (the verifier's own properties are in
 tests/test_token_rules.py): whatever the body or the token, the app built by ``build_app`` answers
 a TokenReview with 200, 400, 403, 413 or 429, never 500; a token is allowed only if it passes every
-local rule of token.md; a locally rejected token never reaches STS; a denial never echoes the
+local rule of docs/token.md; a locally rejected token never reaches STS; a denial never echoes the
 token. The STS behind it is the HTTPS stand-in, answering every well-formed request (it checks
 no signature). The app's clock is fixed at NOW, so the tokens never age during a run."""
 
@@ -70,7 +70,7 @@ def _locally_valid(token: str) -> bool:
         request = parse_token(token, now=NOW, partition=AWS)
     except TokenRejected:
         return False
-    # token.md: what passes is a GetCallerIdentity on an STS host of the partition, still fresh.
+    # docs/token.md: what passes is a GetCallerIdentity on an STS host of the partition, still fresh.
     assert request.host.startswith("sts") and request.host.endswith(".amazonaws.com")
     assert request.expires_at - request.signed_at == PRESIGN_LIFETIME
     assert "Action=GetCallerIdentity" in request.url

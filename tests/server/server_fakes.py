@@ -1,5 +1,5 @@
 """Helpers for the server tests: tokens of the right shape, and fakes of STS and the mapping chain
-that follow the contracts (contracts.md). Real parse_token runs on these tokens."""
+that follow the seams of docs/architecture.md. Real parse_token runs on these tokens."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ServerConfig: the YAML file of cli.md, flags on top, one clear line for every mistake."""
+"""ServerConfig: the YAML file of docs/cli.md, flags on top, one clear line for every mistake."""
 
 from __future__ import annotations
 

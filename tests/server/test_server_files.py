@@ -1,4 +1,4 @@
-"""The TLS files in stateDir and the webhook kubeconfig (cli.md)."""
+"""The TLS files in stateDir and the webhook kubeconfig (docs/cli.md)."""
 
 from __future__ import annotations
 

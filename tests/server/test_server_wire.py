@@ -1,4 +1,4 @@
-"""/authenticate, /healthz, /readyz and /metrics on the wire (mapping.md §5, cli.md)."""
+"""/authenticate, /healthz, /readyz and /metrics on the wire (docs/mapping.md §5, docs/cli.md)."""
 
 from __future__ import annotations
 

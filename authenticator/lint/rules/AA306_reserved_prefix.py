@@ -5,7 +5,7 @@ an error for ``system:node:`` outside node entries, ``system:serviceaccount:`` a
 ``system:anonymous``, which impersonate nodes, service accounts or the anonymous user.
 
 Why: these prefixes carry meaning in Kubernetes (the Node authorizer, service-account
-bindings) and EKS; an authenticator configured with reserved prefixes (mapping.md §3) denies
+bindings) and EKS; an authenticator configured with reserved prefixes (docs/mapping.md §3) denies
 such usernames outright.
 
 Fix: use your own prefix, e.g. ``username: "ops:{{SessionName}}"``.

@@ -1,7 +1,7 @@
 """The CRD source: cluster-scoped ``IAMIdentityMapping`` objects (iamauthenticator.k8s.aws/v1alpha1).
 
 Each object's ``spec`` is ``{arn, username, groups}``. The reference needs a controller to
-write ``status.canonicalARN``; we canonicalise ``spec.arn`` ourselves (token.md §6) when the
+write ``status.canonicalARN``; we canonicalise ``spec.arn`` ourselves (docs/token.md §6) when the
 object arrives, so no controller and no write access are needed. An ARN that names a role (or an
 assumed-role session) becomes a role mapping, anything else a user mapping; an object whose ARN
 is not an identity ARN is skipped with a warning. When two objects name the same ARN, the one

@@ -1,4 +1,4 @@
-"""The DynamicFile source: a JSON mapping file, reloaded when it changes (mapping.md §4).
+"""The DynamicFile source: a JSON mapping file, reloaded when it changes (docs/mapping.md §4).
 
 ```json
 {"version": "1", "lastUpdatedDateTime": "1700000000",

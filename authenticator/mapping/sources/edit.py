@@ -81,7 +81,7 @@ def append_entry(data: dict[str, str], entry: Entry) -> dict[str, str]:
     if failed is not None:
         raise AddError(f"aws-auth {section} does not parse ({failed}); fix it before adding entries")
     for existing in result.roles if entry.kind == "role" else result.users:
-        arn = existing.rolearn if isinstance(existing, RoleMapping) else existing.userarn  # type: ignore[union-attr]
+        arn = existing.rolearn if isinstance(existing, RoleMapping) else existing.userarn
         if arn is not None and arn.lower() == entry.arn.lower():
             raise AddError(f"{entry.kind} {entry.arn} is already in aws-auth {section}; not adding a duplicate")
     item_text = yaml.safe_dump([entry.as_yaml_item()], default_flow_style=False, sort_keys=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 
 from authenticator import metrics
 from authenticator.mapping.awsauth import AwsAuthResult, parse_aws_auth
@@ -35,9 +36,9 @@ class MountedFileSource(PublishedMappings):
     def __init__(
         self,
         *,
-        map_roles: list | None = None,
-        map_users: list | None = None,
-        map_accounts: list | None = None,
+        map_roles: Sequence[object] | None = None,
+        map_users: Sequence[object] | None = None,
+        map_accounts: Sequence[object] | None = None,
         aws_auth_file: str | None = None,
         poll_interval: float = POLL_INTERVAL,
         name: str = MOUNTED_FILE,
