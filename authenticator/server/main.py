@@ -30,11 +30,11 @@ from authenticator.server.config import (
 from authenticator.server.logs import configure_logging
 
 if TYPE_CHECKING:  # the server's heavy imports wait until a handler needs them
-    import httpx
     from fastapi import FastAPI
 
     from authenticator.server.review import Reviewer
     from authenticator.server.tls import TlsFiles
+    from authenticator.sts_transport import STSTransport
 
 __all__ = [
     "build_app",
@@ -113,7 +113,7 @@ def build_app(
     config: ServerConfig,
     *,
     clock: Callable[[], datetime] | None = None,
-    sts_transport: httpx.AsyncBaseTransport | None = None,
+    sts_transport: STSTransport | None = None,
     sources: list[Any] | None = None,
 ) -> tuple[FastAPI, Reviewer]:
     """The webhook app and its reviewer, built in-process from ``config`` (no TLS, no files written).
