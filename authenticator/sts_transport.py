@@ -253,9 +253,10 @@ async def _tunnel(connection: _Connection, proxy: _Proxy, host: str, port: int) 
     except asyncio.LimitOverrunError:
         raise httpx.ProxyError("the proxy's answer is too large") from None
     connection.consumed += len(head)
-    status = head.split(b" ", 2)[1:2]
-    if not (status and status[0].isdigit() and 200 <= int(status[0]) < 300):
-        raise httpx.ProxyError(f"the proxy refused the tunnel ({status[0][:3].decode('latin-1') if status else '?'})")
+    parts = head.split(b" ", 2)
+    code = parts[1][:3] if len(parts) > 1 and parts[0].startswith(b"HTTP/") else b""
+    if not (code.isdigit() and code.startswith(b"2")):
+        raise httpx.ProxyError("the proxy refused the tunnel" + (f" ({code.decode()})" if code.isdigit() else ""))
 
 
 def _encode(target: bytes, headers: Sequence[tuple[bytes, bytes]]) -> bytes:

@@ -105,6 +105,7 @@ class _ConnectProxy(socketserver.ThreadingTCPServer):
         self.upstream_port = upstream_port
         self.heads: list[bytes] = []  # every request head, raw
         self.stop = threading.Event()
+        self.refusal: bytes | None = None  # when set, the answer to every CONNECT
 
     @property
     def url(self) -> str:
@@ -156,6 +157,9 @@ class _TunnelHandler(socketserver.BaseRequestHandler):
         self.server.heads.append(head)
         if not head.startswith(b"CONNECT "):
             client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            return
+        if self.server.refusal is not None:
+            client.sendall(self.server.refusal)
             return
         # Whatever host the client asked for, the tunnel leads to the local peer.
         with socket.create_connection(("127.0.0.1", self.server.upstream_port), timeout=10) as upstream:
@@ -303,3 +307,34 @@ def test_injected_transport_ignores_the_proxy(env: pytest.MonkeyPatch, proxy: _C
     assert _identity(result).sts_endpoint == EAST
     assert [sent.host for sent in sts.sent] == [EAST]
     assert proxy.heads == []
+
+
+def test_proxy_credentials_go_to_the_proxy_only(env: pytest.MonkeyPatch, proxy: _ConnectProxy, peer: _Peer) -> None:
+    # As Go and httpx: user:password in the proxy URL (percent-decoded) become Basic credentials.
+    env.setenv("HTTPS_PROXY", proxy.url.replace("http://", "http://bob:p%40ss@"))
+    (result,) = _calls([_request()])
+    assert _identity(result).sts_endpoint == EAST
+    (head,) = proxy.heads
+    assert b"\r\nProxy-Authorization: Basic Ym9iOnBAc3M=" in head  # base64 of "bob:p@ss"
+    ((_, headers),) = peer.seen
+    assert "proxy-authorization" not in headers
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        b"SSH-2.0-not-a-proxy\r\n\r\n",
+        b"",  # closed without a word
+    ],
+    ids=["407", "403", "not-http", "closed"],
+)
+def test_a_refused_tunnel_is_an_sts_error(env: pytest.MonkeyPatch, proxy: _ConnectProxy, answer: bytes) -> None:
+    env.setenv("HTTPS_PROXY", proxy.url)
+    proxy.refusal = answer
+    (result,) = _calls([_request()])
+    rejection = _rejection(result)
+    assert rejection.kind is RejectionKind.STS_ERROR
+    assert rejection.reason.startswith("error during GET: ProxyError"), rejection.reason
+    assert proxy.requests == [f"CONNECT {EAST}:443"]
