@@ -69,6 +69,7 @@ class _Peer:
     ca_path: str
     seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (path+query, lower-cased headers)
     sni: list[str | None] = field(default_factory=list)  # server names the TLS handshakes asked for
+    proxy_tls: ssl.SSLContext | None = None  # the same certificate, for a proxy spoken to over TLS
 
 
 @pytest.fixture
@@ -82,7 +83,9 @@ def peer(tmp_path: Path) -> Iterator[_Peer]:
     cert.configure_cert(context)
     seen: Seen = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), recording_handler(seen, _identity_body()))
-    state = _Peer(port=server.server_address[1], ca_path=str(ca_path), seen=seen)
+    proxy_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(proxy_tls)
+    state = _Peer(port=server.server_address[1], ca_path=str(ca_path), seen=seen, proxy_tls=proxy_tls)
 
     def record_sni(_sock: ssl.SSLObject, name: str | None, _context: ssl.SSLContext) -> None:
         state.sni.append(name)
@@ -338,3 +341,19 @@ def test_a_refused_tunnel_is_an_sts_error(env: pytest.MonkeyPatch, proxy: _Conne
     assert rejection.kind is RejectionKind.STS_ERROR
     assert rejection.reason.startswith("error during GET: ProxyError"), rejection.reason
     assert proxy.requests == [f"CONNECT {EAST}:443"]
+
+
+def test_an_https_proxy_is_spoken_to_over_tls(env: pytest.MonkeyPatch, peer: _Peer) -> None:
+    # TLS with the proxy, and inside that tunnel TLS with the STS host (as Go and httpx do).
+    server = _ConnectProxy(peer.port)
+    assert peer.proxy_tls is not None
+    server.socket = peer.proxy_tls.wrap_socket(server.socket, server_side=True)
+    with serving(server):
+        try:
+            env.setenv("HTTPS_PROXY", server.url.replace("http://", "https://"))
+            results = _calls([_request(), _request()])
+        finally:
+            server.stop.set()
+    assert all(isinstance(result, Identity) for result in results), results
+    assert server.requests == [f"CONNECT {EAST}:443"]
+    assert peer.sni == [EAST]
