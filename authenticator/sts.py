@@ -1,7 +1,9 @@
-"""The STS GetCallerIdentity call that proves a token (token.md §5) and the identity it yields (§6).
+"""The STS GetCallerIdentity call that proves a token (docs/token.md §5) and the identity it yields (§6).
 
-One keep-alive pool per server (``authenticator.sts_transport``, an httpx transport), no redirects, a
-total deadline per call. Only the region, the HTTP status and an STS error code
+One keep-alive pool per server (``authenticator.sts_transport``; through an HTTP CONNECT proxy
+for the hosts the environment's ``HTTPS_PROXY``/``NO_PROXY`` send there), no redirects, a total
+deadline per call. Every call, whatever the transport (tests inject a double), is one
+``STSTransport.get``. Only the region, the HTTP status and an STS error code
 ever reach a reason or a log line; never the URL, which is a bearer credential.
 
 ``endpoint_override`` (tests and the demo only) sends the request to another
@@ -27,7 +29,7 @@ import httpx
 from authenticator import metrics
 from authenticator.arn import canonicalize, parse_arn, principal_kind
 from authenticator.identity import Identity
-from authenticator.sts_transport import KeepAliveTransport, Origin, origin_of
+from authenticator.sts_transport import KeepAliveTransport, Origin, STSTransport, origin_of
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected
 
 __all__ = ["MAX_RESPONSE_BYTES", "CallerIdentityClient", "STSClient", "identity_from_response"]
@@ -71,40 +73,38 @@ class STSClient:
         endpoint_override: str | None = None,
         ca_bundle: str | None = None,
         timeout: float = 10.0,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: STSTransport | None = None,
         max_connections: int = 100,
     ) -> None:
         self._timeout = timeout
-        self._override: str | None = None
-        self._override_origin: Origin | None = None
-        if endpoint_override:
-            self._override, self._override_origin = _parse_override(endpoint_override)
+        self._override: Origin | None = _parse_override(endpoint_override) if endpoint_override else None
         # Sent with every call after the token's Host (the cluster id is printable ASCII: config).
         self._fixed_headers = [
             (CLUSTER_ID_HEADER.encode("ascii"), cluster_id.encode("ascii")),
             (b"Accept", b"application/json"),
             (b"User-Agent", USER_AGENT.encode("ascii")),
         ]
-        timeouts = httpx.Timeout(timeout).as_dict()  # for httpx's own transports (proxy, injected)
-        self._extensions = {"timeout": timeouts}
         if ca_bundle is not None:
             context = ssl.create_default_context(cafile=ca_bundle)
         else:
             context = httpx.create_ssl_context(verify=True, trust_env=self._override is None)
-        self._transport = transport or KeepAliveTransport(
+        self._transport: STSTransport = transport or KeepAliveTransport(
             ssl_context=context, max_connections=max_connections, max_body_bytes=MAX_RESPONSE_BYTES
         )
         # Proxies from the environment are honoured as the reference does (Go's
         # ProxyFromEnvironment), except when talking to a local override.
-        self._proxy: httpx.AsyncBaseTransport | None = None
+        self._proxy: STSTransport | None = None
         proxy = None if self._override or transport else urllib.request.getproxies_environment().get("https")
         if proxy:
             if "://" not in proxy:  # as Go and httpx's own trust_env: a bare host:port is an http proxy
                 proxy = f"http://{proxy}"
-            limits = httpx.Limits(max_connections=max_connections)
-            self._proxy = httpx.AsyncHTTPTransport(proxy=proxy, verify=context, limits=limits)
+            self._proxy = KeepAliveTransport(
+                ssl_context=context, max_connections=max_connections, max_body_bytes=MAX_RESPONSE_BYTES, proxy=proxy
+            )
         # NO_PROXY read once per host; bounded, since a token may name any well-formed region.
-        self._bypasses_proxy = functools.lru_cache(maxsize=64)(urllib.request.proxy_bypass_environment)
+        # (proxy_bypass_environment is public in urllib.request but missing from typeshed.)
+        bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+        self._bypasses_proxy = functools.lru_cache(maxsize=64)(bypass)
 
     async def aclose(self) -> None:
         await self._transport.aclose()
@@ -117,7 +117,7 @@ class STSClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    def _transport_for(self, host: str) -> httpx.AsyncBaseTransport:
+    def _transport_for(self, host: str) -> STSTransport:
         if self._proxy is None:
             return self._transport
         return self._transport if self._bypasses_proxy(host) else self._proxy
@@ -127,40 +127,17 @@ class STSClient:
         _, _, query = request.url.partition("?")
         raw_target = b"/?" + query.encode("ascii") if query else b"/"
         headers = [(b"Host", request.host.encode("ascii")), *self._fixed_headers]  # the host passed rule 4
-        transport = self._transport_for(request.host)
-        if isinstance(transport, KeepAliveTransport):
-            origin = self._override_origin or ("https", request.host, 443)
-            status, body = await transport.get(origin, raw_target, headers)
-            if len(body) > MAX_RESPONSE_BYTES:
-                raise _BodyTooLarge(status)
-            return status, body
-        # Another transport (the proxy's, an injected one) takes an httpx.Request.
-        try:
-            if self._override is None:
-                url = httpx.URL(request.url)
-            else:
-                url = httpx.URL(self._override + raw_target.decode("ascii"))
-        except (httpx.InvalidURL, ValueError, UnicodeError):
-            raise _sts_error("pre-signed URL cannot be sent") from None
-        # parse_token only lets through query bytes httpx forwards verbatim; check anyway,
-        # because a re-encoded query would no longer match its signature.
-        if url.raw_path != raw_target:
-            raise _sts_error("pre-signed query cannot be forwarded unchanged")
-        http_request = httpx.Request("GET", url, headers=headers, extensions=self._extensions)
-        response = await transport.handle_async_request(http_request)
-        try:
-            body = await _read_capped(response)
-        finally:
-            await response.aclose()
-        return response.status_code, body
+        origin = self._override or ("https", request.host, 443)
+        status, body = await self._transport_for(request.host).get(origin, raw_target, headers)
+        if len(body) > MAX_RESPONSE_BYTES:
+            raise _BodyTooLarge(status)
+        return status, body
 
     async def get_caller_identity(self, request: PresignedRequest) -> Identity:
         """GET the presigned URL; raise ``TokenRejected(STS_ERROR | STS_THROTTLING, reason)``."""
         region = request.region
         try:
             async with asyncio.timeout(self._timeout):
-                # Straight to the transport: httpx's client layer (cookies, auth, redirects, URL
-                # merging) cost more CPU than the whole exchange, and none of it applies here.
                 status, body = await self._fetch(request)
         except _BodyTooLarge as exc:
             metrics.sts_responses.labels(ResponseCode=str(exc.status), StsRegion=region).inc()
@@ -191,27 +168,14 @@ class _BodyTooLarge(Exception):
         self.status = status
 
 
-async def _read_capped(response: httpx.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            raise _BodyTooLarge(response.status_code)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _parse_override(endpoint: str) -> tuple[str, Origin]:
-    """``scheme://host[:port]`` of the override (no trailing slash), and its origin."""
+def _parse_override(endpoint: str) -> Origin:
+    """The origin of the override, which must be ``scheme://host[:port]`` only."""
     url = httpx.URL(endpoint)
     if url.scheme not in ("https", "http") or not url.host:
         raise ValueError("endpoint override must be an http(s) URL with a host")
     if url.path not in ("", "/") or url.query or url.fragment or url.userinfo:
         raise ValueError("endpoint override must be scheme://host[:port] only")
-    host = f"[{url.host}]" if ":" in url.host else url.host
-    port = f":{url.port}" if url.port is not None else ""
-    return f"{url.scheme}://{host}{port}", origin_of(url)
+    return origin_of(url)
 
 
 def _field(container: Any, key: str) -> Any:
@@ -228,7 +192,7 @@ def _text_field(container: Any, key: str) -> str:
 
 
 def identity_from_response(body: bytes, request: PresignedRequest) -> Identity:
-    """The ``Identity`` of a 200 GetCallerIdentity JSON body (token.md §6); ``TokenRejected`` otherwise."""
+    """The ``Identity`` of a 200 GetCallerIdentity JSON body (docs/token.md §6); ``TokenRejected`` otherwise."""
     try:
         document = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):

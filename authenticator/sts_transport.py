@@ -1,64 +1,99 @@
-"""Keep-alive HTTP/1.1 connections to STS: the httpx transport ``STSClient`` sends its calls to.
+"""Keep-alive HTTP/1.1 connections to STS: the one transport ``STSClient`` sends its calls to.
 
-httpcore's pool rescans every connection for every queued request each time a request starts
-or ends, so with a couple of hundred reviews in flight most of an uncached review's CPU went to
-pool bookkeeping (performance.md S2). A webhook talks to one or two STS hosts, one GET at a
-time per connection, so this pool is a stack of idle connections per origin: take the most
-recently used one, or open one; put it back when its response ended cleanly; close it otherwise.
+Why our own and not a general client: docs/sts-transport.md (the measurements). In short, a
+webhook talks to one or two STS hosts, one GET at a time per connection, so this pool is a stack
+of idle connections per origin: take the most recently used one, or open one; put it back when
+its response ended cleanly; close it otherwise. Responses are parsed by httptools (llhttp, the
+parser uvicorn uses).
 
-Responses are parsed by httptools (llhttp, the parser uvicorn uses); h11 cost ~50 times as much
-CPU per response. The caller's deadline (``asyncio.timeout`` in ``STSClient``) bounds a whole
-call; a cancelled or failed exchange closes its connection, so a half-read response never reaches
-the next request. A request that fails on a *reused* connection before any byte of an answer is
-retried once on a new connection: the peer may have closed an idle connection just as it was
-taken, and the GET is idempotent (Go's net/http, the reference's client, does the same).
+The caller's deadline (``asyncio.timeout`` in ``STSClient``) bounds a whole call; a cancelled or
+failed exchange closes its connection, so a half-read response never reaches the next request.
+A request that fails on a *reused* connection before any byte of an answer is retried once on a
+new connection: the peer may have closed an idle connection just as it was taken, and the GET is
+idempotent (Go's net/http, the reference's client, does the same).
 
-``get`` is the call ``STSClient`` makes: origin, request target and headers in, status and body
-out, with no httpx ``URL``, ``Request`` or ``Response`` built around them (parsing and quoting a
-presigned URL alone cost as much as the exchange). ``handle_async_request`` is the same exchange
-behind httpx's transport interface, for everything else.
+Every read is bounded: the body by ``max_body_bytes`` (cut there, the connection dropped), and
+everything else a response may carry - status lines, headers (at most ``MAX_HEADERS``), interim
+1xx responses, chunk framing, trailers - by ``MAX_HEAD_BYTES`` in all, as h11- and
+httptools-based servers bound a request's head.
 
-Errors are httpx's own classes, so ``STSClient`` handles this transport and httpx's alike.
+``proxy`` (``http://[user:password@]host:port``): every connection is an HTTP CONNECT tunnel
+through it, TLS with the STS host inside the tunnel; the proxy learns the host, never the query.
+
+Errors are httpx's classes (``httpx.HTTPError``): the contract of ``STSTransport``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, Protocol
+from urllib.parse import unquote, urlsplit
 
 import httptools
 import httpx
 
-__all__ = ["KeepAliveTransport", "Origin", "origin_of"]
+__all__ = ["MAX_HEADERS", "MAX_HEAD_BYTES", "KeepAliveTransport", "Origin", "STSTransport", "origin_of"]
 
+MAX_HEAD_BYTES: Final = 64 * 1024  # all of a response but its body
+MAX_HEADERS: Final = 100  # in one response head
 _READ_SIZE: Final = 64 * 1024
 Origin = tuple[str, str, int]  # scheme ("https" or "http"), host, port
+
+
+class STSTransport(Protocol):
+    """The one call ``STSClient`` makes. Errors are httpx's classes (``httpx.HTTPError``)."""
+
+    async def get(self, origin: Origin, target: bytes, headers: Sequence[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+        """GET ``target`` (sent byte for byte) from ``origin``: the final status and the body."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 
 def origin_of(url: httpx.URL) -> Origin:
     return (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
 
 
-class _Connection:
-    __slots__ = ("idle_since", "reader", "writer")
+class _Counting(asyncio.StreamReaderProtocol):
+    """Counts the bytes the connection received, so that bytes nobody read can be told apart
+    (asyncio's documented way to customise a stream: copy ``open_connection``)."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    received = 0
+
+    def data_received(self, data: bytes) -> None:
+        self.received += len(data)
+        super().data_received(data)
+
+
+class _Connection:
+    __slots__ = ("consumed", "idle_since", "protocol", "reader", "writer")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, protocol: _Counting) -> None:
         self.reader = reader
         self.writer = writer
+        self.protocol = protocol
+        self.consumed = 0  # bytes read from ``reader``
         self.idle_since = 0.0
 
+    async def read(self) -> bytes:
+        data = await self.reader.read(_READ_SIZE)
+        self.consumed += len(data)
+        return data
+
     def reusable(self, now: float, expiry: float) -> bool:
-        # EOF or bytes that arrived while idle (e.g. a 408 before the peer hangs up) mean the
-        # connection cannot carry the next exchange: those bytes would be taken for its answer.
+        # EOF, or bytes received and not read (left after the answer, or arrived while idle: e.g.
+        # a 408 before the peer hangs up) mean the connection cannot carry the next exchange:
+        # those bytes would be taken for its answer.
         return (
             now - self.idle_since < expiry
             and not self.writer.is_closing()
             and not self.reader.at_eof()
-            and not getattr(self.reader, "_buffer", b"")  # StreamReader has no public "bytes pending"
+            and self.protocol.received == self.consumed
         )
 
     def close(self) -> None:
@@ -69,7 +104,21 @@ class _NoAnswer(Exception):
     """The connection ended before the first byte of a response (safe to retry on a new one)."""
 
 
-class KeepAliveTransport(httpx.AsyncBaseTransport):
+class _Proxy:
+    """Where CONNECT tunnels go, and the credentials they carry."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("the proxy must be an http(s) URL with a host")
+        self.origin: Origin = (parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        self.authorization = b""
+        if parts.username is not None:
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            self.authorization = b"Proxy-Authorization: Basic " + base64.b64encode(pair) + b"\r\n"
+
+
+class KeepAliveTransport:
     """At most ``max_connections`` requests at once; idle connections kept for ``keepalive_expiry`` s.
 
     ``max_body_bytes``: a body still going once past this is cut there (its connection closed), so
@@ -84,6 +133,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         max_connections: int = 100,
         keepalive_expiry: float = 30.0,
         max_body_bytes: int = 64 * 1024,
+        proxy: str | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._ssl_context = ssl_context
@@ -91,32 +141,30 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         self._max_idle = max_connections
         self._expiry = keepalive_expiry
         self._max_body = max_body_bytes
+        self._proxy = _Proxy(proxy) if proxy else None
         self._idle: dict[Origin, deque[_Connection]] = {}
         self._closed = False
         self._clock = clock
 
     async def get(self, origin: Origin, target: bytes, headers: Sequence[tuple[bytes, bytes]]) -> tuple[int, bytes]:
         """GET ``target`` (sent byte for byte) from ``origin``: the final status and the body."""
-        answer = await self._send(origin, _encode(b"GET", target, headers))
-        return answer.status, bytes(answer.body)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        origin = origin_of(url)
-        body = request.content  # a GET's is empty; httpx has already framed any other with Content-Length
-        message = _encode(request.method.encode("ascii"), url.raw_path, request.headers.raw) + body
-        try:
-            answer = await self._send(origin, message)
-        except httpx.RequestError as exc:
-            exc.request = request
-            raise
-        return httpx.Response(
-            answer.status,
-            headers=answer.headers,
-            content=bytes(answer.body),
-            extensions={"http_version": b"HTTP/1.1"},
-            request=request,
-        )
+        if self._closed:
+            raise httpx.ConnectError("the STS connection pool is closed")
+        if origin[0] not in ("https", "http"):
+            raise httpx.UnsupportedProtocol(f"unsupported scheme {origin[0]!r}")
+        message = _encode(target, headers)
+        async with self._slots:
+            connection = self._take_idle(origin)
+            if connection is not None:
+                try:
+                    return await self._exchange(origin, connection, message)
+                except _NoAnswer:
+                    pass  # a stale keep-alive connection: once more on a fresh one
+            connection = await self._connect(origin)
+            try:
+                return await self._exchange(origin, connection, message)
+            except _NoAnswer:
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.") from None
 
     async def aclose(self) -> None:
         self._closed = True
@@ -133,24 +181,6 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
                 connection.writer.transport.abort()
 
     # -- private -------------------------------------------------------------------------------
-
-    async def _send(self, origin: Origin, message: bytes) -> _Answer:
-        if self._closed:
-            raise httpx.ConnectError("the STS connection pool is closed")
-        if origin[0] not in ("https", "http"):
-            raise httpx.UnsupportedProtocol(f"unsupported scheme {origin[0]!r}")
-        async with self._slots:
-            connection = self._take_idle(origin)
-            if connection is not None:
-                try:
-                    return await self._exchange(origin, connection, message)
-                except _NoAnswer:
-                    pass  # a stale keep-alive connection: once more on a fresh one
-            connection = await self._connect(origin)
-            try:
-                return await self._exchange(origin, connection, message)
-            except _NoAnswer:
-                raise httpx.RemoteProtocolError("Server disconnected without sending a response.") from None
 
     def _take_idle(self, origin: Origin) -> _Connection | None:
         idle = self._idle.get(origin)
@@ -172,18 +202,32 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
 
     async def _connect(self, origin: Origin) -> _Connection:
         scheme, host, port = origin
+        tunnel = self._proxy is not None and scheme == "https"
         try:
-            if scheme == "https":
-                reader, writer = await asyncio.open_connection(
-                    host, port, ssl=self._ssl_context, server_hostname=host, limit=_READ_SIZE
-                )
-            else:
-                reader, writer = await asyncio.open_connection(host, port, limit=_READ_SIZE)
+            if tunnel:
+                assert self._proxy is not None
+                connection = await self._open(self._proxy.origin)
+                await _tunnel(connection, self._proxy, host, port)
+                await connection.writer.start_tls(self._ssl_context, server_hostname=host)
+                return connection
+            return await self._open(origin)
         except (OSError, ssl.SSLError, UnicodeError) as exc:  # UnicodeError: a host label over 63 bytes
             raise httpx.ConnectError(_describe(exc)) from None
-        return _Connection(reader, writer)
 
-    async def _exchange(self, origin: Origin, connection: _Connection, message: bytes) -> _Answer:
+    async def _open(self, origin: Origin) -> _Connection:
+        scheme, host, port = origin
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=_READ_SIZE, loop=loop)
+        protocol = _Counting(reader, loop=loop)
+        if scheme == "https":
+            transport, _ = await loop.create_connection(
+                lambda: protocol, host, port, ssl=self._ssl_context, server_hostname=host
+            )
+        else:
+            transport, _ = await loop.create_connection(lambda: protocol, host, port)
+        return _Connection(reader, asyncio.StreamWriter(transport, protocol, reader, loop), protocol)
+
+    async def _exchange(self, origin: Origin, connection: _Connection, message: bytes) -> tuple[int, bytes]:
         """One request and its whole response on ``connection``. The connection is pooled again
         only when both ended cleanly, and closed on every other way out (errors, cancellation)."""
         try:
@@ -195,12 +239,29 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
             self._put_idle(origin, connection)
         else:
             connection.close()
-        return answer
+        return answer.status, bytes(answer.body)
 
 
-def _encode(method: bytes, target: bytes, headers: Sequence[tuple[bytes, bytes]]) -> bytes:
-    """The request line and headers, up to and including the blank line."""
-    lines = [b"%s %s HTTP/1.1" % (method, target)]
+async def _tunnel(connection: _Connection, proxy: _Proxy, host: str, port: int) -> None:
+    """Ask ``proxy`` for a tunnel to ``host:port`` (the connection then carries bytes to it)."""
+    authority = f"{host}:{port}".encode("ascii")
+    connection.writer.write(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (authority, authority, proxy.authorization))
+    try:
+        head = await connection.reader.readuntil(b"\r\n\r\n")  # at most the reader's limit (64 KiB)
+    except asyncio.IncompleteReadError:
+        raise httpx.ProxyError("the proxy closed the connection") from None
+    except asyncio.LimitOverrunError:
+        raise httpx.ProxyError("the proxy's answer is too large") from None
+    connection.consumed += len(head)
+    parts = head.split(b" ", 2)
+    code = parts[1][:3] if len(parts) > 1 and parts[0].startswith(b"HTTP/") else b""
+    if not (code.isdigit() and code.startswith(b"2")):
+        raise httpx.ProxyError("the proxy refused the tunnel" + (f" ({code.decode()})" if code.isdigit() else ""))
+
+
+def _encode(target: bytes, headers: Sequence[tuple[bytes, bytes]]) -> bytes:
+    """The request line and headers of a GET, up to and including the blank line."""
+    lines = [b"GET %s HTTP/1.1" % target]
     lines.extend(b"%s: %s" % (name, value) for name, value in headers)
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
@@ -208,21 +269,11 @@ def _encode(method: bytes, target: bytes, headers: Sequence[tuple[bytes, bytes]]
 class _Answer:
     """What httptools' response parser reports, collected (its callback protocol)."""
 
-    __slots__ = (
-        "body",
-        "complete",
-        "framed",
-        "headers",
-        "headers_done",
-        "keep_alive",
-        "parser",
-        "status",
-        "trailing",
-    )
+    __slots__ = ("body", "complete", "framed", "headers", "headers_done", "keep_alive", "parser", "status", "trailing")
 
     def __init__(self) -> None:
         self.parser = httptools.HttpResponseParser(self)
-        self.headers: list[tuple[bytes, bytes]] = []
+        self.headers = 0  # how many the current message has
         self.headers_done = False
         self.status = 0
         self.keep_alive = False
@@ -235,7 +286,7 @@ class _Answer:
         if self.complete and self.status >= 200:
             raise _Trailing  # more after the final answer in the same read must not replace it
         # A new message: after a 1xx, the final response may arrive in the same read.
-        self.headers.clear()
+        self.headers = 0
         self.body.clear()
         self.headers_done = False
         self.complete = False
@@ -248,7 +299,9 @@ class _Answer:
         self.keep_alive = self.parser.should_keep_alive()
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))
+        self.headers += 1
+        if self.headers > MAX_HEADERS:
+            raise _TooLarge(f"more than {MAX_HEADERS} headers")
         if name.lower() in (b"content-length", b"transfer-encoding"):
             self.framed = True
 
@@ -263,18 +316,20 @@ async def _round_trip(connection: _Connection, message: bytes, max_body: int) ->
     """Send ``message``, read one final response (whether the connection may carry another is
     ``complete and keep_alive and not trailing``)."""
     answer = _Answer()
-    received = False
+    received = 0
     try:
         connection.writer.write(message)
         await connection.writer.drain()
         while True:
-            data = await connection.reader.read(_READ_SIZE)
+            data = await connection.read()
             if not data:
                 if answer.framed or not answer.headers_done:
                     raise _Closed  # before the end that Content-Length or chunking promised
                 break  # a body that ends when the peer closes (HTTP/1.0 style): ended now
-            received = True
+            received += len(data)
             answer.parser.feed_data(data)
+            if received - len(answer.body) > MAX_HEAD_BYTES:
+                raise _TooLarge(f"more than {MAX_HEAD_BYTES} bytes besides the body")
             if answer.complete:
                 if answer.status >= 200:
                     break
@@ -289,7 +344,11 @@ async def _round_trip(connection: _Connection, message: bytes, max_body: int) ->
         if not received:
             raise _NoAnswer from None
         raise httpx.ReadError(_describe(exc)) from None
+    except _TooLarge as exc:
+        raise httpx.RemoteProtocolError(f"response too large: {exc}") from None
     except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:  # an upgrade is not an answer
+        if isinstance(exc.__context__, _TooLarge):
+            raise httpx.RemoteProtocolError(f"response too large: {exc.__context__}") from None
         # Anything after the whole final answer (another message, garbage) stops the parser: keep
         # the answer, and the connection is not reused.
         if answer.complete and answer.status >= 200:
@@ -305,6 +364,10 @@ class _Closed(Exception):
 
 class _Trailing(Exception):
     """Raised from a parser callback to stop parsing at the end of the final response."""
+
+
+class _TooLarge(Exception):
+    """A response past one of the bounds on what is read besides its body."""
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,13 +1,23 @@
-"""An STS peer that records what reaches it: each GET's path and query (byte for byte) and its
-headers, lower-cased, plus the client's port (to tell connections apart). Keep-alive HTTP/1.1, as
-STS; it answers every GET with ``answer``. Shared by the STS client's tests (direct and proxied)."""
+"""STS stand-ins that record what reaches them, shared by the STS client's tests.
+
+``recording_handler``: an HTTP/1.1 peer recording each GET's path and query (byte for byte) and its
+headers, lower-cased, plus the client's port (to tell connections apart); keep-alive, as STS; it
+answers every GET with ``answer``. ``RecordingTransport``: a double at ``STSClient``'s one transport
+seam (``STSTransport.get``), for the answers a peer cannot give on demand (errors, hangs, anything).
+"""
 
 from __future__ import annotations
 
+import inspect
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-__all__ = ["PROXY_ENV_VARS", "Seen", "identity_document", "recording_handler"]
+from authenticator.sts_transport import Origin
+
+__all__ = ["PROXY_ENV_VARS", "RecordingTransport", "Seen", "Sent", "identity_document", "recording_handler"]
 
 Seen = list[tuple[str, dict[str, str]]]
 
@@ -48,3 +58,60 @@ class _Recorder(BaseHTTPRequestHandler):
 def recording_handler(seen: Seen, answer: bytes) -> type[BaseHTTPRequestHandler]:
     """A handler class that appends to ``seen`` and answers ``answer``."""
     return type("RecordingHandler", (_Recorder,), {"seen": seen, "answer": answer})
+
+
+# -- the same, one step closer: a double at STSClient's transport seam ---------------------------
+
+Answer = tuple[int, bytes]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One GET as ``STSClient`` handed it to its transport."""
+
+    origin: Origin
+    target: bytes
+    headers: dict[str, str]  # lower-cased names
+
+    @property
+    def host(self) -> str:
+        """The host connected to (the token's, or the endpoint override's)."""
+        return self.origin[1]
+
+    @property
+    def url(self) -> str:
+        scheme, host, port = self.origin
+        authority = host if port == (443 if scheme == "https" else 80) else f"{host}:{port}"
+        return f"{scheme}://{authority}{self.target.decode('ascii')}"
+
+
+class RecordingTransport:
+    """``STSTransport`` (the one call ``STSClient`` makes) answered by ``answer(sent)`` instead of the
+    network: a status and a body, an exception to raise (httpx's classes, as the real transport), or
+    an awaitable of either. Every call is recorded in ``sent`` before it is answered."""
+
+    def __init__(self, answer: Callable[[Sent], Answer | Awaitable[Answer]]) -> None:
+        self._answer = answer
+        self.sent: list[Sent] = []
+        self.closed = False
+
+    @classmethod
+    def always(cls, status: int, body: bytes | dict[str, Any] = b"") -> RecordingTransport:
+        content = json.dumps(body).encode() if isinstance(body, dict) else body
+        return cls(lambda sent: (status, content))
+
+    @classmethod
+    def failing(cls, error: BaseException) -> RecordingTransport:
+        def fail(sent: Sent) -> Answer:
+            raise error
+
+        return cls(fail)
+
+    async def get(self, origin: Origin, target: bytes, headers: Sequence[tuple[bytes, bytes]]) -> Answer:
+        sent = Sent(origin, target, {name.decode().lower(): value.decode() for name, value in headers})
+        self.sent.append(sent)
+        answer = self._answer(sent)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    async def aclose(self) -> None:
+        self.closed = True

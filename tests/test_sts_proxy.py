@@ -2,10 +2,11 @@
 
 Without ``endpoint_override`` or an injected transport, ``STSClient`` reads ``HTTPS_PROXY`` /
 ``https_proxy`` once; hosts that ``NO_PROXY`` does not exclude are reached through an HTTP
-CONNECT tunnel, the rest directly. The real STS hosts are unreachable here, so a local CONNECT
-proxy records each tunnel it is asked for and, instead of dialing that host, tunnels to a local
-HTTPS peer holding a trustme certificate for the STS names; the client trusts that CA through
-``SSL_CERT_FILE``, so TLS (SNI and verification) really runs against the STS host name end to end.
+CONNECT tunnel (the same transport, its connections opened through the proxy), the rest directly.
+The real STS hosts are unreachable here, so a local CONNECT proxy records each tunnel it is asked
+for and, instead of dialing that host, tunnels to a local HTTPS peer holding a trustme certificate
+for the STS names; the client trusts that CA through ``SSL_CERT_FILE``, so TLS (SNI and
+verification) really runs against the STS host name end to end.
 """
 
 from __future__ import annotations
@@ -24,11 +25,10 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import token_cases as tc
 import trustme
-from sts_recorder import PROXY_ENV_VARS, Seen, identity_document, recording_handler
+from sts_recorder import PROXY_ENV_VARS, RecordingTransport, Seen, identity_document, recording_handler
 
 from authenticator.demo._tls import serving
 from authenticator.identity import Identity
@@ -69,6 +69,7 @@ class _Peer:
     ca_path: str
     seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (path+query, lower-cased headers)
     sni: list[str | None] = field(default_factory=list)  # server names the TLS handshakes asked for
+    proxy_tls: ssl.SSLContext | None = None  # the same certificate, for a proxy spoken to over TLS
 
 
 @pytest.fixture
@@ -82,7 +83,9 @@ def peer(tmp_path: Path) -> Iterator[_Peer]:
     cert.configure_cert(context)
     seen: Seen = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), recording_handler(seen, _identity_body()))
-    state = _Peer(port=server.server_address[1], ca_path=str(ca_path), seen=seen)
+    proxy_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(proxy_tls)
+    state = _Peer(port=server.server_address[1], ca_path=str(ca_path), seen=seen, proxy_tls=proxy_tls)
 
     def record_sni(_sock: ssl.SSLObject, name: str | None, _context: ssl.SSLContext) -> None:
         state.sni.append(name)
@@ -105,6 +108,7 @@ class _ConnectProxy(socketserver.ThreadingTCPServer):
         self.upstream_port = upstream_port
         self.heads: list[bytes] = []  # every request head, raw
         self.stop = threading.Event()
+        self.refusal: bytes | None = None  # when set, the answer to every CONNECT
 
     @property
     def url(self) -> str:
@@ -156,6 +160,9 @@ class _TunnelHandler(socketserver.BaseRequestHandler):
         self.server.heads.append(head)
         if not head.startswith(b"CONNECT "):
             client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            return
+        if self.server.refusal is not None:
+            client.sendall(self.server.refusal)
             return
         # Whatever host the client asked for, the tunnel leads to the local peer.
         with socket.create_connection(("127.0.0.1", self.server.upstream_port), timeout=10) as upstream:
@@ -227,8 +234,7 @@ def test_https_proxy_tunnels_to_the_sts_host(
     assert path == _path_and_query(request)  # byte for byte
     assert headers["host"] == EAST
     assert headers["x-k8s-aws-id"] == CLUSTER
-    # httpcore logged the proxied exchange at DEBUG, and none of it carries the presigned URL.
-    assert any(record.name.startswith("httpcore") for record in caplog.records)
+    # Nothing logged at DEBUG carries the presigned URL.
     assert "X-Amz-Signature" not in caplog.text
     assert request.url.rsplit("=", 1)[1] not in caplog.text
 
@@ -298,13 +304,56 @@ def test_endpoint_override_ignores_the_proxy(env: pytest.MonkeyPatch, proxy: _Co
 
 def test_injected_transport_ignores_the_proxy(env: pytest.MonkeyPatch, proxy: _ConnectProxy) -> None:
     env.setenv("HTTPS_PROXY", proxy.url)
-    hosts: list[str] = []
+    sts = RecordingTransport.always(200, _identity_body())
 
-    async def answer(request: httpx.Request) -> httpx.Response:
-        hosts.append(request.url.host)
-        return httpx.Response(200, content=_identity_body())
-
-    (result,) = _calls([_request()], transport=httpx.MockTransport(answer))
+    (result,) = _calls([_request()], transport=sts)
     assert _identity(result).sts_endpoint == EAST
-    assert hosts == [EAST]
+    assert [sent.host for sent in sts.sent] == [EAST]
     assert proxy.heads == []
+
+
+def test_proxy_credentials_go_to_the_proxy_only(env: pytest.MonkeyPatch, proxy: _ConnectProxy, peer: _Peer) -> None:
+    # As Go and httpx: user:password in the proxy URL (percent-decoded) become Basic credentials.
+    env.setenv("HTTPS_PROXY", proxy.url.replace("http://", "http://bob:p%40ss@"))
+    (result,) = _calls([_request()])
+    assert _identity(result).sts_endpoint == EAST
+    (head,) = proxy.heads
+    assert b"\r\nProxy-Authorization: Basic Ym9iOnBAc3M=" in head  # base64 of "bob:p@ss"
+    ((_, headers),) = peer.seen
+    assert "proxy-authorization" not in headers
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        b"SSH-2.0-not-a-proxy\r\n\r\n",
+        b"",  # closed without a word
+    ],
+    ids=["407", "403", "not-http", "closed"],
+)
+def test_a_refused_tunnel_is_an_sts_error(env: pytest.MonkeyPatch, proxy: _ConnectProxy, answer: bytes) -> None:
+    env.setenv("HTTPS_PROXY", proxy.url)
+    proxy.refusal = answer
+    (result,) = _calls([_request()])
+    rejection = _rejection(result)
+    assert rejection.kind is RejectionKind.STS_ERROR
+    assert rejection.reason.startswith("error during GET: ProxyError"), rejection.reason
+    assert proxy.requests == [f"CONNECT {EAST}:443"]
+
+
+def test_an_https_proxy_is_spoken_to_over_tls(env: pytest.MonkeyPatch, peer: _Peer) -> None:
+    # TLS with the proxy, and inside that tunnel TLS with the STS host (as Go and httpx do).
+    server = _ConnectProxy(peer.port)
+    assert peer.proxy_tls is not None
+    server.socket = peer.proxy_tls.wrap_socket(server.socket, server_side=True)
+    with serving(server):
+        try:
+            env.setenv("HTTPS_PROXY", server.url.replace("http://", "https://"))
+            results = _calls([_request(), _request()])
+        finally:
+            server.stop.set()
+    assert all(isinstance(result, Identity) for result in results), results
+    assert server.requests == [f"CONNECT {EAST}:443"]
+    assert peer.sni == [EAST]

@@ -25,7 +25,7 @@ import httpx
 import pytest
 import trustme
 
-from authenticator.sts_transport import KeepAliveTransport, origin_of
+from authenticator.sts_transport import MAX_HEAD_BYTES, MAX_HEADERS, KeepAliveTransport, origin_of
 
 HOST = "sts.us-east-1.amazonaws.com"
 WAIT = 10.0  # the bound on every wait for the peer; never reached when things work
@@ -376,8 +376,16 @@ def _transport(peer: Peer, **kwargs: Any) -> KeepAliveTransport:
     return KeepAliveTransport(ssl_context=context, **kwargs)
 
 
-async def _get(transport: KeepAliveTransport, url: str, host: str = HOST) -> httpx.Response:
-    return await transport.handle_async_request(httpx.Request("GET", url, headers={"Host": host}))
+@dataclass(frozen=True)
+class Got:
+    status_code: int
+    content: bytes
+
+
+async def _get(transport: KeepAliveTransport, url: str, host: str = HOST) -> Got:
+    """GET ``url`` the way STSClient does: origin, the target byte for byte, and a Host header."""
+    parsed = httpx.URL(url)
+    return Got(*await transport.get(origin_of(parsed), parsed.raw_path, [(b"Host", host.encode())]))
 
 
 def _run(peer: Peer, body: Callable[[KeepAliveTransport], Awaitable[T]], **kwargs: Any) -> T:
@@ -476,13 +484,12 @@ def test_chunked_body_is_read_whole_and_the_connection_reused(peer: Peer) -> Non
     parts = [b"<GetCallerIdentityResponse>", b"x" * 70000, b"</GetCallerIdentityResponse>"]
     peer.then(chunked(*parts), ok(b"next"))
 
-    async def body(transport: KeepAliveTransport) -> list[httpx.Response]:
+    async def body(transport: KeepAliveTransport) -> list[Got]:
         return [await _get(transport, f"{peer.url}/c"), await _get(transport, f"{peer.url}/")]
 
     first, second = _run(peer, body, max_body_bytes=1 << 20)
     assert first.status_code == 200
     assert first.content == b"".join(parts)
-    assert first.headers["transfer-encoding"] == "chunked"
     assert second.content == b"next"
     assert _connections(peer) == [0, 0]
 
@@ -497,12 +504,11 @@ def test_connection_close_answer_is_not_reused(peer: Peer) -> None:
 def test_http10_body_ended_by_close_is_read_and_not_reused(peer: Peer) -> None:
     peer.then(http10(b"until the end"), ok(b"fresh"))
 
-    async def body(transport: KeepAliveTransport) -> list[httpx.Response]:
+    async def body(transport: KeepAliveTransport) -> list[Got]:
         return [await _get(transport, f"{peer.url}/"), await _get(transport, f"{peer.url}/")]
 
     first, second = _run(peer, body)
     assert (first.status_code, first.content) == (200, b"until the end")
-    assert first.headers["content-type"] == "text/plain"
     assert second.content == b"fresh"
     assert _connections(peer) == [0, 1]
 
@@ -510,7 +516,7 @@ def test_http10_body_ended_by_close_is_read_and_not_reused(peer: Peer) -> None:
 def test_interim_100_continue_then_the_final_answer(peer: Peer) -> None:
     peer.then(interim(b"final"), ok(b"again"))
 
-    async def body(transport: KeepAliveTransport) -> list[httpx.Response]:
+    async def body(transport: KeepAliveTransport) -> list[Got]:
         return [await _get(transport, f"{peer.url}/"), await _get(transport, f"{peer.url}/")]
 
     first, second = _run(peer, body)
@@ -523,7 +529,7 @@ def test_interim_then_a_final_body_split_across_reads_is_read_whole(peer: Peer) 
     returned = threading.Event()
     peer.then(interim_then_split_body(b"hello ", b"world", returned), ok(b"again"))
 
-    async def body(transport: KeepAliveTransport) -> httpx.Response:
+    async def body(transport: KeepAliveTransport) -> Got:
         first = await _get(transport, f"{peer.url}/")
         returned.set()  # if the transport returned early, let the peer send the rest now
         assert first.content == b"hello world", (
@@ -542,7 +548,7 @@ def test_body_over_the_cap_is_cut_and_its_connection_dropped(peer: Peer) -> None
     # Far more than one 64 KiB read past the cap, so the cut happens before the body could end.
     peer.then(in_pieces(b"z" * (cap + 300_000), 16384), ok(b"fresh"))
 
-    async def body(transport: KeepAliveTransport) -> list[httpx.Response]:
+    async def body(transport: KeepAliveTransport) -> list[Got]:
         return [await _get(transport, f"{peer.url}/"), await _get(transport, f"{peer.url}/")]
 
     first, second = _run(peer, body, max_body_bytes=cap)
@@ -585,6 +591,53 @@ def test_garbage_on_a_reused_connection_is_not_retried(peer: Peer) -> None:
     assert _connections(peer) == [0, 0]
 
 
+# -- bounds on what is read ----------------------------------------------------------------------
+
+
+def _headers(count: int) -> bytes:
+    return b"".join(b"X-Header-%d: %d\r\n" % (n, n) for n in range(count))
+
+
+def test_a_head_with_the_most_headers_allowed_is_read(peer: Peer) -> None:
+    peer.then(garbage(b"HTTP/1.1 200 OK\r\n%sContent-Length: 2\r\n\r\nok" % _headers(MAX_HEADERS - 1)), ok(b"next"))
+
+    assert _contents(peer, ["/", "/"]) == [b"ok", b"next"]
+    assert _connections(peer) == [0, 0]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\n%sContent-Length: 2\r\n\r\nok" % _headers(MAX_HEADERS),
+        b"HTTP/1.1 200 OK\r\nX-Big: %s\r\nContent-Length: 2\r\n\r\nok" % (b"b" * MAX_HEAD_BYTES),
+        b"HTTP/1.1 100 Continue\r\n\r\n" * (MAX_HEAD_BYTES // 25 + 1),  # interim answers without end
+        # A 20 KB body in one-byte chunks: 100 KB of framing.
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1\r\nz\r\n" * 20_000 + b"0\r\n\r\n",
+    ],
+    ids=["too-many-headers", "head-too-large", "endless-interim", "framing-too-large"],
+)
+def test_a_response_past_a_bound_besides_its_body_is_a_protocol_error(peer: Peer, answer: bytes) -> None:
+    peer.then(garbage(answer))
+
+    async def body(transport: KeepAliveTransport) -> None:
+        with pytest.raises(httpx.RemoteProtocolError, match="response too large"):
+            await _get(transport, f"{peer.url}/")
+        await peer.until(lambda: 0 in peer.client_closed)  # and the connection is not kept
+
+    _run(peer, body)
+    assert len(peer.requests) == 1  # not retried
+
+
+def test_a_redirect_is_returned_not_followed(peer: Peer) -> None:
+    peer.then(garbage(b"HTTP/1.1 302 Found\r\nLocation: %s/elsewhere\r\nContent-Length: 0\r\n\r\n" % peer.url.encode()))
+
+    async def body(transport: KeepAliveTransport) -> Got:
+        return await _get(transport, f"{peer.url}/")
+
+    assert _run(peer, body) == Got(302, b"")
+    assert [head.split(b" ")[1] for _, head in peer.requests] == [b"/"]
+
+
 # -- stale and failed connections ----------------------------------------------------------------
 
 
@@ -608,7 +661,7 @@ def test_unasked_bytes_on_an_idle_connection_are_not_the_next_answer(peer: Peer)
     unasked = b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     peer.then(ok_then_unasked(unasked, go), ok(b"second"), ok(b"second"))
 
-    async def body(transport: KeepAliveTransport) -> httpx.Response:
+    async def body(transport: KeepAliveTransport) -> Got:
         await _get(transport, f"{peer.url}/")
         # This test is about what happens once the client has buffered the peer's unasked bytes:
         # the pooled connection's reader says when they arrive (bounded wait, no polling).
@@ -697,16 +750,7 @@ def test_cancelled_request_closes_its_connection(peer: Peer) -> None:
 # -- connecting ----------------------------------------------------------------------------------
 
 
-async def _either(transport: KeepAliveTransport, url: str, via: str) -> object:
-    """One GET of ``url`` through ``get`` (what STSClient calls) or httpx's interface."""
-    if via == "get":
-        parsed = httpx.URL(url)
-        return await transport.get(origin_of(parsed), parsed.raw_path, [(b"Host", HOST.encode())])
-    return await _get(transport, url)
-
-
-@pytest.mark.parametrize("via", ["get", "handle_async_request"])
-def test_connection_refused_is_a_connect_error(via: str) -> None:
+def test_connection_refused_is_a_connect_error() -> None:
     with socket.create_server(("127.0.0.1", 0)) as closed:
         port = closed.getsockname()[1]  # bound, then released: nothing listens there
 
@@ -714,7 +758,7 @@ def test_connection_refused_is_a_connect_error(via: str) -> None:
         transport = KeepAliveTransport(ssl_context=ssl.create_default_context())
         try:
             with pytest.raises(httpx.ConnectError):
-                await _either(transport, f"https://127.0.0.1:{port}/", via)
+                await _get(transport, f"https://127.0.0.1:{port}/")
         finally:
             await transport.aclose()
 
@@ -735,11 +779,10 @@ def test_untrusted_certificate_is_a_connect_error(peer: Peer) -> None:
     assert peer.requests == []
 
 
-@pytest.mark.parametrize("via", ["get", "handle_async_request"])
-def test_unsupported_scheme(peer: Peer, via: str) -> None:
+def test_unsupported_scheme(peer: Peer) -> None:
     async def body(transport: KeepAliveTransport) -> None:
         with pytest.raises(httpx.UnsupportedProtocol):
-            await _either(transport, peer.url.replace("https://", "ftp://") + "/", via)
+            await _get(transport, peer.url.replace("https://", "ftp://") + "/")
 
     _run(peer, body)
     assert peer.accepts == 0
@@ -806,28 +849,11 @@ def test_request_line_and_headers_on_the_wire(peer: Peer) -> None:
         "/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Credential=AKIA%2F20240101%2Fus-east-1%2Fsts"
         "%2Faws4_request&X-Amz-Security-Token=Fwo%2B%2F%3Dx%25&X-Amz-Signature=0a1b"
     )
-
-    async def body(transport: KeepAliveTransport) -> None:
-        request = httpx.Request("GET", peer.url + raw, headers={"Host": HOST, "x-k8s-aws-id": "cluster-a"})
-        assert (await transport.handle_async_request(request)).status_code == 200
-
-    _run(peer, body)
-    [(_, head)] = peer.requests
-    assert head == (f"GET {raw} HTTP/1.1\r\nHost: {HOST}\r\nx-k8s-aws-id: cluster-a").encode()
-
-
-def test_get_sends_its_target_byte_for_byte_and_shares_the_pool(peer: Peer) -> None:
-    """``get`` (what STSClient calls) and ``handle_async_request`` are one exchange on one pool."""
-    raw = "/?Action=GetCallerIdentity&X-Amz-Security-Token=Fwo%2B%2F%3Dx%25&X-Amz-Signature=0a1b"
-    peer.then(ok(b"first"), ok(b"second"))
     origin = ("https", "127.0.0.1", int(peer.url.rsplit(":", 1)[1]))
 
-    async def body(transport: KeepAliveTransport) -> list[tuple[int, bytes]]:
-        headers = [(b"Host", HOST.encode()), (b"x-k8s-aws-id", b"cluster-a")]
-        first = await transport.get(origin, raw.encode(), headers)
-        second = await _get(transport, f"{peer.url}/")
-        return [first, (second.status_code, second.content)]
+    async def body(transport: KeepAliveTransport) -> tuple[int, bytes]:
+        return await transport.get(origin, raw.encode(), [(b"Host", HOST.encode()), (b"x-k8s-aws-id", b"cluster-a")])
 
-    assert _run(peer, body) == [(200, b"first"), (200, b"second")]
-    assert peer.requests[0][1] == (f"GET {raw} HTTP/1.1\r\nHost: {HOST}\r\nx-k8s-aws-id: cluster-a").encode()
-    assert _connections(peer) == [0, 0]
+    assert _run(peer, body) == (200, b"ok")
+    [(_, head)] = peer.requests
+    assert head == (f"GET {raw} HTTP/1.1\r\nHost: {HOST}\r\nx-k8s-aws-id: cluster-a").encode()

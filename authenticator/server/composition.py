@@ -21,13 +21,13 @@ from authenticator.errors import UserError
 from authenticator.server.config import ConfigError, ServerConfig
 
 if TYPE_CHECKING:  # the server's heavy imports wait until a part is built
-    import httpx
     from fastapi import FastAPI
     from kubernetes import client as k8s_client
 
     from authenticator.mapping.chain import MappingSource
     from authenticator.server.review import Reviewer
     from authenticator.sts import STSClient
+    from authenticator.sts_transport import STSTransport
     from authenticator.verification_cache import VerifiedIdentityCache
     from authenticator.verifier import TokenVerifier
 
@@ -126,7 +126,7 @@ class _LazyEC2Resolver:
         return await self._resolver(instance_id)
 
 
-def build_sts_client(config: ServerConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> STSClient:
+def build_sts_client(config: ServerConfig, *, transport: STSTransport | None = None) -> STSClient:
     """The STS client of ``config`` (cluster id, endpoint override and its CA bundle, deadline,
     pool size). ``ConfigError`` for an override or CA bundle it cannot use."""
     from authenticator.sts import STSClient
@@ -148,7 +148,7 @@ def build_verifier(
     config: ServerConfig,
     *,
     clock: Callable[[], datetime],
-    sts_transport: httpx.AsyncBaseTransport | None = None,
+    sts_transport: STSTransport | None = None,
 ) -> tuple[TokenVerifier, VerifiedIdentityCache]:
     """The server's verifier: STS behind the verification cache (issue 6: cache, coalescing, a
     bound on calls in flight), the cache's recall first. The cache is returned to be closed."""
@@ -186,7 +186,7 @@ def build_app(
     config: ServerConfig,
     *,
     clock: Callable[[], datetime] | None = None,
-    sts_transport: httpx.AsyncBaseTransport | None = None,
+    sts_transport: STSTransport | None = None,
     sources: list[MappingSource] | None = None,
 ) -> tuple[FastAPI, Reviewer]:
     """The webhook app and its reviewer, built in-process from ``config`` (no TLS, no files written).

@@ -29,7 +29,7 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-TEST_ONLY = {"pytest", "pytest-timeout", "moto", "respx", "hypothesis", "awscli", "ruff", "trustme", "flask", "boto3"}
+TEST_ONLY = {"pytest", "pytest-timeout", "moto", "hypothesis", "awscli", "ruff", "trustme", "flask", "boto3"}
 
 
 def _cli(image: Image, *args: str) -> subprocess.CompletedProcess[str]:

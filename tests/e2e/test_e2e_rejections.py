@@ -15,6 +15,7 @@ import httpx
 import pytest
 import token_cases as tc
 from fastapi.testclient import TestClient
+from sts_recorder import RecordingTransport, Sent
 
 from authenticator.server.composition import build_app
 from authenticator.server.config import ServerConfig
@@ -28,22 +29,15 @@ _IDS = [case[0] for case in tc.rejection_cases(datetime.now(UTC))]
 _PARTITION_IDS = [case[0] for case in tc.partition_rejection_cases(datetime.now(UTC))]
 
 
-class NoStsTransport(httpx.AsyncBaseTransport):
-    """An STS transport that records every request and refuses it: the tests assert it saw none."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        raise AssertionError("STS was contacted for a token the local rules must refuse")
+def _refuse(sent: Sent) -> tuple[int, bytes]:
+    raise AssertionError("STS was contacted for a token the local rules must refuse")
 
 
 class Webhook:
     """One in-process app per partition, entered (lifespan started) on first use."""
 
     def __init__(self) -> None:
-        self.sts = NoStsTransport()
+        self.sts = RecordingTransport(_refuse)  # records every request and refuses it: the tests assert none
         self._clients: dict[str, TestClient] = {}
 
     def client(self, partition: str) -> TestClient:
@@ -110,7 +104,7 @@ def test_refused_with_its_reason_without_calling_sts(
     partition, token, reason = table[case_id]
     response = webhook.client(partition).post("/authenticate", json=_review(V1, token))
     _assert_refused(response, V1, reason)
-    assert webhook.sts.requests == []
+    assert webhook.sts.sent == []
 
 
 @pytest.mark.parametrize("case_id", ["cve-2022-2385-credential", "userinfo-evil-host", "expired-by-2m", "oversize"])
@@ -118,22 +112,17 @@ def test_refused_in_v1beta1_too(webhook: Webhook, table: dict[str, tuple[str, st
     partition, token, reason = table[case_id]
     response = webhook.client(partition).post("/authenticate", json=_review(V1BETA1, token))
     _assert_refused(response, V1BETA1, reason)
-    assert webhook.sts.requests == []
+    assert webhook.sts.sent == []
 
 
 def test_a_good_token_does_reach_sts() -> None:
     """Guards the table: the same app, given a well-formed token, does call STS, so 'never
     contacted' above means the local rules refused, not that STS was out of reach."""
-    seen: list[httpx.Request] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(403, json={"Error": {"Code": "InvalidClientTokenId"}})
-
-    app, _ = build_app(ServerConfig(cluster_id=tc.CLUSTER), sts_transport=httpx.MockTransport(answer))
+    sts = RecordingTransport.always(403, {"Error": {"Code": "InvalidClientTokenId"}})
+    app, _ = build_app(ServerConfig(cluster_id=tc.CLUSTER), sts_transport=sts)
     with TestClient(app) as client:
         response = client.post("/authenticate", json=_review(V1, tc.mint(datetime.now(UTC))))
     _assert_refused(response, V1, "InvalidClientTokenId")
-    assert len(seen) == 1
-    assert seen[0].url.host == tc.HOST
-    assert seen[0].headers["x-k8s-aws-id"] == tc.CLUSTER
+    (sent,) = sts.sent
+    assert sent.host == tc.HOST
+    assert sent.headers["x-k8s-aws-id"] == tc.CLUSTER

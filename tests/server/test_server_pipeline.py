@@ -1,11 +1,10 @@
 """The whole in-process pipeline as ``server`` builds it: config -> MountedFile source -> mapping
-chain -> real parse_token -> real STSClient (over an httpx mock transport standing in for STS) ->
+chain -> real parse_token -> real STSClient (over a double at its transport seam standing in for STS) ->
 TokenReview answer. The moto-backed end-to-end runs live with the demo peers."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,6 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from server_fakes import NOW, STS_HOST, make_token, make_url
+from sts_recorder import RecordingTransport
 
 from authenticator.server.composition import build_app
 from authenticator.server.config import ServerConfig, load_config
@@ -44,16 +44,9 @@ def _sts_json(arn: str, user_id: str, account: str = ACCOUNT) -> dict[str, objec
     }
 
 
-class FakeSts:
-    """Answers GetCallerIdentity like STS and remembers every request it got."""
-
-    def __init__(self, answer: Callable[[httpx.Request], httpx.Response]) -> None:
-        self.answer = answer
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.answer(request)
+def _sts(answer: httpx.Response) -> RecordingTransport:
+    """STS at the client's transport seam, answering ``answer`` and remembering every request."""
+    return RecordingTransport.always(answer.status_code, answer.content)
 
 
 def _config(tmp_path: Path, text: str = CONFIG) -> ServerConfig:
@@ -66,15 +59,13 @@ def _review(client: TestClient, token: str, version: str = "authentication.k8s.i
     return client.post("/authenticate", json={"apiVersion": version, "kind": "TokenReview", "spec": {"token": token}})
 
 
-def _serve(config: ServerConfig, sts: FakeSts) -> TestClient:
-    app, _ = build_app(config, clock=lambda: NOW, sts_transport=httpx.MockTransport(sts))
+def _serve(config: ServerConfig, sts: RecordingTransport) -> TestClient:
+    app, _ = build_app(config, clock=lambda: NOW, sts_transport=sts)
     return TestClient(app)
 
 
 def test_user_token_maps_through_mapusers_and_sts_sees_the_exact_request(tmp_path: Path) -> None:
-    sts = FakeSts(
-        lambda r: httpx.Response(200, json=_sts_json(f"arn:aws:iam::{ACCOUNT}:user/alice", "AIDAALICE0000000001"))
-    )
+    sts = _sts(httpx.Response(200, json=_sts_json(f"arn:aws:iam::{ACCOUNT}:user/alice", "AIDAALICE0000000001")))
     with _serve(_config(tmp_path), sts) as client:
         response = _review(client, make_token())
     assert response.status_code == 200, response.text
@@ -82,18 +73,17 @@ def test_user_token_maps_through_mapusers_and_sts_sees_the_exact_request(tmp_pat
     assert (user["username"], user["groups"]) == ("alice", ["devs"])
     assert user["uid"] == f"aws-iam-authenticator:{ACCOUNT}:AIDAALICE0000000001"
     assert user["extra"]["accessKeyId"] == ["AKIAEXAMPLEKEY000001"]
-    (request,) = sts.requests
+    (request,) = sts.sent
     sent = urlsplit(make_url())
-    assert request.method == "GET"
-    assert request.url.host == STS_HOST
-    assert request.url.raw_path.decode() == f"{sent.path}?{sent.query}"  # query byte for byte
+    assert request.host == STS_HOST
+    assert request.target.decode() == f"{sent.path}?{sent.query}"  # query byte for byte
     assert request.headers["x-k8s-aws-id"] == "demo-cluster"
     assert "application/json" in request.headers["accept"]
 
 
 def test_assumed_role_gets_its_session_name_in_the_username(tmp_path: Path) -> None:
     arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/eks-admins/jdoe@example.com"
-    sts = FakeSts(lambda r: httpx.Response(200, json=_sts_json(arn, "AROAADMINS000000001:jdoe@example.com")))
+    sts = _sts(httpx.Response(200, json=_sts_json(arn, "AROAADMINS000000001:jdoe@example.com")))
     with _serve(_config(tmp_path), sts) as client:
         response = _review(client, make_token(), "authentication.k8s.io/v1beta1")
     assert response.status_code == 200, response.text
@@ -108,7 +98,7 @@ def test_assumed_role_gets_its_session_name_in_the_username(tmp_path: Path) -> N
 
 def test_mapaccounts_gives_the_canonical_arn_and_no_groups(tmp_path: Path) -> None:
     arn = "arn:aws:iam::444455556666:user/bob"
-    sts = FakeSts(lambda r: httpx.Response(200, json=_sts_json(arn, "AIDABOB000000000001", "444455556666")))
+    sts = _sts(httpx.Response(200, json=_sts_json(arn, "AIDABOB000000000001", "444455556666")))
     with _serve(_config(tmp_path), sts) as client:
         response = _review(client, make_token())
     assert response.status_code == 200, response.text
@@ -118,7 +108,7 @@ def test_mapaccounts_gives_the_canonical_arn_and_no_groups(tmp_path: Path) -> No
 
 def test_unmapped_identity_is_403(tmp_path: Path) -> None:
     arn = "arn:aws:iam::555555555555:user/mallory"
-    sts = FakeSts(lambda r: httpx.Response(200, json=_sts_json(arn, "AIDAMAL000000000001", "555555555555")))
+    sts = _sts(httpx.Response(200, json=_sts_json(arn, "AIDAMAL000000000001", "555555555555")))
     with _serve(_config(tmp_path), sts) as client:
         response = _review(client, make_token())
     assert response.status_code == 403
@@ -131,7 +121,7 @@ def test_scrubbed_account(tmp_path: Path) -> None:
         "    - {userarn: 'arn:aws:iam::777788889999:user/root-ish', username: ops, groups: [ops]}\n"
     )
     arn = "arn:aws:iam::777788889999:user/root-ish"
-    sts = FakeSts(lambda r: httpx.Response(200, json=_sts_json(arn, "AIDAOPS000000000001", "777788889999")))
+    sts = _sts(httpx.Response(200, json=_sts_json(arn, "AIDAOPS000000000001", "777788889999")))
     with _serve(_config(tmp_path, text), sts) as client:
         response = _review(client, make_token())
     assert response.status_code == 200, response.text
@@ -153,7 +143,7 @@ def test_scrubbed_account(tmp_path: Path) -> None:
     ],
 )
 def test_sts_failures(tmp_path: Path, answer: httpx.Response, status: int, result: str) -> None:
-    with _serve(_config(tmp_path), FakeSts(lambda r: answer)) as client:
+    with _serve(_config(tmp_path), _sts(answer)) as client:
         response = _review(client, make_token())
         metrics = client.get("/metrics").text
     assert response.status_code == status
@@ -162,11 +152,11 @@ def test_sts_failures(tmp_path: Path, answer: httpx.Response, status: int, resul
 
 
 def test_invalid_token_never_reaches_sts(tmp_path: Path) -> None:
-    sts = FakeSts(lambda r: httpx.Response(500))
+    sts = _sts(httpx.Response(500))
     with _serve(_config(tmp_path), sts) as client:
         response = _review(client, make_token(host="sts.us-east-1.amazonaws.com.evil.com"))
     assert response.status_code == 403
-    assert sts.requests == []
+    assert sts.sent == []
 
 
 def test_aws_auth_file_mappings_are_served(tmp_path: Path) -> None:
@@ -190,7 +180,7 @@ def test_aws_auth_file_mappings_are_served(tmp_path: Path) -> None:
     )
     config = _config(tmp_path, f"clusterID: demo-cluster\nserver:\n  awsAuthFile: {manifest}\n")
     arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/nodes/i-0123456789abcdef0"
-    sts = FakeSts(lambda r: httpx.Response(200, json=_sts_json(arn, "AROANODES0000000001:i-0123456789abcdef0")))
+    sts = _sts(httpx.Response(200, json=_sts_json(arn, "AROANODES0000000001:i-0123456789abcdef0")))
     with _serve(config, sts) as client:
         assert client.get("/readyz").status_code == 200
         response = _review(client, make_token())
@@ -207,7 +197,7 @@ def test_a_broken_aws_auth_section_shows_on_readyz(tmp_path: Path) -> None:
     }
     manifest.write_text(json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "data": data}))
     config = _config(tmp_path, f"clusterID: demo-cluster\nserver:\n  awsAuthFile: {manifest}\n")
-    with _serve(config, FakeSts(lambda r: httpx.Response(500))) as client:
+    with _serve(config, _sts(httpx.Response(500))) as client:
         response = client.get("/readyz")
     assert response.status_code == 200
     lines = response.text.splitlines()
