@@ -17,6 +17,7 @@ import contextlib
 import difflib
 import json
 import logging
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -42,7 +43,7 @@ from authenticator.mapping.server_mappings import MappingConfigError
 from authenticator.mapping.sources.dynamicfile import DynamicFileError, parse_dynamic_file
 from authenticator.mapping.yamlv2 import AwsAuthLoader
 
-__all__ = ["Resolution", "identity_for", "resolve_text", "run_resolve"]
+__all__ = ["Resolution", "ResolveError", "identity_for", "resolve_text", "run_resolve"]
 
 DEFAULT_SESSION = "session"
 
@@ -359,20 +360,15 @@ def _json(result: Resolution) -> str:
 
 
 def run_resolve(args: argparse.Namespace, stdout: TextIO) -> int:
-    from authenticator.lint.cli import UsageError
-
+    """``aws-auth resolve``: 0 mapped, 1 denied; ``ResolveError`` for an unreadable file or a bad ARN
+    (the command line maps it to exit 2)."""
     # The sources log load warnings for the server's operators; here the findings say it better.
     logging.getLogger("authenticator.mapping").addHandler(logging.NullHandler())
 
     try:
-        text = Path(args.path).read_text(encoding="utf-8") if args.path != "-" else __import__("sys").stdin.read()
+        text = Path(args.path).read_text(encoding="utf-8") if args.path != "-" else sys.stdin.read()
     except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(f"aws-auth: error: {args.path}: {getattr(err, 'strerror', None) or err}") from None
-    try:
-        result = resolve_text(
-            args.path, text, args.arn, session_name=args.session_name, access_key_id=args.access_key_id
-        )
-    except ResolveError as err:
-        raise UsageError(f"aws-auth: error: {err}") from None
+        raise ResolveError(f"{args.path}: {getattr(err, 'strerror', None) or err}") from None
+    result = resolve_text(args.path, text, args.arn, session_name=args.session_name, access_key_id=args.access_key_id)
     stdout.write(_json(result) if args.format == "json" else _text(result))
     return 0 if result.mapped else 1
