@@ -28,6 +28,8 @@ __all__ = [
     "ConfigError",
     "ServerConfig",
     "load_config",
+    "load_config_text",
+    "load_config_with_warnings",
     "overrides_from_args",
 ]
 
@@ -227,6 +229,10 @@ def _read_file(path: str) -> tuple[dict[str, Any], list[str]]:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    return _read_text(text, path)
+
+
+def _read_text(text: str, path: str) -> tuple[dict[str, Any], list[str]]:
     try:
         doc = yaml.load(text, Loader=_RawNumberLoader)
     except yaml.YAMLError as exc:
@@ -274,6 +280,21 @@ def load_config_with_warnings(
 ) -> tuple[ServerConfig, list[str]]:
     """As ``load_config``, plus warnings about the file (unknown keys) for the caller to log."""
     fields, unknown = _read_file(path) if path else ({}, [])
+    return _validated(fields, unknown, overrides)
+
+
+def load_config_text(
+    text: str, path: str, overrides: Mapping[str, Any] | None = None
+) -> tuple[ServerConfig, list[str]]:
+    """As ``load_config_with_warnings``, for the text of a config file already read (``path`` names
+    it in messages): the one reader of the file for the tools that explain it (``aws-auth resolve``)."""
+    fields, unknown = _read_text(text, path)
+    return _validated(fields, unknown, overrides)
+
+
+def _validated(
+    fields: dict[str, Any], unknown: list[str], overrides: Mapping[str, Any] | None
+) -> tuple[ServerConfig, list[str]]:
     for name, value in (overrides or {}).items():
         if value is not None:
             fields[name] = value
