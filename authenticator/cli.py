@@ -69,6 +69,8 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     """The parser of every subcommand; ``env`` (``os.environ``) gives the flags' environment defaults."""
     import argparse  # not on the token fast path
 
+    from authenticator.defaults import ADDRESS, HOSTNAME, PARTITION, PORT
+
     class Parser(argparse.ArgumentParser):
         """argparse that reports a usage mistake as one line and exit 1."""
 
@@ -90,9 +92,9 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     _add_flags(token, TOKEN, env=env, defaults=True)
 
     server = command("server", "serve the TokenReview webhook over TLS")
-    server.add_argument("--address", help="address to listen on (127.0.0.1)")
-    server.add_argument("--port", type=int, help="port to listen on (21362)")
-    server.add_argument("--hostname", help="hostname in the certificate and webhook kubeconfig (localhost)")
+    server.add_argument("--address", help=f"address to listen on ({ADDRESS})")
+    server.add_argument("--port", type=int, help=f"port to listen on ({PORT})")
+    server.add_argument("--hostname", help=f"hostname in the certificate and webhook kubeconfig ({HOSTNAME})")
     server.add_argument("--state-dir", help="directory for cert.pem and key.pem")
     server.add_argument("--generate-kubeconfig", metavar="PATH", help="where to write the webhook kubeconfig")
     server.add_argument(
@@ -102,19 +104,19 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         help="the webhook kubeconfig was written by init; do not write it",
     )
     server.add_argument("--backend-mode", metavar="LIST", help="ordered, comma-separated mapping sources")
-    server.add_argument("--partition", help="AWS partition of the tokens to accept (aws)")
+    server.add_argument("--partition", help=f"AWS partition of the tokens to accept ({PARTITION})")
     server.add_argument("--kubeconfig", help="kubeconfig for the cluster sources")
     server.add_argument("--master", help="API server URL for the cluster sources")
 
     init = command("init", "write the TLS certificate, key and webhook kubeconfig")
-    init.add_argument("--hostname", default="localhost")
-    init.add_argument("--address", default="127.0.0.1")
-    init.add_argument("--port", type=int, default=21362)
+    init.add_argument("--hostname", default=HOSTNAME)
+    init.add_argument("--address", default=ADDRESS)
+    init.add_argument("--port", type=int, default=PORT)
     init.add_argument("--state-dir", default=".")
 
     verify = command("verify", "verify one token against STS and print the identity")
     verify.add_argument("-t", "--token", required=True)
-    verify.add_argument("--partition", default="aws")
+    verify.add_argument("--partition", default=PARTITION)
     verify.add_argument("-o", "--output", choices=("json",))
 
     version = command("version", "print the version")

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from authenticator import metrics
+from authenticator import defaults, metrics
 from authenticator.arn import canonicalize, parse_arn, principal_kind
 from authenticator.identity import Identity
 from authenticator.sts_transport import KeepAliveTransport, Origin, STSTransport, origin_of
@@ -72,9 +72,9 @@ class STSClient:
         cluster_id: str,
         endpoint_override: str | None = None,
         ca_bundle: str | None = None,
-        timeout: float = 10.0,
+        timeout: float = defaults.STS_TIMEOUT,
         transport: STSTransport | None = None,
-        max_connections: int = 100,
+        max_connections: int = defaults.STS_MAX_IN_FLIGHT,
     ) -> None:
         self._timeout = timeout
         self._override: Origin | None = _parse_override(endpoint_override) if endpoint_override else None

@@ -37,6 +37,8 @@ from urllib.parse import unquote, urlsplit
 import httptools
 import httpx
 
+from authenticator import defaults
+
 __all__ = ["MAX_HEADERS", "MAX_HEAD_BYTES", "KeepAliveTransport", "Origin", "STSTransport", "origin_of"]
 
 MAX_HEAD_BYTES: Final = 64 * 1024  # all of a response but its body
@@ -130,7 +132,7 @@ class KeepAliveTransport:
         self,
         *,
         ssl_context: ssl.SSLContext,
-        max_connections: int = 100,
+        max_connections: int = defaults.STS_MAX_IN_FLIGHT,
         keepalive_expiry: float = 30.0,
         max_body_bytes: int = 64 * 1024,
         proxy: str | None = None,

@@ -232,9 +232,6 @@ class FileCache:
 
     # -- files ---------------------------------------------------------------
 
-    def path_for(self, kind: str, material: Mapping[str, Any]) -> str:
-        return self._file(kind, canonical_key(material))
-
     def _file(self, kind: str, key: str) -> str:
         """The entry file of ``kind`` for a canonical key: its digest names the file (the key material
         never holds a secret)."""

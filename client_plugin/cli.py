@@ -51,19 +51,21 @@ def execute(
 ) -> int:
     """Run ``token``; every expected failure is one line on stderr and exit 1.
 
-    ``clock`` returns the time in epoch seconds (``time.time``).
+    Expected are the user's errors (``PluginError``: flags, credentials, STS's refusal, the cache)
+    and a file or terminal that cannot be used (``OSError``); anything else is a bug and keeps
+    its traceback. ``clock`` returns the time in epoch seconds (``time.time``).
     """
     try:
         output = _token_output(args, env=env, stderr=stderr, clock=clock)
-    except PluginError as exc:
+    except PluginError as exc:  # one line already
         stderr.write(f"{_PROG}: error: {exc}\n")
+        return 1
+    except OSError as exc:
+        message = " ".join(str(exc).split())
+        stderr.write(f"{_PROG}: error: {message}\n")
         return 1
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # an unforeseen failure still gets one line, never a traceback
-        message = " ".join(str(exc).split())
-        stderr.write(f"{_PROG}: error: unexpected {type(exc).__name__}: {message}\n")
-        return 1
     stdout.write(output + "\n")
     stdout.flush()
     return 0

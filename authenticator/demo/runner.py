@@ -23,8 +23,14 @@ from typing import Any
 import httpx
 import yaml
 
+from authenticator.errors import UserError
+
 CLUSTER_ID = "demo"
 _WAIT_SECONDS = 30.0
+
+
+class DemoError(UserError):
+    """A step of the demo did not give the answer it shows (a peer, the plugin, the webhook or kubectl)."""
 
 
 def _say(step: str, text: str = "") -> None:
@@ -70,7 +76,7 @@ def _mint(credentials: Any, home: Path) -> str:
         timeout=60,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"the plugin failed: {result.stderr.strip()}")
+        raise DemoError(f"the plugin failed: {result.stderr.strip()}")
     return result.stdout.strip()
 
 
@@ -92,14 +98,14 @@ def _webhook(config_path: Path, port: int, log_path: Path) -> Iterator[str]:
             deadline = time.monotonic() + _WAIT_SECONDS
             while True:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"the webhook exited at start:\n{log_path.read_text().strip()}")
+                    raise DemoError(f"the webhook exited at start:\n{log_path.read_text().strip()}")
                 try:
                     if httpx.get(f"{url}/readyz", verify=False, timeout=1.0).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError("the webhook did not become ready in time")
+                    raise DemoError("the webhook did not become ready in time")
                 time.sleep(0.1)
             yield url
         finally:
@@ -159,7 +165,7 @@ def _kubectl_whoami(kubectl: str, webhook_kubeconfig: Path, credentials: Any, ho
             env={**os.environ, "HOME": str(home)},
         )
         if result.returncode != 0:
-            raise RuntimeError(f"kubectl failed: {result.stderr.strip()}")
+            raise DemoError(f"kubectl failed: {result.stderr.strip()}")
         user = json.loads(result.stdout)["status"]["userInfo"]
         return json.dumps({"username": user.get("username"), "groups": user.get("groups")}, indent=2)
 
@@ -177,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         return _run(StsPeer, find_kubectl)
-    except RuntimeError as exc:
+    except (DemoError, httpx.TransportError, subprocess.TimeoutExpired) as exc:  # a peer failed or went away
         print(f"eks-iam-authenticator: error: demo: {exc}", file=sys.stderr)
         return 1
 
@@ -233,7 +239,7 @@ def _run(peer_class: Any, find_kubectl: Any) -> int:
                             f"token {_short(token)}\n{_show_review(status, answer)}",
                         )
                         if status != expect:
-                            raise RuntimeError(f"expected HTTP {expect} for {who}, got {status}")
+                            raise DemoError(f"expected HTTP {expect} for {who}, got {status}")
 
                 kubectl = find_kubectl()
                 if kubectl:

@@ -102,7 +102,6 @@ class ListWatcher:
         self.resource_version: str | None = None
         # Counters for status and tests.
         self.lists = 0
-        self.watches = 0
         self.failures = 0
         self.listed = threading.Event()  # set after the first successful list
         self._progress = threading.Condition()
@@ -133,10 +132,6 @@ class ListWatcher:
     def _bump(self) -> None:
         with self._progress:
             self._progress.notify_all()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -206,7 +201,6 @@ class ListWatcher:
             # Spread the reconnects of many webhooks over time, as client-go does.
             timeout_seconds=int(self._watch_timeout * (1 + self._rand())),
         )
-        self.watches += 1
         with self._lock:
             self._response = response
         self._bump()

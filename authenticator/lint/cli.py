@@ -131,11 +131,11 @@ def _not_text(path: str) -> FileReport:
 
 
 def _live_text(kubeconfig: str | None, context: str | None) -> str:
-    from authenticator.lint.live import fetch_live_manifest
+    from authenticator.lint.live import LiveError, fetch_live_manifest
 
     try:
         return fetch_live_manifest(kubeconfig=kubeconfig, context=context)
-    except Exception as err:  # kubernetes' config and API errors share no base class
+    except LiveError as err:
         raise UsageError(f"{PROG}: error: --live: {err}") from None
 
 
@@ -271,9 +271,12 @@ def main(
             return _rule(args, stdout)
         if args.command == "rules":
             return _rules(args, stdout)
-        from authenticator.lint.resolve import run_resolve
+        from authenticator.lint.resolve import ResolveError, run_resolve
 
-        return run_resolve(args, stdout)
+        try:
+            return run_resolve(args, stdout)
+        except ResolveError as err:
+            raise UsageError(f"{PROG}: error: {err}") from None
     except UsageError as err:
         stderr.write(f"{err}\n")
         return 2

@@ -191,9 +191,6 @@ class Target:
             self.cache["entries"] = cached
         return cached  # type: ignore[return-value]
 
-    def section_results(self) -> dict[str, SectionResult]:
-        return {name: s.result for name, s in self.sections.items()}
-
 
 # ---------------------------------------------------------------------------------------------
 

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 
 import yaml
 
-__all__ = ["fetch_live_manifest", "manifest_text"]
+from authenticator.errors import UserError
+
+__all__ = ["LiveError", "fetch_live_manifest", "manifest_text"]
 
 _NAME, _NAMESPACE = "aws-auth", "kube-system"
 
@@ -39,10 +41,32 @@ def manifest_text(name: str, namespace: str, data: Mapping[str, str] | None) -> 
     return yaml.dump(doc, Dumper=_LiteralDumper, sort_keys=False, allow_unicode=True, width=10_000)
 
 
-def fetch_live_manifest(*, kubeconfig: str | None = None, context: str | None = None) -> str:
-    from kubernetes import client, config
+class LiveError(UserError):
+    """The kubeconfig cannot be used or the cluster cannot be read; the message is one line."""
 
-    config.load_kube_config(config_file=kubeconfig, context=context)
+
+def fetch_live_manifest(*, kubeconfig: str | None = None, context: str | None = None) -> str:
+    """The cluster's aws-auth as a manifest; ``LiveError`` when the kubeconfig is unusable, the API
+    server is unreachable or it refuses the read."""
+    import urllib3.exceptions
+    from kubernetes import client, config
+    from kubernetes.client.exceptions import ApiException, OpenApiException
+
+    try:
+        config.load_kube_config(config_file=kubeconfig, context=context)
+    except (config.ConfigException, OSError, ValueError, TypeError, yaml.YAMLError) as err:
+        # The kubernetes client reports a malformed kubeconfig with any of these.
+        raise LiveError(f"cannot load the kubeconfig: {_first_line(err)}") from None
     api = client.CoreV1Api()
-    cm = api.read_namespaced_config_map(_NAME, _NAMESPACE)
+    try:
+        cm = api.read_namespaced_config_map(_NAME, _NAMESPACE)
+    except ApiException as err:
+        raise LiveError(f"the API server answered {err.status} {err.reason} for {_NAMESPACE}/{_NAME}") from None
+    except (OpenApiException, urllib3.exceptions.HTTPError, OSError) as err:
+        raise LiveError(f"cannot read {_NAMESPACE}/{_NAME}: {_first_line(err)}") from None
     return manifest_text(_NAME, _NAMESPACE, cm.data)
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__

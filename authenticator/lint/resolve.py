@@ -17,9 +17,10 @@ import contextlib
 import difflib
 import json
 import logging
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import yaml
 
@@ -35,16 +36,15 @@ from authenticator.mapping.chain import (
     MappingDenied,
     MappingSource,
     Match,
-    reserved_prefixes_from_config,
 )
 from authenticator.mapping.model import MappingSet, RoleMapping
-from authenticator.mapping.server_mappings import MappingConfigError
 from authenticator.mapping.sources.dynamicfile import DynamicFileError, parse_dynamic_file
 from authenticator.mapping.yamlv2 import AwsAuthLoader
 
-__all__ = ["Resolution", "identity_for", "resolve_text", "run_resolve"]
+__all__ = ["Resolution", "ResolveError", "identity_for", "resolve_text", "run_resolve"]
 
 DEFAULT_SESSION = "session"
+_CLUSTER_ID = "aws-auth-resolve"
 
 
 class ResolveError(UserError):
@@ -146,31 +146,25 @@ def _source_for(target: Target) -> tuple[MappingSource, dict[str, tuple[str, ...
         except DynamicFileError:
             return _StaticSource("DynamicFile", MappingSet()), {}
         return _StaticSource("DynamicFile", MappingSet(content.roles, content.users, content.accounts)), {}
-    # The server config file: the server's MountedFile source, strict as at start.
-    from authenticator.mapping.sources.file import MountedFileSource
+    # The server config file, read by the server's own loader; its MountedFile source, strict as at start.
+    from authenticator.server.composition import build_mounted_file_source
+    from authenticator.server.config import load_config_text
 
-    doc = _construct(target.root)
-    found: object = (
-        next((v for k, v in doc.items() if str(k).lower() == "server"), None) if isinstance(doc, dict) else None
-    )
-    # Decoded YAML, checked by the source as the server's config loader checks it.
-    server: dict[str, Any] = {str(k).lower(): v for k, v in found.items()} if isinstance(found, dict) else {}
-    # Used as written, as the server does: a relative path is relative to the working directory.
-    aws_auth_file = server.get("awsauthfile") or None
     try:
-        source = MountedFileSource(
-            map_roles=server.get("maproles"),
-            map_users=server.get("mapusers"),
-            map_accounts=server.get("mapaccounts"),
-            aws_auth_file=aws_auth_file,
-        )
-    except MappingConfigError as err:
+        # As if started with -i: the cluster id plays no part in mapping, and may come from the flag.
+        config, _ = load_config_text(_document_text(target), target.path, {"cluster_id": _CLUSTER_ID})
+        # awsAuthFile is used as written, as the server does: relative to the working directory.
+        source = build_mounted_file_source(config)
+    except (UserError, UnicodeDecodeError) as err:
         raise ResolveError(f"the server would refuse to start: {err}") from None
-    try:
-        reserved = reserved_prefixes_from_config(server.get("reservedprefixconfig"))
-    except ValueError as err:
-        raise ResolveError(f"the server would refuse to start: {err}") from None
-    return source, reserved
+    return source, dict(config.reserved_prefix_config)
+
+
+def _document_text(target: Target) -> str:
+    """The text of the target's own YAML document, at its own indentation (a file may hold several)."""
+    assert target.root is not None
+    start, end = target.root.start_mark, target.root.end_mark
+    return " " * start.column + target.text[start.index : end.index]
 
 
 def _entry_of(targets: list[Target], match: Match) -> Entry | None:
@@ -359,20 +353,15 @@ def _json(result: Resolution) -> str:
 
 
 def run_resolve(args: argparse.Namespace, stdout: TextIO) -> int:
-    from authenticator.lint.cli import UsageError
-
+    """``aws-auth resolve``: 0 mapped, 1 denied; ``ResolveError`` for an unreadable file or a bad ARN
+    (the command line maps it to exit 2)."""
     # The sources log load warnings for the server's operators; here the findings say it better.
     logging.getLogger("authenticator.mapping").addHandler(logging.NullHandler())
 
     try:
-        text = Path(args.path).read_text(encoding="utf-8") if args.path != "-" else __import__("sys").stdin.read()
+        text = Path(args.path).read_text(encoding="utf-8") if args.path != "-" else sys.stdin.read()
     except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(f"aws-auth: error: {args.path}: {getattr(err, 'strerror', None) or err}") from None
-    try:
-        result = resolve_text(
-            args.path, text, args.arn, session_name=args.session_name, access_key_id=args.access_key_id
-        )
-    except ResolveError as err:
-        raise UsageError(f"aws-auth: error: {err}") from None
+        raise ResolveError(f"{args.path}: {getattr(err, 'strerror', None) or err}") from None
+    result = resolve_text(args.path, text, args.arn, session_name=args.session_name, access_key_id=args.access_key_id)
     stdout.write(_json(result) if args.format == "json" else _text(result))
     return 0 if result.mapped else 1

@@ -89,8 +89,6 @@ class EC2PrivateDNSNameResolver:
         self._client: Any = None
         self._client_expires: datetime | None = None
         self._client_lock = threading.Lock()
-        self._count_lock = threading.Lock()
-        self.calls = 0  # DescribeInstances calls made (also in ec2_describe_instances_calls_total)
 
     async def __call__(self, instance_id: str) -> str:
         if not is_instance_id(instance_id):
@@ -185,8 +183,6 @@ class EC2PrivateDNSNameResolver:
             params: dict[str, Any] = {"Filters": [{"Name": "instance-id", "Values": batch}]}
             if token:
                 params["NextToken"] = token
-            with self._count_lock:
-                self.calls += 1
             metrics.ec2_describe_instances_calls.inc()
             answer = client.describe_instances(**params)
             for reservation in answer.get("Reservations", []):

@@ -39,10 +39,6 @@ class SSOMatcher:
         if not self.partition:
             raise ValueError("sso.partition must not be empty")
 
-    @property
-    def role_name_prefix(self) -> str:
-        return f"AWSReservedSSO_{self.permission_set_name}_"
-
 
 @dataclass(frozen=True, slots=True)
 class RoleMapping:

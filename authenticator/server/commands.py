@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from authenticator import defaults
 from authenticator.errors import UserError
 from authenticator.server.config import (
     KUBECONFIG_FILENAME,
@@ -133,7 +134,7 @@ def uvicorn_settings(host: str, port: int, tls: TlsFiles) -> dict[str, Any]:
 
 
 def run_server(args: argparse.Namespace) -> int:
-    configure_logging(getattr(args, "log_format", None) or "text", "info")
+    configure_logging(getattr(args, "log_format", None) or defaults.LOG_FORMAT, defaults.LOG_VERBOSITY)
     return _handled("server", _serve, args)
 
 
@@ -182,7 +183,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    configure_logging(getattr(args, "log_format", None) or "text", getattr(args, "log_verbosity", None) or "info")
+    configure_logging(
+        getattr(args, "log_format", None) or defaults.LOG_FORMAT,
+        getattr(args, "log_verbosity", None) or defaults.LOG_VERBOSITY,
+    )
     return _handled("init", _init, args)
 
 
@@ -222,7 +226,9 @@ def _identity_json(identity: Identity) -> dict[str, str]:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    configure_logging(getattr(args, "log_format", None) or "text", getattr(args, "log_verbosity", None) or "warning")
+    configure_logging(
+        getattr(args, "log_format", None) or defaults.LOG_FORMAT, getattr(args, "log_verbosity", None) or "warning"
+    )
     return _handled("verify", _verify, args)
 
 

@@ -25,13 +25,21 @@ if TYPE_CHECKING:  # the server's heavy imports wait until a part is built
     from kubernetes import client as k8s_client
 
     from authenticator.mapping.chain import MappingSource
+    from authenticator.mapping.sources.file import MountedFileSource
     from authenticator.server.review import Reviewer
     from authenticator.sts import STSClient
     from authenticator.sts_transport import STSTransport
     from authenticator.verification_cache import VerifiedIdentityCache
     from authenticator.verifier import TokenVerifier
 
-__all__ = ["build_app", "build_sources", "build_sts_client", "build_verifier", "check_startable"]
+__all__ = [
+    "build_app",
+    "build_mounted_file_source",
+    "build_sources",
+    "build_sts_client",
+    "build_verifier",
+    "check_startable",
+]
 
 
 def check_startable(config: ServerConfig) -> None:
@@ -58,21 +66,27 @@ class _KubeClient:
         return self._api_client
 
 
+def build_mounted_file_source(config: ServerConfig) -> MountedFileSource:
+    """The MountedFile source of ``config`` (its mapRoles/mapUsers/mapAccounts and awsAuthFile), read
+    strictly as at start: a ``UserError`` for invalid mappings or an unusable awsAuthFile."""
+    from authenticator.mapping.sources.file import MountedFileSource
+
+    try:
+        return MountedFileSource(
+            map_roles=config.map_roles,
+            map_users=config.map_users,
+            map_accounts=config.map_accounts,
+            aws_auth_file=config.aws_auth_file or None,
+        )
+    except OSError as err:
+        raise ConfigError(f"server.awsAuthFile: cannot read {err.filename}: {err.strerror}") from None
+
+
 def _build_source(mode: str, config: ServerConfig, api_client: Callable[[], k8s_client.ApiClient]) -> MappingSource:
     from authenticator.mapping.sources import modes
 
     if mode == modes.MOUNTED_FILE:
-        from authenticator.mapping.sources.file import MountedFileSource
-
-        try:
-            return MountedFileSource(
-                map_roles=config.map_roles,
-                map_users=config.map_users,
-                map_accounts=config.map_accounts,
-                aws_auth_file=config.aws_auth_file or None,
-            )
-        except OSError as err:
-            raise ConfigError(f"server.awsAuthFile: cannot read {err.filename}: {err.strerror}") from None
+        return build_mounted_file_source(config)
     if mode == modes.DYNAMIC_FILE:
         from authenticator.mapping.sources.dynamicfile import DynamicFileSource
 

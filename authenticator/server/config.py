@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from authenticator import defaults
 from authenticator.errors import UserError
 from authenticator.mapping.sources.modes import MOUNTED_FILE, normalize_backend_modes
 from authenticator.partitions import PARTITIONS
@@ -27,6 +28,8 @@ __all__ = [
     "ConfigError",
     "ServerConfig",
     "load_config",
+    "load_config_text",
+    "load_config_with_warnings",
     "overrides_from_args",
 ]
 
@@ -95,14 +98,14 @@ class ServerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     cluster_id: str
-    address: str = "127.0.0.1"
-    port: int = Field(default=21362, ge=1, le=65535)
-    hostname: str = "localhost"
-    state_dir: str = "./state"
+    address: str = defaults.ADDRESS
+    port: int = Field(default=defaults.PORT, ge=1, le=65535)
+    hostname: str = defaults.HOSTNAME
+    state_dir: str = defaults.STATE_DIR
     generate_kubeconfig: str | None = None  # default: <state_dir>/aws-iam-authenticator.kubeconfig
     kubeconfig_pregenerated: bool = False
     backend_mode: tuple[str, ...] = (MOUNTED_FILE,)
-    partition: str = "aws"
+    partition: str = defaults.PARTITION
     map_roles: list[Any] = Field(default_factory=list)
     map_users: list[Any] = Field(default_factory=list)
     map_accounts: list[str] = Field(default_factory=list)
@@ -117,14 +120,14 @@ class ServerConfig(BaseModel):
     sts_ca_bundle: str = ""
     kubeconfig: str | None = None
     master: str | None = None
-    log_format: Literal["text", "json"] = "text"
-    log_verbosity: str = "info"
+    log_format: Literal["text", "json"] = defaults.LOG_FORMAT
+    log_verbosity: str = defaults.LOG_VERBOSITY
     # reliability (issue 6): seconds, entries, calls, seconds, seconds; 0 TTL or size disables the cache
-    verification_cache_ttl: float = Field(default=60.0, ge=0)
-    verification_cache_size: int = Field(default=100_000, ge=0)
-    sts_max_in_flight: int = Field(default=64, ge=1)
-    sts_max_in_flight_wait: float = Field(default=2.0, ge=0)
-    sts_timeout: float = Field(default=10.0, gt=0, le=60)
+    verification_cache_ttl: float = Field(default=defaults.VERIFICATION_CACHE_TTL, ge=0)
+    verification_cache_size: int = Field(default=defaults.VERIFICATION_CACHE_SIZE, ge=0)
+    sts_max_in_flight: int = Field(default=defaults.STS_MAX_IN_FLIGHT, ge=1)
+    sts_max_in_flight_wait: float = Field(default=defaults.STS_MAX_IN_FLIGHT_WAIT, ge=0)
+    sts_timeout: float = Field(default=defaults.STS_TIMEOUT, gt=0, le=60)
 
     @field_validator("cluster_id")
     @classmethod
@@ -226,6 +229,10 @@ def _read_file(path: str) -> tuple[dict[str, Any], list[str]]:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    return _read_text(text, path)
+
+
+def _read_text(text: str, path: str) -> tuple[dict[str, Any], list[str]]:
     try:
         doc = yaml.load(text, Loader=_RawNumberLoader)
     except yaml.YAMLError as exc:
@@ -273,6 +280,21 @@ def load_config_with_warnings(
 ) -> tuple[ServerConfig, list[str]]:
     """As ``load_config``, plus warnings about the file (unknown keys) for the caller to log."""
     fields, unknown = _read_file(path) if path else ({}, [])
+    return _validated(fields, unknown, overrides)
+
+
+def load_config_text(
+    text: str, path: str, overrides: Mapping[str, Any] | None = None
+) -> tuple[ServerConfig, list[str]]:
+    """As ``load_config_with_warnings``, for the text of a config file already read (``path`` names
+    it in messages): the one reader of the file for the tools that explain it (``aws-auth resolve``)."""
+    fields, unknown = _read_text(text, path)
+    return _validated(fields, unknown, overrides)
+
+
+def _validated(
+    fields: dict[str, Any], unknown: list[str], overrides: Mapping[str, Any] | None
+) -> tuple[ServerConfig, list[str]]:
     for name, value in (overrides or {}).items():
         if value is not None:
             fields[name] = value

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import pydantic_core
 
+from authenticator import defaults
+
 if TYPE_CHECKING:
     from authenticator.server.review import ReviewResult
 
@@ -76,7 +78,9 @@ def _text_value(value: Any) -> str:
     return json.dumps(text) if (not text or any(c.isspace() or c in '"=' for c in text)) else text
 
 
-def configure_logging(fmt: str = "text", verbosity: str = "info", *, stream: TextIO | None = None) -> None:
+def configure_logging(
+    fmt: str = defaults.LOG_FORMAT, verbosity: str = defaults.LOG_VERBOSITY, *, stream: TextIO | None = None
+) -> None:
     """Send the ``authenticator`` loggers (and uvicorn's) to ``stream`` (stderr) in ``fmt``.
 
     Idempotent: a second call replaces the handler instead of adding one.

@@ -62,7 +62,7 @@ def test_linter_sees_what_the_server_sees(name: str) -> None:
     text = (CORPUS / name).read_text(encoding="utf-8")
     targets = _aws_auth_targets(name)
     server = parse_aws_auth(load_configmap_manifest(text))
-    mine = targets[0].section_results()
+    mine = {section_name: section.result for section_name, section in targets[0].sections.items()}
     for section_name, section in server.sections.items():
         if not section.present:
             assert section_name not in mine

@@ -29,6 +29,15 @@ def _cache_dir(home: Path) -> Path:
     return home / ".kube" / "cache" / "eks-iam-authenticator"
 
 
+def _written(cache: FileCache, store: Callable[[], None]) -> Path:
+    """The one entry file ``store`` writes: found by listing the directory, as its name is the cache's own."""
+    directory = Path(cache.directory)
+    before = set(directory.iterdir()) if directory.exists() else set()
+    store()
+    (path,) = set(directory.iterdir()) - before
+    return path
+
+
 def _token_of(stdout: str) -> str:
     return json.loads(stdout)["status"]["token"]
 
@@ -198,9 +207,12 @@ def test_entries_signed_in_the_future_are_ignored(tmp_path: Path) -> None:
 def test_foreign_entry_is_ignored(tmp_path: Path) -> None:
     cache = FileCache(str(tmp_path / "c"), stderr=io.StringIO())
     mine, theirs = {"cluster_id": "mine"}, {"cluster_id": "theirs"}
-    cache.store_token(theirs, CachedToken("k8s-aws-v1.theirs", E0, E0 + 14 * MIN, None))
+    mine_path = _written(cache, lambda: cache.store_token(mine, CachedToken("k8s-aws-v1.x", E0, E0 + 14 * MIN, None)))
+    theirs_path = _written(
+        cache, lambda: cache.store_token(theirs, CachedToken("k8s-aws-v1.theirs", E0, E0 + 14 * MIN, None))
+    )
     # Someone copies another key's entry under my key's file name.
-    os.replace(cache.path_for("token", theirs), cache.path_for("token", mine))
+    os.replace(theirs_path, mine_path)
     assert cache.load_token(mine, E0) is None
     cache.store_token(mine, CachedToken("k8s-aws-v1.mine", E0, E0 + 14 * MIN, None))
     hit = cache.load_token(mine, E0)
@@ -222,8 +234,9 @@ def test_credentials_are_reused_only_while_they_outlive_a_token(tmp_path: Path) 
 def test_token_entry_is_plain_lines_with_epoch_seconds(tmp_path: Path) -> None:
     cache = FileCache(str(tmp_path / "c"), stderr=io.StringIO())
     key = {"cluster_id": "c", "files": {"/h/.aws/config": [1, 2, 3, 4]}}
-    cache.store_token(key, CachedToken("k8s-aws-v1.x", E0, E0 + 14 * MIN, E0 + 30 * MIN + 0.9))
-    path = Path(cache.path_for("token", key))
+    path = _written(
+        cache, lambda: cache.store_token(key, CachedToken("k8s-aws-v1.x", E0, E0 + 14 * MIN, E0 + 30 * MIN + 0.9))
+    )
     assert path.name.startswith("token-") and path.suffix == ".txt"
     assert path.read_text().splitlines() == [
         "eks-iam-authenticator token 2",
@@ -270,8 +283,7 @@ def test_corrupt_token_entry_is_a_warning_and_a_miss(tmp_path: Path, mangle: Cal
     err = io.StringIO()
     cache = FileCache(str(tmp_path / "c"), stderr=err)
     key = {"k": 1}
-    cache.store_token(key, CachedToken("k8s-aws-v1.x", E0, E0 + 14 * MIN, None))
-    path = Path(cache.path_for("token", key))
+    path = _written(cache, lambda: cache.store_token(key, CachedToken("k8s-aws-v1.x", E0, E0 + 14 * MIN, None)))
     valid = _VALID.format(KEY=canonical_key(key), E=E0, X=E0 + 14 * MIN)
     assert path.read_text() == valid and cache.load_token(key, E0) is not None  # the mangling is what breaks it
     path.write_text(mangle(valid))
@@ -282,8 +294,8 @@ def test_corrupt_token_entry_is_a_warning_and_a_miss(tmp_path: Path, mangle: Cal
 def test_token_entry_that_is_not_utf8_is_a_warning_and_a_miss(tmp_path: Path) -> None:
     err = io.StringIO()
     cache = FileCache(str(tmp_path / "c"), stderr=err)
-    cache.store_token({"k": 1}, CachedToken("k8s-aws-v1.x", E0, E0 + 14 * MIN, None))
-    Path(cache.path_for("token", {"k": 1})).write_bytes(b"\xff\xfe")
+    path = _written(cache, lambda: cache.store_token({"k": 1}, CachedToken("k8s-aws-v1.x", E0, E0 + 14 * MIN, None)))
+    path.write_bytes(b"\xff\xfe")
     assert cache.load_token({"k": 1}, E0) is None
     assert "not a valid cache entry" in err.getvalue()
 
@@ -292,8 +304,8 @@ def test_corrupt_credentials_entry_is_a_warning_and_a_miss(tmp_path: Path) -> No
     err = io.StringIO()
     cache = FileCache(str(tmp_path / "c"), stderr=err)
     creds = CachedCredentials("ASIAX", "secret", "tok", E0 + 30 * MIN, "us-east-1", "sts.amazonaws.com", "us-east-1")
-    cache.store_credentials({"k": 1}, creds)
-    Path(cache.path_for("creds", {"k": 1})).write_text('{"version": 2, "kind": "cre')
+    path = _written(cache, lambda: cache.store_credentials({"k": 1}, creds))
+    path.write_text('{"version": 2, "kind": "cre')
     assert cache.load_credentials({"k": 1}, E0) is None
     assert "not valid JSON" in err.getvalue()
 
@@ -301,8 +313,9 @@ def test_corrupt_credentials_entry_is_a_warning_and_a_miss(tmp_path: Path) -> No
 def test_foreign_credentials_entry_is_ignored(tmp_path: Path) -> None:
     cache = FileCache(str(tmp_path / "c"), stderr=io.StringIO())
     creds = CachedCredentials("ASIAX", "secret", "tok", E0 + 30 * MIN, "us-east-1", "sts.amazonaws.com", "us-east-1")
-    cache.store_credentials({"k": "theirs"}, creds)
-    os.replace(cache.path_for("creds", {"k": "theirs"}), cache.path_for("creds", {"k": "mine"}))
+    mine_path = _written(cache, lambda: cache.store_credentials({"k": "mine"}, creds))
+    theirs_path = _written(cache, lambda: cache.store_credentials({"k": "theirs"}, creds))
+    os.replace(theirs_path, mine_path)
     assert cache.load_credentials({"k": "mine"}, E0) is None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -192,4 +193,4 @@ def test_stop_ends_the_watch_thread(standin: ApiServerStandIn, source: EKSConfig
     started(source)
     assert standin.wait_for_watches(1)
     source.stop_thread()
-    assert not source.watcher.running
+    assert not any(t.name == f"watch-{source.watcher.name}" for t in threading.enumerate())

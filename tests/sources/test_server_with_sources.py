@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,8 @@ def test_configmap_server_ready_after_first_list_and_follows_changes(
         assert source.wait_until(lambda: source.generation > generation, WAIT)
         denied = review(client, token)
         assert denied.status_code == 403 and denied.json()["status"]["authenticated"] is False
-    assert not source.watcher.running  # stopped with the app
+    # Stopped with the app: its watch thread is gone.
+    assert not any(t.name == f"watch-{source.watcher.name}" for t in threading.enumerate())
 
 
 def test_sources_are_consulted_in_backend_mode_order(
