@@ -116,7 +116,9 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
 
     verify = command("verify", "verify one token against STS and print the identity")
     verify.add_argument("-t", "--token", required=True)
-    verify.add_argument("--partition", default=PARTITION)
+    verify.add_argument(
+        "--partition", help=f"AWS partition of the token (default: the config's server.partition, else {PARTITION})"
+    )
     verify.add_argument("-o", "--output", choices=("json",))
 
     version = command("version", "print the version")

@@ -240,11 +240,9 @@ def _verify(args: argparse.Namespace) -> int:
     if not getattr(args, "config", None) and not args.cluster_id:
         raise UserError("missing cluster id: pass -i/--cluster-id")
     # Without a config file, the config's defaults: the STS client is the server's in every case.
-    config, _ = load_config_with_warnings(getattr(args, "config", None), {"cluster_id": args.cluster_id})
-    try:
-        partition = get_partition(args.partition)
-    except KeyError as exc:
-        raise UserError(str(exc.args[0])) from None
+    overrides = {"cluster_id": args.cluster_id, "partition": args.partition}
+    config, _ = load_config_with_warnings(getattr(args, "config", None), overrides)
+    partition = get_partition(config.partition)  # validated by ServerConfig
     sts = build_sts_client(config)
 
     async def verify() -> Verified | Rejected:

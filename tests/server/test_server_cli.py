@@ -106,6 +106,15 @@ def test_verify_needs_a_cluster_id() -> None:
     _assert_one_line_failure(result, "missing cluster id")
 
 
+def test_verify_takes_the_partition_from_the_config_unless_a_flag_names_one(tmp_path: Path) -> None:
+    config = tmp_path / "verify.yaml"
+    config.write_text("clusterID: c\nserver: {partition: aws-cn}\n")
+    token = make_token(datetime.now(UTC))  # names sts.us-east-1.amazonaws.com, a host of partition aws
+    result = _run("verify", "-c", str(config), "-t", token)
+    _assert_one_line_failure(result, 'unexpected hostname "sts.us-east-1.amazonaws.com"')
+    _assert_one_line_failure(_run("verify", "-c", str(config), "--partition", "aws-moon", "-t", token), "aws-moon")
+
+
 def test_verify_with_an_unusable_ca_bundle_is_one_line(tmp_path: Path) -> None:
     config = tmp_path / "verify.yaml"
     missing = tmp_path / "missing-ca.pem"
