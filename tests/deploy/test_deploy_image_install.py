@@ -17,9 +17,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from deploy_support import REPO, Image
 
 from authenticator import __version__
+from tests.support.deploy import REPO, Image
 
 # Building every runtime wheel and compiling them takes a couple of minutes on a cold cache.
 pytestmark = pytest.mark.timeout(900)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from e2e_support import Cluster, running_cluster
+
+from tests.support.e2e import Cluster, running_cluster
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-import token_cases as tc
 from fastapi.testclient import TestClient
-from sts_recorder import RecordingTransport, Sent
 
 from authenticator.server.composition import build_app
 from authenticator.server.config import ServerConfig
+from tests.support import tokens as tc
+from tests.support.sts import RecordingTransport, Sent
 
 V1 = "authentication.k8s.io/v1"
 V1BETA1 = "authentication.k8s.io/v1beta1"

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from plugin_support import MotoSts
+
+from tests.support.plugin import MotoSts
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
-from plugin_support import (
+
+from tests.support.plugin import (
     ACCESS_KEY,
     DecodedToken,
     MotoSts,

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from server_fakes import NOW, FakeMapper, make_token, user_identity
 
 from authenticator.identity import Identity
 from authenticator.mapping.chain import MappingChain
@@ -25,6 +24,9 @@ from authenticator.server.review import Reviewer
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected, parse_token
 from authenticator.verification_cache import VerifiedIdentityCache
 from authenticator.verifier import TokenVerifier
+from tests.support.identities import user_identity
+from tests.support.mapping import FakeMapper
+from tests.support.tokens import NOW, make_token
 
 AWS = get_partition("aws")
 SERVER_DEFAULTS = ServerConfig(cluster_id="cache-test")

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kube_apiserver import ApiServerStandIn
 from kubernetes import client as k8s_client
 
 from authenticator.kube import load_api_client
+from tests.support.kube_apiserver import ApiServerStandIn
 
 
 @pytest.fixture

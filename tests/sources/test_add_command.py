@@ -7,12 +7,12 @@ import socket
 from pathlib import Path
 
 import pytest
-from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 from kubernetes import client as k8s_client
 
 from authenticator.cli import build_parser
 from authenticator.mapping.awsauth import parse_aws_auth
 from authenticator.mapping.sources.edit import AddError, Entry, add_entry, append_entry, run_add
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 
 ROLE = "arn:aws:iam::111122223333:role/admins"
 USER = "arn:aws:iam::111122223333:user/alice"

@@ -6,14 +6,14 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 from kubernetes import client as k8s_client
 from prometheus_client import REGISTRY
-from source_helpers import role_identity, user_identity
 
 from authenticator.kube import Backoff
 from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.sources.configmap import EKSConfigMapSource
+from tests.support.identities import role_identity, user_identity
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 
 WAIT = 10.0  # bound on every wait; the changes normally land in milliseconds
 FAST = Backoff(initial=0.02, maximum=0.2)
@@ -99,13 +99,13 @@ def test_list_then_add_modify_delete(
 
     # The chain maps through this source.
     chain = MappingChain([source])
-    match = chain.resolve(role_identity("111122223333", "admins"))
+    match = chain.resolve(role_identity("admins", account="111122223333"))
     assert match is not None and match.username == "admin:{{SessionName}}" and match.source == "EKSConfigMap"
 
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", aws_auth(ROLES, USERS_BOB))
     assert source.wait_until(lambda: user_arns(source) == {BOB}, WAIT)
-    assert chain.resolve(user_identity("111122223333", "alice")) is None
-    assert chain.resolve(user_identity("111122223333", "bob")).username == "bob"
+    assert chain.resolve(user_identity("alice", account="111122223333")) is None
+    assert chain.resolve(user_identity("bob", account="111122223333")).username == "bob"
 
     # Another ConfigMap in kube-system is not ours.
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "other", aws_auth(map_users=USERS_ALICE))
@@ -120,7 +120,7 @@ def test_list_then_add_modify_delete(
     assert source.exists is False
     assert any("DELETED" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
     assert "configmap" in source.status().failures
-    assert chain.resolve(role_identity("111122223333", "admins")) is None
+    assert chain.resolve(role_identity("admins", account="111122223333")) is None
 
 
 def test_broken_map_roles_keeps_old_roles_and_applies_new_users(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 from kubernetes import client as k8s_client
 
 from authenticator.kube import KubeConfigError, load_api_client
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 
 
 def test_kubeconfig_is_used_for_server_ca_and_token(standin: ApiServerStandIn, kubeconfig: Path) -> None:

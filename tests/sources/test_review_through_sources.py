@@ -13,9 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, IAM_IDENTITY_MAPPINGS, ApiServerStandIn
 from kubernetes import client as k8s_client
-from peer_tokens import botocore_token
 
 from authenticator.demo.sts_peer import StsPeer
 from authenticator.identity import Identity
@@ -27,6 +25,8 @@ from authenticator.mapping.sources.dynamicfile import DynamicFileSource
 from authenticator.partitions import get_partition
 from authenticator.sts import STSClient
 from authenticator.token import parse_token
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, IAM_IDENTITY_MAPPINGS, ApiServerStandIn
+from tests.support.tokens import botocore_token
 
 CLUSTER = "sources-cluster"
 WAIT = 10.0

@@ -17,8 +17,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, IAM_IDENTITY_MAPPINGS, ApiServerStandIn
-from peer_tokens import botocore_token
 
 from authenticator import metrics
 from authenticator.cli import build_parser
@@ -29,6 +27,8 @@ from authenticator.mapping.sources.crd import CRDSource
 from authenticator.mapping.sources.dynamicfile import DynamicFileSource
 from authenticator.server.composition import build_app, build_sources
 from authenticator.server.config import ServerConfig, load_config, overrides_from_args
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, IAM_IDENTITY_MAPPINGS, ApiServerStandIn
+from tests.support.tokens import botocore_token
 
 CLUSTER = "wiring-cluster"
 WAIT = 15.0

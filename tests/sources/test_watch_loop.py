@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 from kubernetes import client as k8s_client
 
 from authenticator.kube import Backoff
 from authenticator.mapping.sources.configmap import EKSConfigMapSource
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 
 
 def test_backoff_grows_to_its_maximum_with_jitter() -> None:

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from server_fakes import ServerProcess
 
 from authenticator.demo.sts_peer import Credentials, PeerUser, StsPeer
+from tests.support.processes import ServerProcess
 
 CLUSTER = "e2e-moto-cluster"
 REGION = "us-east-1"

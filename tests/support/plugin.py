@@ -1,14 +1,10 @@
-"""Helpers for the token plugin's tests: the installed command, a clean environment, moto as STS.
-
-A module with a unique name (not conftest) so that test modules can import it safely
-whatever other test directories exist.
-"""
+"""Helpers for the token plugin's tests and bench/plugin.py: the installed command, a clean
+environment, token decoding, kube-apiserver's check of a plugin token, moto as STS."""
 
 from __future__ import annotations
 
 import base64
 import os
-import shutil
 import subprocess
 import sys
 import urllib.request
@@ -16,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
+
+from authenticator.demo.apiserver import find_kubectl
 
 PLUGIN = str(Path(sys.executable).parent / "eks-iam-authenticator")
 AWS = str(Path(sys.executable).parent / "aws")
@@ -83,11 +81,16 @@ def decode_token(token: str) -> DecodedToken:
 
 
 def kubectl_binary() -> str:
-    """The plain versioned kubectl beside the dispatcher (docs/exec-plugin.md), else kubectl."""
-    found = shutil.which("kubectl")
+    """The kubectl the demo runs (the plain versioned one beside the dispatcher, docs/exec-plugin.md)."""
+    found = find_kubectl()
     assert found, "kubectl is not installed"
-    plain = Path(os.path.realpath(found)).parent / "kubectl.1.33"
-    return str(plain) if plain.exists() else found
+    return found
+
+
+def plugin_token_check(token: str) -> dict[str, object] | None:
+    """The demo API server's check (``ApiServerStandIn(check=...)``) for a client's tests: yes to
+    any token of the plugin's shape, as the tests look at what was sent, not at who sent it."""
+    return {"username": "plugin-user"} if token.startswith("k8s-aws-v1.") else None
 
 
 def write_aws_config(home: Path, config: str = "", credentials: str = "") -> None:

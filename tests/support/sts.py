@@ -1,9 +1,17 @@
-"""STS stand-ins that record what reaches them, shared by the STS client's tests.
+"""STS doubles that record what reaches them, from the wire inwards.
+
+Three seams, three doubles, each for tests that must see that seam and no further:
 
 ``recording_handler``: an HTTP/1.1 peer recording each GET's path and query (byte for byte) and its
 headers, lower-cased, plus the client's port (to tell connections apart); keep-alive, as STS; it
 answers every GET with ``answer``. ``RecordingTransport``: a double at ``STSClient``'s one transport
 seam (``STSTransport.get``), for the answers a peer cannot give on demand (errors, hangs, anything).
+``FakeSTS``: a double of the STS client (``get_caller_identity``), for the verifier's tests that
+start after STS has answered.
+
+The STS peers over the network are ``tests.support.sts_standin.StsStandIn`` (fast, no signature
+checks, fails as a network does) and the demo's ``authenticator.demo.sts_peer.StsPeer`` (moto,
+checking presigned signatures as STS does).
 """
 
 from __future__ import annotations
@@ -11,13 +19,14 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from authenticator.identity import Identity
 from authenticator.sts_transport import Origin
 
-__all__ = ["PROXY_ENV_VARS", "RecordingTransport", "Seen", "Sent", "identity_document", "recording_handler"]
+__all__ = ["PROXY_ENV_VARS", "FakeSTS", "RecordingTransport", "Seen", "Sent", "identity_document", "recording_handler"]
 
 Seen = list[tuple[str, dict[str, str]]]
 
@@ -115,3 +124,26 @@ class RecordingTransport:
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+# -- one step further: a double of the STS client itself ------------------------------------------
+
+
+@dataclass
+class FakeSTS:
+    """``STSClient`` per its protocol, for the verifier's tests: answers ``identity`` or raises
+    ``error``; records the requests it was asked."""
+
+    identity: Identity | None = None
+    error: Exception | None = None
+    calls: list[object] = field(default_factory=list)
+
+    async def get_caller_identity(self, request: object) -> Identity:
+        self.calls.append(request)
+        if self.error is not None:
+            raise self.error
+        assert self.identity is not None
+        return self.identity
+
+    async def aclose(self) -> None:
+        return None
