@@ -1,5 +1,6 @@
 """Helpers for the token plugin's tests and bench/plugin.py: the installed command, a clean
-environment, token decoding, kube-apiserver's check of a plugin token, moto as STS."""
+environment, token decoding, kube-apiserver's check of a plugin token. (The plugin's STS peer for
+AssumeRole is the demo's ``StsPeer`` over plain HTTP, tests/plugin/conftest.py.)"""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import base64
 import os
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,31 +101,6 @@ def write_aws_config(home: Path, config: str = "", credentials: str = "") -> Non
     if credentials:
         (aws / "credentials").write_text(credentials)
         (aws / "credentials").chmod(0o600)
-
-
-class MotoSts:
-    """moto over HTTP on 127.0.0.1:0 (threaded, in this process) — the plugin's AssumeRole peer."""
-
-    def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
-
-    def reset(self) -> None:
-        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST", data=b"")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 200
-
-    def assumed_roles(self, account_id: str) -> list[object]:
-        from moto.sts.models import sts_backends
-
-        return list(sts_backends[account_id]["aws"].assumed_roles)
-
-    def stop(self) -> None:
-        self._server.stop()
 
 
 # What kubectl 1.33 sets in KUBERNETES_EXEC_INFO (captured from a real run), each followed by a newline.
