@@ -47,7 +47,7 @@ def test_allowed_user_uid_and_extra() -> None:
     assert result.match_source == "MountedFile"
     # STS got the request parse_token made, with the access key id from the credential.
     assert len(sts.calls) == 1
-    assert sts.calls[0].access_key_id == "AKIAEXAMPLEKEY000001"  # type: ignore[attr-defined]
+    assert sts.calls[0] == "AKIAEXAMPLEKEY000001"
 
 
 def test_scrubbed_account_gets_administrative_uid_and_no_extra() -> None:

@@ -16,6 +16,7 @@ checking presigned signatures as STS does).
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,6 +26,8 @@ from typing import Any
 
 from authenticator.identity import Identity
 from authenticator.sts_transport import Origin
+from authenticator.token import PresignedRequest
+from tests.support.identities import user_identity
 
 __all__ = ["PROXY_ENV_VARS", "FakeSTS", "RecordingTransport", "Seen", "Sent", "identity_document", "recording_handler"]
 
@@ -132,18 +135,23 @@ class RecordingTransport:
 @dataclass
 class FakeSTS:
     """``STSClient`` per its protocol, for the verifier's tests: answers ``identity`` or raises
-    ``error``; records the requests it was asked."""
+    ``error``, once ``gate`` is set if one is given (to hold calls in flight). ``calls`` records the
+    access key id of each request (not the request: the cache's tests check nothing holds it),
+    ``closed`` whether it was closed."""
 
-    identity: Identity | None = None
+    identity: Identity = field(default_factory=user_identity)
     error: Exception | None = None
-    calls: list[object] = field(default_factory=list)
+    gate: asyncio.Event | None = None
+    calls: list[str] = field(default_factory=list)
+    closed: bool = False
 
-    async def get_caller_identity(self, request: object) -> Identity:
-        self.calls.append(request)
+    async def get_caller_identity(self, request: PresignedRequest) -> Identity:
+        self.calls.append(request.access_key_id)
+        if self.gate is not None:
+            await self.gate.wait()
         if self.error is not None:
             raise self.error
-        assert self.identity is not None
         return self.identity
 
     async def aclose(self) -> None:
-        return None
+        self.closed = True

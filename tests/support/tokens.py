@@ -452,9 +452,20 @@ def make_token(signed_at: datetime = NOW, **kwargs: str) -> str:
 # -- tokens for the moto STS peer -------------------------------------------------------------------
 
 
-def botocore_token(
-    access_key_id: str, secret: str, session_token: str | None = None, *, cluster_id: str, host: str = HOST
+def botocore_url(
+    access_key_id: str,
+    secret: str,
+    session_token: str | None = None,
+    *,
+    cluster_id: str,
+    host: str = HOST,
+    region: str = REGION,
+    signed_at: datetime | None = None,
 ) -> str:
+    """The presigned GetCallerIdentity URL of an EKS token (docs/token.md §1), made by botocore's
+    signer, signed now or at ``signed_at``."""
+    from unittest import mock
+
     from botocore.auth import SigV4QueryAuth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
@@ -464,5 +475,17 @@ def botocore_token(
         url=f"https://{host}/?Action=GetCallerIdentity&Version=2011-06-15",
         headers={"x-k8s-aws-id": cluster_id},
     )
-    SigV4QueryAuth(Credentials(access_key_id, secret, session_token), "sts", "us-east-1", expires=60).add_auth(request)
-    return encode(request.url)
+    signer = SigV4QueryAuth(Credentials(access_key_id, secret, session_token), "sts", region, expires=60)
+    if signed_at is None:
+        signer.add_auth(request)
+    else:
+        naive = signed_at.astimezone(UTC).replace(tzinfo=None)
+        with mock.patch("botocore.auth.get_current_datetime", lambda *a, **k: naive):
+            signer.add_auth(request)
+    return str(request.url)
+
+
+def botocore_token(
+    access_key_id: str, secret: str, session_token: str | None = None, *, cluster_id: str, host: str = HOST
+) -> str:
+    return encode(botocore_url(access_key_id, secret, session_token, cluster_id=cluster_id, host=host))
