@@ -38,6 +38,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.sts import identity_document
+
 MODES = ("ok", "stall", "reset", "drip", "garbage", "xml", "503", "throttle")
 ACCOUNT = "111122223333"
 ARN = f"arn:aws:iam::{ACCOUNT}:user/bench"
@@ -45,11 +47,7 @@ USER_ID = "AIDAEXAMPLEBENCH00001"
 
 
 def _identity_body(account: str, arn: str, user_id: str) -> bytes:
-    result = {"Account": account, "Arn": arn, "UserId": user_id}
-    metadata = {"RequestId": "00000000-0000-4000-8000-000000000000"}
-    return json.dumps(
-        {"GetCallerIdentityResponse": {"GetCallerIdentityResult": result, "ResponseMetadata": metadata}}
-    ).encode()
+    return json.dumps(identity_document(arn, user_id, account)).encode()
 
 
 _OK_BODY = _identity_body(ACCOUNT, ARN, USER_ID)
