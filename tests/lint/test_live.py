@@ -15,7 +15,7 @@ import pytest
 from authenticator.lint.cli import main
 from authenticator.lint.document import load_targets
 from authenticator.lint.live import manifest_text
-from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, KubeApiServer
 
 MAP_ROLES = (
     "- rolearn: arn:aws:iam::739275461218:role/teams/admin\n"
@@ -26,19 +26,19 @@ MAP_ROLES = (
 
 
 @pytest.fixture
-def apiserver() -> Iterator[ApiServerStandIn]:
-    with ApiServerStandIn() as server:
+def apiserver() -> Iterator[KubeApiServer]:
+    with KubeApiServer() as server:
         server.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", {"data": {"mapRoles": MAP_ROLES}})
         yield server
 
 
 @pytest.fixture
-def kubeconfig(apiserver: ApiServerStandIn, tmp_path: Path) -> Path:
+def kubeconfig(apiserver: KubeApiServer, tmp_path: Path) -> Path:
     return apiserver.write_kubeconfig(tmp_path)
 
 
 def test_live_lints_the_cluster_configmap(
-    apiserver: ApiServerStandIn, kubeconfig: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    apiserver: KubeApiServer, kubeconfig: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()

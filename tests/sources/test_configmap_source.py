@@ -13,7 +13,7 @@ from authenticator.kube import Backoff
 from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.sources.configmap import EKSConfigMapSource
 from tests.support.identities import role_identity, user_identity
-from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, KubeApiServer
 
 WAIT = 10.0  # bound on every wait; the changes normally land in milliseconds
 FAST = Backoff(initial=0.02, maximum=0.2)
@@ -71,7 +71,7 @@ def role_arns(src: EKSConfigMapSource) -> set[str]:
     return {r.rolearn for r in src.snapshot().roles if r.rolearn}
 
 
-def test_not_ready_until_the_first_successful_list(standin: ApiServerStandIn, source: EKSConfigMapSource) -> None:
+def test_not_ready_until_the_first_successful_list(standin: KubeApiServer, source: EKSConfigMapSource) -> None:
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", aws_auth(ROLES))
     standin.token = "not-yet"  # every request is 401
     before = metric("aws_iam_authenticator_configmap_watch_failures_total")
@@ -86,7 +86,7 @@ def test_not_ready_until_the_first_successful_list(standin: ApiServerStandIn, so
 
 
 def test_list_then_add_modify_delete(
-    standin: ApiServerStandIn, source: EKSConfigMapSource, caplog: pytest.LogCaptureFixture
+    standin: KubeApiServer, source: EKSConfigMapSource, caplog: pytest.LogCaptureFixture
 ) -> None:
     started(source)
     assert source.exists is False and source.snapshot().roles == ()  # no ConfigMap: ready and empty
@@ -124,7 +124,7 @@ def test_list_then_add_modify_delete(
 
 
 def test_broken_map_roles_keeps_old_roles_and_applies_new_users(
-    standin: ApiServerStandIn, source: EKSConfigMapSource
+    standin: KubeApiServer, source: EKSConfigMapSource
 ) -> None:
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", aws_auth(ROLES, USERS_ALICE))
     started(source)
@@ -145,7 +145,7 @@ def test_broken_map_roles_keeps_old_roles_and_applies_new_users(
     assert source.status().failures == {}
 
 
-def test_watch_resumes_after_a_dropped_connection(standin: ApiServerStandIn, source: EKSConfigMapSource) -> None:
+def test_watch_resumes_after_a_dropped_connection(standin: KubeApiServer, source: EKSConfigMapSource) -> None:
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", aws_auth(ROLES, USERS_ALICE))
     started(source)
     assert standin.wait_for_watches(1)
@@ -165,9 +165,7 @@ def test_watch_resumes_after_a_dropped_connection(standin: ApiServerStandIn, sou
 
 
 @pytest.mark.parametrize("as_http_status", [False, True], ids=["error-event", "http-410"])
-def test_watch_relists_after_410_gone(
-    standin: ApiServerStandIn, source: EKSConfigMapSource, as_http_status: bool
-) -> None:
+def test_watch_relists_after_410_gone(standin: KubeApiServer, source: EKSConfigMapSource, as_http_status: bool) -> None:
     standin.gone_as_http_status = as_http_status
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", aws_auth(ROLES, USERS_ALICE))
     started(source)
@@ -188,7 +186,7 @@ def test_watch_relists_after_410_gone(
     assert source.wait_until(lambda: user_arns(source) == {ALICE}, WAIT)
 
 
-def test_stop_ends_the_watch_thread(standin: ApiServerStandIn, source: EKSConfigMapSource) -> None:
+def test_stop_ends_the_watch_thread(standin: KubeApiServer, source: EKSConfigMapSource) -> None:
     started(source)
     assert standin.wait_for_watches(1)
     source.stop_thread()

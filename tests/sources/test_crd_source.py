@@ -14,7 +14,7 @@ from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.model import RoleMapping, UserMapping
 from authenticator.mapping.sources.crd import CRD_GROUP, CRD_PLURAL, CRD_VERSION, CRDSource, mapping_from_object
 from tests.support.identities import role_identity, user_identity
-from tests.support.kube_apiserver import IAM_IDENTITY_MAPPINGS, ApiServerStandIn
+from tests.support.kube_apiserver import IAM_IDENTITY_MAPPINGS, KubeApiServer
 
 WAIT = 10.0
 ACCOUNT = "111122223333"
@@ -38,7 +38,7 @@ def usernames(src: CRDSource) -> dict[str, str]:
     return out
 
 
-def test_add_modify_delete(standin: ApiServerStandIn, source: CRDSource) -> None:
+def test_add_modify_delete(standin: KubeApiServer, source: CRDSource) -> None:
     standin.apply(IAM_IDENTITY_MAPPINGS, "admins", spec(f"arn:aws:iam::{ACCOUNT}:role/admins", "admin", ["ops"]))
     source.start_thread()
     assert source.wait_until(lambda: source.ready, WAIT)
@@ -63,7 +63,7 @@ def test_add_modify_delete(standin: ApiServerStandIn, source: CRDSource) -> None
     assert chain.resolve(user_identity("alice", account=ACCOUNT)).username == "alice2"
 
 
-def test_invalid_arn_is_skipped_and_reported(standin: ApiServerStandIn, source: CRDSource) -> None:
+def test_invalid_arn_is_skipped_and_reported(standin: KubeApiServer, source: CRDSource) -> None:
     standin.apply(IAM_IDENTITY_MAPPINGS, "bad", spec("arn:aws:s3:::bucket", "x"))
     standin.apply(IAM_IDENTITY_MAPPINGS, "good", spec(f"arn:aws:iam::{ACCOUNT}:user/bob", "bob"))
     source.start_thread()
@@ -72,7 +72,7 @@ def test_invalid_arn_is_skipped_and_reported(standin: ApiServerStandIn, source: 
     assert list(source.status().failures) == ["IAMIdentityMapping/bad"]
 
 
-def test_watch_resumes_after_drop_and_relists_after_410(standin: ApiServerStandIn, source: CRDSource) -> None:
+def test_watch_resumes_after_drop_and_relists_after_410(standin: KubeApiServer, source: CRDSource) -> None:
     standin.apply(IAM_IDENTITY_MAPPINGS, "a", spec(f"arn:aws:iam::{ACCOUNT}:user/a", "a"))
     source.start_thread()
     assert source.wait_until(lambda: source.ready, WAIT)

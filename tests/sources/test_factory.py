@@ -18,7 +18,7 @@ from authenticator.mapping.sources.modes import normalize_backend_modes
 from authenticator.server.composition import build_sources
 from authenticator.server.config import ConfigError, ServerConfig
 from tests.support.identities import role_identity, user_identity
-from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, KubeApiServer
 
 ACCOUNT = "111122223333"
 
@@ -94,7 +94,7 @@ def test_unusable_source_config_is_a_one_line_error(
 
 
 def test_chain_order_and_reserved_prefixes_across_real_sources(
-    standin: ApiServerStandIn, kubeconfig: Path, tmp_path: Path
+    standin: KubeApiServer, kubeconfig: Path, tmp_path: Path
 ) -> None:
     """An account allowed by the first source beats an explicit mapping in the second (the reference's
     rule); reserved prefixes apply to the source that matched."""
