@@ -1,4 +1,4 @@
-"""The end-to-end cluster fixture (shared helpers come from pyproject's pytest `pythonpath`)."""
+"""The end-to-end cluster fixture (its helpers live in tests.support.e2e)."""
 
 from __future__ import annotations
 

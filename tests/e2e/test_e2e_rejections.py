@@ -1,4 +1,4 @@
-"""The rejection table of tests/token_cases.py, replayed through ``/authenticate`` of the real app.
+"""The rejection table of tests/support/tokens.py, replayed through ``/authenticate`` of the real app.
 
 The app is the one ``server`` runs (``build_app``: real token rules, real STS client, real mapping
 chain, the real clock), except that its STS client's transport fails the test if it is ever used:

@@ -1,5 +1,5 @@
 """The cluster the end-to-end tests talk to: moto as STS (StsPeer: TLS, presigned signatures
-checked), the real ``server`` process (server_fakes.ServerProcess) mapping its identities, and
+checked), the real ``server`` process (processes.ServerProcess) mapping its identities, and
 the environment a client process (our plugin, awscli, kubectl) runs in.
 
 A module with a unique name (not conftest) so that test modules can import it; the fixture
