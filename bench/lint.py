@@ -5,7 +5,7 @@ nearly all of it ``mapRoles`` (about 7,000 entries). Anchor: ``python -c pass`` 
 (the interpreter's start-up floor). Median of several runs after a warm-up. Prints value,
 anchor, ratio, target and pass/fail; exits 1 when the target is missed.
 
-    python bench/lint.py [--bytes 1048576] [--runs 5]
+    python -m bench.lint [--bytes 1048576] [--runs 5]
 """
 
 from __future__ import annotations

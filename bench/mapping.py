@@ -1,6 +1,6 @@
 """Benchmark S5 of docs/performance.md: a mapping lookup with 100,000 entries vs with 10 entries.
 
-    .venv/bin/python bench/mapping.py [--runs N] [--batch B]
+    .venv/bin/python -m bench.mapping [--runs N] [--batch B]
 
 What the server does per review: ``MappingChain.resolve(identity)`` over the sources of
 ``--backend-mode`` (here MountedFile-like static sources built from the real model, plus an empty
@@ -17,9 +17,6 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from authenticator.identity import Identity
 from authenticator.mapping.chain import MappingChain

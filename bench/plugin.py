@@ -1,6 +1,6 @@
 """Benchmark C1-C3 of docs/performance.md for ``eks-iam-authenticator token``.
 
-    .venv/bin/python bench/plugin.py [--runs N] [--warmup W] [--in-place]
+    .venv/bin/python -m bench.plugin [--runs N] [--warmup W] [--in-place]
 
 It measures the plugin as users get it from ``pip install``: a throw-away venv with
 the project installed non-editable (an editable install adds its import-hook finder,
@@ -26,10 +26,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "plugin"))
+from authenticator.demo.apiserver import ApiServerStandIn
+from tests.support.plugin import plugin_token_check
 
-from plugin_apiserver_standin import ApiServerStandIn  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 BIN = Path(sys.executable).parent
 CLUSTER = "bench-cluster"
@@ -116,7 +116,10 @@ def main() -> int:
     parser.add_argument("--in-place", action="store_true", help="measure this venv's (editable) console script")
     options = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bench-plugin-") as tmp, ApiServerStandIn() as apiserver:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-plugin-") as tmp,
+        ApiServerStandIn(check=plugin_token_check) as apiserver,
+    ):
         home = Path(tmp) / "home"
         home.mkdir()
         if options.in_place:
@@ -141,17 +144,15 @@ def main() -> int:
         exec_config = home / "exec.kubeconfig"
         exec_config.write_text(
             apiserver.kubeconfig(
-                {
-                    "exec": {
-                        "apiVersion": "client.authentication.k8s.io/v1beta1",
-                        "command": plugin,
-                        "args": ["token", "-i", CLUSTER, "--cache"],
-                    }
+                exec={
+                    "apiVersion": "client.authentication.k8s.io/v1beta1",
+                    "command": plugin,
+                    "args": ["token", "-i", CLUSTER, "--cache"],
                 }
             )
         )
         static_config = home / "static.kubeconfig"
-        static_config.write_text(apiserver.kubeconfig({"token": static_token["status"]["token"]}))
+        static_config.write_text(apiserver.kubeconfig(token=static_token["status"]["token"]))
 
         medians = _medians(
             {

@@ -1,14 +1,14 @@
 """Benchmarks S1-S4 of docs/performance.md and a bounded soak, for the webhook.
 
-    .venv/bin/python bench/server.py s1|s2|s2-open|s3|s4|soak|all [--rounds N] [--s2-seconds S]
-                                     [--soak-seconds S] [--soak-rate R] [--sts-client ours|httpcore|aiohttp]
+    .venv/bin/python -m bench.server s1|s2|s2-open|s3|s4|soak|all [--rounds N] [--s2-seconds S]
+                                      [--soak-seconds S] [--soak-rate R] [--sts-client ours|httpcore|aiohttp]
 
 Three processes on 127.0.0.1: the webhook (``build_app`` of a real config, TLS, one uvicorn
 worker, JSON review logs to a file, plus - in this bench app only - a trivial ``POST /trivial``
-endpoint as S1's anchor), the HTTPS STS stand-in of tests/reliability (answers a fixed identity
+endpoint as S1's anchor), the HTTPS STS stand-in of tests.support.sts_standin (answers a fixed identity
 after a set delay, checks no signature), and this load generator (raw HTTP/1.1 over TLS on
 keep-alive connections opened before timing, far cheaper per request than an HTTP client
-library, so that it is not what is measured). Tokens are presigned by our plugin's presigner with
+library, so that it is not what is measured). Tokens are presigned by the tests' presigner with
 made-up keys. Every load is bounded in count and time and stops by itself. Not a test: prints a
 table (value, anchor, ratio, target, pass/fail) and exits 1 when a target is missed.
 
@@ -37,13 +37,11 @@ from pathlib import Path
 
 from fastapi import Request  # the bench app's endpoint annotation is resolved in this module
 
-ROOT = Path(__file__).resolve().parent.parent
-for _tests in ("reliability", "server"):  # the STS stand-in, the webhook process and their helpers
-    sys.path.insert(0, str(ROOT / "tests" / _tests))
+from tests.support.processes import config_text, free_port, metric_sum, review_body
+from tests.support.sts_standin import ARN
+from tests.support.tokens import mint_token
 
-from reliability_support import config_text, metric_sum, mint_token, review_body  # noqa: E402
-from server_fakes import free_port  # noqa: E402
-from sts_standin import ARN  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 BOUND_SECONDS = 60
 IDLE_SECONDS = 4.0  # below uvicorn's 5 s keep-alive timeout
@@ -66,7 +64,7 @@ def serve(config_path: str, port: int, state: str, log_path: str) -> None:
     config = load_config(config_path)
     with open(log_path, "a", encoding="utf-8") as log:
         configure_logging("json", "info", stream=log)
-        from sts_clients import for_server
+        from bench.sts_clients import for_server
 
         app, _ = build_app(config, sts_transport=for_server(os.environ.get("BENCH_STS_CLIENT", "ours"), config))
 
@@ -112,7 +110,8 @@ class Stack:
         standin = subprocess.Popen(
             [
                 sys.executable,
-                str(ROOT / "tests" / "reliability" / "sts_standin.py"),
+                "-m",
+                "tests.support.sts_standin",
                 "--delay",
                 str(delay),
                 "--dir",
@@ -121,6 +120,7 @@ class Stack:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            cwd=ROOT,
         )
         self.standin = standin
         assert standin.stdout is not None
@@ -130,8 +130,18 @@ class Stack:
         self.port = free_port()
         self.log = work / "server.log"
         self.server = subprocess.Popen(
-            [sys.executable, __file__, "_serve", str(config), str(self.port), str(work / "state"), str(self.log)],
+            [
+                sys.executable,
+                "-m",
+                "bench.server",
+                "_serve",
+                str(config),
+                str(self.port),
+                str(work / "state"),
+                str(self.log),
+            ],
             stderr=subprocess.DEVNULL,
+            cwd=ROOT,
         )
         deadline = time.monotonic() + BOUND_SECONDS
         while True:

@@ -198,7 +198,8 @@ def main() -> int:
         standin = subprocess.Popen(
             [
                 sys.executable,
-                str(ROOT / "tests" / "reliability" / "sts_standin.py"),
+                "-m",
+                "tests.support.sts_standin",
                 "--delay",
                 str(args.delay),
                 "--dir",
@@ -207,6 +208,7 @@ def main() -> int:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            cwd=ROOT,
         )
         try:
             assert standin.stdout is not None

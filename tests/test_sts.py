@@ -19,16 +19,16 @@ from typing import Any
 
 import httpx
 import pytest
-import token_cases as tc
 import trustme
 from prometheus_client import REGISTRY
-from sts_recorder import PROXY_ENV_VARS, RecordingTransport, Sent, identity_document, recording_handler
 
 from authenticator.demo._tls import serving
 from authenticator.identity import Identity
 from authenticator.partitions import get_partition
 from authenticator.sts import STSClient
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected, parse_token
+from tests.support import tokens as tc
+from tests.support.sts import PROXY_ENV_VARS, RecordingTransport, Sent, identity_document, recording_handler
 
 AWS = get_partition("aws")
 NOW = tc.FIXED_NOW

@@ -26,15 +26,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import token_cases as tc
 import trustme
-from sts_recorder import PROXY_ENV_VARS, RecordingTransport, Seen, identity_document, recording_handler
 
 from authenticator.demo._tls import serving
 from authenticator.identity import Identity
 from authenticator.partitions import get_partition
 from authenticator.sts import STSClient
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected, parse_token
+from tests.support import tokens as tc
+from tests.support.sts import PROXY_ENV_VARS, RecordingTransport, Seen, identity_document, recording_handler
 
 AWS = get_partition("aws")
 NOW = tc.FIXED_NOW

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import token_cases as tc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +24,7 @@ from authenticator.token import (
     TokenRejected,
     parse_token,
 )
+from tests.support import tokens as tc
 
 AWS = get_partition("aws")
 NOW = tc.FIXED_NOW

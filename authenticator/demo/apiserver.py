@@ -10,6 +10,10 @@ what `kubectl auth whoami` and `kubectl get --raw /version` need (docs/testing.m
 - 401 with a `Status` object, as the API server words it, when the webhook does not say yes.
 
 Like kube-apiserver, it adds the group `system:authenticated` to every authenticated user.
+
+Tests that need kube-apiserver's side of a bearer token without a webhook behind it (a client's
+tests: did kubectl send the plugin's token?) give `check`, a function from the token to the user
+info or None, in place of the webhook kubeconfig; `authorizations` records what each request sent.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import shutil
 import ssl
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,20 +164,26 @@ class ApiServerStandIn(AbstractContextManager["ApiServerStandIn"]):
 
     Attributes once started: `url`, `ca_path`, `ca_data` (base64 PEM, as in a kubeconfig);
     `last_review` (the last TokenReview the webhook answered, as JSON, or None),
-    `reviews` (how many TokenReviews were sent), `requests` ((method, path) received, in order).
+    `reviews` (how many TokenReviews were sent), `requests` ((method, path) received, in order),
+    `authorizations` (each request's Authorization header or None, in order).
     """
 
     def __init__(
         self,
-        webhook_kubeconfig: str,
+        webhook_kubeconfig: str | None = None,
         *,
+        check: Callable[[str], Mapping[str, Any] | None] | None = None,
         webhook_version: str = "v1",
         audiences: Sequence[str] | None = None,
         state_dir: str | None = None,
     ) -> None:
         if webhook_version not in ("v1", "v1beta1"):
             raise ValueError("webhook_version must be v1 or v1beta1")
+        if (webhook_kubeconfig is None) == (check is None):
+            raise ValueError("give either a webhook kubeconfig or a check")
         self.webhook_kubeconfig = webhook_kubeconfig
+        self._check = check
+        self.authorizations: list[str | None] = []
         self.webhook_version = webhook_version
         self.audiences = list(audiences or [])
         self.last_review: dict[str, Any] | None = None
@@ -212,10 +222,11 @@ class ApiServerStandIn(AbstractContextManager["ApiServerStandIn"]):
         try:
             directory = self._state_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="apiserver-"))
             self._tls = make_tls(directory)
-            self._webhook = _load_webhook(self.webhook_kubeconfig, Path(directory))
-            self._webhook_client = stack.enter_context(
-                httpx.Client(verify=self._webhook.ssl_context, timeout=_WEBHOOK_TIMEOUT, follow_redirects=False)
-            )
+            if self.webhook_kubeconfig is not None:
+                self._webhook = _load_webhook(self.webhook_kubeconfig, Path(directory))
+                self._webhook_client = stack.enter_context(
+                    httpx.Client(verify=self._webhook.ssl_context, timeout=_WEBHOOK_TIMEOUT, follow_redirects=False)
+                )
             server = stack.enter_context(https_server(_handler_for(self), self._tls))
         except BaseException:
             stack.close()
@@ -279,7 +290,11 @@ class ApiServerStandIn(AbstractContextManager["ApiServerStandIn"]):
 
     def authenticate(self, token: str) -> dict[str, Any] | None:
         """Review `token` with the webhook as kube-apiserver does; the user info when the webhook
-        says authenticated, else None (any error, non-2xx answer or malformed body is a no)."""
+        says authenticated, else None (any error, non-2xx answer or malformed body is a no).
+        With `check` in place of a webhook, the user info is what `check` says."""
+        if self._check is not None:
+            found = self._check(token)
+            return None if found is None else _authenticated(dict(found))
         assert self._webhook is not None and self._webhook_client is not None
         api_version = f"{_AUTHN_GROUP}/{self.webhook_version}"
         spec: dict[str, Any] = {"token": token}
@@ -312,22 +327,27 @@ class ApiServerStandIn(AbstractContextManager["ApiServerStandIn"]):
         status = answer.get("status") or {}
         if status.get("authenticated") is not True:
             return None
-        user = status.get("user") or {}
-        if not isinstance(user.get("username"), str) or not user["username"]:
-            return None
-        groups = [g for g in user.get("groups") or [] if isinstance(g, str)]
-        if "system:authenticated" not in groups:
-            groups.append("system:authenticated")
-        info: dict[str, Any] = {"username": user["username"], "groups": groups}
-        if user.get("uid"):
-            info["uid"] = user["uid"]
-        if user.get("extra"):
-            info["extra"] = user["extra"]
-        return info
+        return _authenticated(status.get("user") or {})
 
-    def _record(self, method: str, path: str) -> None:
+    def _record(self, method: str, path: str, authorization: str | None) -> None:
         with self._lock:
             self.requests.append((method, path))
+            self.authorizations.append(authorization)
+
+
+def _authenticated(user: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The user info kube-apiserver keeps from an authenticator's yes, or None if it is no user."""
+    if not isinstance(user.get("username"), str) or not user["username"]:
+        return None
+    groups = [g for g in user.get("groups") or [] if isinstance(g, str)]
+    if "system:authenticated" not in groups:
+        groups.append("system:authenticated")
+    info: dict[str, Any] = {"username": user["username"], "groups": groups}
+    if user.get("uid"):
+        info["uid"] = user["uid"]
+    if user.get("extra"):
+        info["extra"] = user["extra"]
+    return info
 
 
 def _bearer(header: str | None) -> str | None:
@@ -362,9 +382,10 @@ def _handler_for(standin: ApiServerStandIn) -> type[http.server.BaseHTTPRequestH
 
         def _handle(self) -> None:
             path = self.path.split("?", 1)[0]
-            standin._record(self.command, path)
+            authorization = self.headers.get("Authorization")
+            standin._record(self.command, path, authorization)
             self._read_body()
-            token = _bearer(self.headers.get("Authorization"))
+            token = _bearer(authorization)
             user = standin.authenticate(token) if token else None
             if user is None:
                 self._send_json(401, _status(401, "Unauthorized", "Unauthorized"))

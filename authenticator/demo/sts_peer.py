@@ -8,6 +8,8 @@ secret taken from moto's own IAM/STS stores, and only then lets moto answer.
 
 moto's state is process-global: run one peer per process at a time, and `reset()` it
 between tests. `MOTO_ACCOUNT_ID` in the environment would override every account: leave it unset.
+`StsPeer(tls=False)` serves plain HTTP, for a client under test that is pointed at it by endpoint
+URL alone (the token plugin's AssumeRole tests).
 
     with StsPeer() as peer:
         user = peer.create_user("alice")
@@ -259,13 +261,14 @@ def utc_now() -> datetime:
 class StsPeer:
     """moto's STS and IAM over HTTPS on 127.0.0.1 (a free port), checking presigned requests.
 
-    Attributes: `url` ("https://127.0.0.1:PORT"), `ca_path` (PEM to trust), `region`,
+    Attributes: `url` ("https://127.0.0.1:PORT", or http:// without TLS), `ca_path` (PEM to trust), `region`,
     `now` (the clock used for the 15-minute validity; replace it to test expiry),
     `presigned_requests` (how many presigned GetCallerIdentity requests arrived).
     """
 
-    def __init__(self, *, region: str = "us-east-1", state_dir: str | None = None) -> None:
+    def __init__(self, *, region: str = "us-east-1", state_dir: str | None = None, tls: bool = True) -> None:
         self.region = region
+        self.tls = tls
         self.now: Callable[[], datetime] = utc_now
         self.presigned_requests = 0
         self._state_dir = state_dir
@@ -285,12 +288,12 @@ class StsPeer:
     def url(self) -> str:
         if not self._port:
             raise RuntimeError("StsPeer is not started")
-        return f"https://127.0.0.1:{self._port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self._port}"
 
     @property
     def ca_path(self) -> str:
         if self._tls is None:
-            raise RuntimeError("StsPeer is not started")
+            raise RuntimeError("StsPeer is not started with TLS")
         return self._tls.ca_path
 
     def start(self) -> StsPeer:
@@ -301,13 +304,15 @@ class StsPeer:
         if directory is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="sts-peer-")
             directory = self._tmp.name
-        self._tls = make_tls(directory)
+        tls: dict[str, Any] = {}
+        if self.tls:
+            self._tls = make_tls(directory)
+            tls = {"ssl_certfile": self._tls.cert_path, "ssl_keyfile": self._tls.key_path}
         app = _StsWrapper(self, DomainDispatcherApplication(create_backend_app), create_backend_app("sts"))
         self._asgi = _asgi_from_wsgi(app)
         config = uvicorn.Config(
             self._asgi,
-            ssl_certfile=self._tls.cert_path,
-            ssl_keyfile=self._tls.key_path,
+            **tls,
             interface="asgi3",
             lifespan="off",
             log_config=None,
@@ -351,6 +356,7 @@ class StsPeer:
         self._server = None
         self._thread = None
         self._port = 0
+        self._tls = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -405,7 +411,7 @@ class StsPeer:
             service,
             region_name=self.region,
             endpoint_url=self.url,
-            verify=self.ca_path,
+            verify=self.ca_path if self.tls else None,
             aws_access_key_id=creds.access_key_id,
             aws_secret_access_key=creds.secret_access_key,
             aws_session_token=getattr(creds, "session_token", None),
@@ -434,6 +440,12 @@ class StsPeer:
         iam = self.client("iam", account=account)
         arn: str = iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=_TRUST_POLICY)["Role"]["Arn"]
         return arn
+
+    def assumed_roles(self, account: str = DEFAULT_ACCOUNT) -> list[Any]:
+        """The sessions AssumeRole has handed out in `account` (moto's own records)."""
+        from moto.sts.models import sts_backends
+
+        return list(sts_backends[account]["aws"].assumed_roles)
 
     def assume_role(self, credentials: _HasKeys, role_arn: str, session_name: str) -> Credentials:
         """STS AssumeRole with `credentials`; the temporary credentials it returns."""

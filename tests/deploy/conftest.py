@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 import pytest
-from deploy_support import Image, build_image
+
+from tests.support.deploy import Image, build_image
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import trustme
-from deploy_support import DOCKERFILE, Stage, copy_into, fake_path, in_build_context, parse_dockerfile
 
 from authenticator.demo._tls import serving
+from tests.support.deploy import DOCKERFILE, Stage, copy_into, fake_path, in_build_context, parse_dockerfile
 
 STATE_DIR = "/var/eks-iam-authenticator"
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from deploy_support import DEPLOY
 
 from authenticator.mapping.awsauth import parse_aws_auth
 from authenticator.mapping.manifest import load_configmap_manifest
 from authenticator.mapping.server_mappings import parse_server_mappings
 from authenticator.server.config import load_config_with_warnings
+from tests.support.deploy import DEPLOY
 
 SERVER_CONFIGS = [
     DEPLOY / "base" / "config.yaml",

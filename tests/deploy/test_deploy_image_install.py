@@ -1,6 +1,6 @@
 """The image's install steps, replayed from the Dockerfile into a fresh virtual environment.
 
-No Docker daemon runs here. The ``image`` fixture (conftest.py, deploy_support.build_image)
+No Docker daemon runs here. The ``image`` fixture (conftest.py, tests.support.deploy.build_image)
 reads the Dockerfile, lays out the builder stage's COPYs (honouring WORKDIR and .dockerignore)
 under a stand-in root directory, runs the builder's RUN (docker/install.sh wheels) and the
 final stage's RUN (docker/install.sh runtime, with its bind mounts) with every image path moved
@@ -17,9 +17,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from deploy_support import REPO, Image
 
 from authenticator import __version__
+from tests.support.deploy import REPO, Image
 
 # Building every runtime wheel and compiling them takes a couple of minutes on a cold cache.
 pytestmark = pytest.mark.timeout(900)

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from deploy_support import Image, fake_path, relocate, render
+
+from tests.support.deploy import Image, fake_path, relocate, render
 
 pytestmark = pytest.mark.timeout(900)
 

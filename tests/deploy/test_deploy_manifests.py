@@ -11,9 +11,9 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from deploy_support import DEPLOY, KUSTOMIZATIONS, OVERLAYS, one, parse_dockerfile, render
 
 from authenticator import __version__
+from tests.support.deploy import DEPLOY, KUSTOMIZATIONS, OVERLAYS, one, parse_dockerfile, render
 
 # The oldest and newest schemas kubernetes-validate ships, and the kubectl used here.
 K8S_VERSIONS = ("1.25", "1.33", kubernetes_validate.latest_version())

@@ -1,11 +1,12 @@
-"""The end-to-end cluster fixture (shared helpers come from pyproject's pytest `pythonpath`)."""
+"""The end-to-end cluster fixture (its helpers live in tests.support.e2e)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from e2e_support import Cluster, running_cluster
+
+from tests.support.e2e import Cluster, running_cluster
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import CLUSTER, Cluster, client_env
 
 from authenticator.demo.apiserver import ApiServerStandIn, find_kubectl
 from authenticator.demo.sts_peer import Credentials, PeerUser
+from tests.support.e2e import CLUSTER, Cluster, client_env
 
 
 @pytest.fixture

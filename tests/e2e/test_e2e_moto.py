@@ -13,7 +13,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from e2e_support import (
+
+from authenticator.demo.sts_peer import Credentials, PeerUser
+from client_plugin.presign import presign_get_caller_identity
+from tests.support.e2e import (
     CLUSTER,
     OTHER_ACCOUNT,
     PYTHON_BIN,
@@ -25,9 +28,6 @@ from e2e_support import (
     client_env,
     user_of,
 )
-
-from authenticator.demo.sts_peer import Credentials, PeerUser
-from client_plugin.presign import presign_get_caller_identity
 
 V1BETA1 = "authentication.k8s.io/v1beta1"
 

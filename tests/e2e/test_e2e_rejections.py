@@ -1,4 +1,4 @@
-"""The rejection table of tests/token_cases.py, replayed through ``/authenticate`` of the real app.
+"""The rejection table of tests/support/tokens.py, replayed through ``/authenticate`` of the real app.
 
 The app is the one ``server`` runs (``build_app``: real token rules, real STS client, real mapping
 chain, the real clock), except that its STS client's transport fails the test if it is ever used:
@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-import token_cases as tc
 from fastapi.testclient import TestClient
-from sts_recorder import RecordingTransport, Sent
 
 from authenticator.server.composition import build_app
 from authenticator.server.config import ServerConfig
+from tests.support import tokens as tc
+from tests.support.sts import RecordingTransport, Sent
 
 V1 = "authentication.k8s.io/v1"
 V1BETA1 = "authentication.k8s.io/v1beta1"

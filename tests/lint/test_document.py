@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from helpers import HEADER
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +17,7 @@ from authenticator.lint.config import LintConfig
 from authenticator.lint.document import load_targets
 from authenticator.lint.engine import lint_text
 from authenticator.mapping.awsauth import parse_aws_auth
+from tests.support.aws_auth import HEADER
 
 KEYS = ["rolearn", "roleARN", "username", "groups", "userarn", "sso", "yes", "on", "x-y", "a.b"]
 SCALARS = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import HEADER
 
 from authenticator.lint.config import LintConfig
 from authenticator.lint.engine import lint_text
+from tests.support.aws_auth import HEADER
 
 ROLE = "- rolearn: arn:aws:iam::739275461218:role/teams/admin\n  username: admin\n  groups:\n    - admins\n"
 

@@ -6,19 +6,16 @@ ConfigMap through ``server.awsAuthFile``, and the kube-apiserver stand-in sendin
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from peer_tokens import botocore_token
 
 from authenticator.demo.apiserver import ApiServerStandIn
 from authenticator.demo.sts_peer import StsPeer
 from authenticator.lint.resolve import resolve_text
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "server"))
-from server_fakes import ServerProcess
+from tests.support.processes import ServerProcess
+from tests.support.tokens import botocore_token
 
 CLUSTER = "lint-cluster"
 OTHER_ACCOUNT = "210987654321"

@@ -6,11 +6,11 @@ The examples are the same text ``aws-auth rule ID`` prints, so docs and tests ca
 from __future__ import annotations
 
 import pytest
-from helpers import configmap
 
 from authenticator.lint.config import LintConfig
 from authenticator.lint.engine import lint_text
 from authenticator.lint.registry import all_rules
+from tests.support.aws_auth import configmap
 
 RULES = all_rules()
 

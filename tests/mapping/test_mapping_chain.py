@@ -7,12 +7,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from mapping_identities import role_identity, user_identity
 
 from authenticator.identity import Identity
 from authenticator.mapping.chain import MappedUser, MappingChain, MappingDenied, MappingIndex, MappingSource
 from authenticator.mapping.model import MappingSet, RoleMapping, SSOMatcher
 from authenticator.mapping.sources.file import MountedFileSource
+from tests.support.identities import role_identity, user_identity
 
 ACCOUNT = "111122223333"
 ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/eks-admins"

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from mapping_identities import role_identity, user_identity
 from prometheus_client import REGISTRY
 
 from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.manifest import ManifestError
 from authenticator.mapping.server_mappings import MappingConfigError
 from authenticator.mapping.sources.file import MountedFileSource
+from tests.support.identities import role_identity, user_identity
 
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "111122223333"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from mapping_identities import role_identity
 
 from authenticator.mapping.templates import TemplateDenied, is_instance_id, needs_ec2, render
+from tests.support.identities import role_identity
 
 
 @pytest.mark.parametrize(

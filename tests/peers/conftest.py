@@ -3,52 +3,21 @@ so it is reset before every test), an httpx client that trusts it, and a token p
 
 from __future__ import annotations
 
+import functools
 import ssl
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from unittest import mock
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from botocore.auth import SigV4QueryAuth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 from authenticator.demo.sts_peer import StsPeer, utc_now
+from tests.support.tokens import botocore_url
 
 STS_HOST = "sts.us-east-1.amazonaws.com"
 CLUSTER = "test-cluster"
 
 Presigner = Callable[..., str]
-
-
-def _presign(
-    access_key_id: str,
-    secret_access_key: str,
-    session_token: str | None = None,
-    *,
-    cluster_id: str = CLUSTER,
-    host: str = STS_HOST,
-    region: str = "us-east-1",
-    signed_at: datetime | None = None,
-) -> str:
-    """The presigned GetCallerIdentity URL of an EKS token (docs/token.md §1), made by botocore's signer,
-    signed now or at `signed_at` (UTC)."""
-    request = AWSRequest(
-        method="GET",
-        url=f"https://{host}/?Action=GetCallerIdentity&Version=2011-06-15",
-        headers={"x-k8s-aws-id": cluster_id},
-    )
-    credentials = Credentials(access_key_id, secret_access_key, session_token)
-    signer = SigV4QueryAuth(credentials, "sts", region, expires=60)
-    if signed_at is None:
-        signer.add_auth(request)
-    else:
-        naive = signed_at.astimezone(UTC).replace(tzinfo=None)
-        with mock.patch("botocore.auth.get_current_datetime", lambda *a, **k: naive):
-            signer.add_auth(request)
-    return request.url
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +62,7 @@ CallSts = Callable[..., httpx.Response]
 
 @pytest.fixture
 def presign() -> Presigner:
-    return _presign
+    return functools.partial(botocore_url, cluster_id=CLUSTER)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Fixtures for the token plugin's tests (helpers live in plugin_support)."""
+"""Fixtures for the token plugin's tests (helpers live in tests.support.plugin)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from plugin_support import MotoSts
+
+from authenticator.demo.sts_peer import StsPeer
 
 
 @pytest.fixture
@@ -17,8 +18,9 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def _moto_server() -> Iterator[MotoSts]:
-    server = MotoSts()
+def _moto_server() -> Iterator[StsPeer]:
+    """moto as STS over plain HTTP: the plugin is pointed at it by AWS_ENDPOINT_URL_STS alone."""
+    server = StsPeer(tls=False).start()
     try:
         yield server
     finally:
@@ -26,6 +28,6 @@ def _moto_server() -> Iterator[MotoSts]:
 
 
 @pytest.fixture
-def moto_sts(_moto_server: MotoSts) -> MotoSts:
+def moto_sts(_moto_server: StsPeer) -> StsPeer:
     _moto_server.reset()
     return _moto_server

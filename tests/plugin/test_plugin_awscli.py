@@ -11,7 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from plugin_support import AWS, PLUGIN, decode_token, env_credentials
+
+from tests.support.plugin import AWS, PLUGIN, decode_token, env_credentials
 
 FROZEN = "2026-03-04 05:06:07"
 

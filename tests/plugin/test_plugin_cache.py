@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plugin_support import PLUGIN, decode_token, env_credentials, imported_modules, run_plugin
 
 from client_plugin.cache import CachedCredentials, CachedToken, FileCache, canonical_key
 from client_plugin.cli import execute
+from tests.support.plugin import PLUGIN, decode_token, env_credentials, imported_modules, run_plugin
 
 T0 = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
 E0 = int(T0.timestamp())  # the cache keeps epoch seconds

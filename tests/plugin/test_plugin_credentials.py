@@ -10,10 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
-from plugin_support import (
+
+from authenticator.demo.sts_peer import StsPeer
+from tests.support.plugin import (
     ACCESS_KEY,
     DecodedToken,
-    MotoSts,
     base_env,
     decode_token,
     env_credentials,
@@ -114,11 +115,11 @@ def test_profile_with_static_keys_by_env(home: Path) -> None:
 # -- AssumeRole through moto ----------------------------------------------------------
 
 
-def _assumed(moto_sts: MotoSts) -> list:  # type: ignore[type-arg]
+def _assumed(moto_sts: StsPeer) -> list:  # type: ignore[type-arg]
     return moto_sts.assumed_roles(ACCOUNT)
 
 
-def test_profile_role_arn_with_source_profile(home: Path, moto_sts: MotoSts) -> None:
+def test_profile_role_arn_with_source_profile(home: Path, moto_sts: StsPeer) -> None:
     write_aws_config(
         home,
         credentials=f"[base]\naws_access_key_id = {PROFILE_KEY}\naws_secret_access_key = basesecret\n",
@@ -134,7 +135,7 @@ def test_profile_role_arn_with_source_profile(home: Path, moto_sts: MotoSts) -> 
     assert token.host == "sts.us-west-2.amazonaws.com"
 
 
-def test_role_flag_with_external_id_and_session_name(home: Path, moto_sts: MotoSts) -> None:
+def test_role_flag_with_external_id_and_session_name(home: Path, moto_sts: StsPeer) -> None:
     env = env_credentials(home, AWS_ENDPOINT_URL_STS=moto_sts.url, AWS_REGION="eu-north-1")
     token = _ok("-r", ROLE, "-e", "ext-1234", "-s", "alice-session", env=env)
     roles = _assumed(moto_sts)
@@ -145,7 +146,7 @@ def test_role_flag_with_external_id_and_session_name(home: Path, moto_sts: MotoS
     assert token.host == "sts.eu-north-1.amazonaws.com"
 
 
-def test_role_from_default_role_env(home: Path, moto_sts: MotoSts) -> None:
+def test_role_from_default_role_env(home: Path, moto_sts: StsPeer) -> None:
     env = env_credentials(home, AWS_ENDPOINT_URL_STS=moto_sts.url, DEFAULT_ROLE=ROLE)
     token = _ok(env=env)
     roles = _assumed(moto_sts)
@@ -153,7 +154,7 @@ def test_role_from_default_role_env(home: Path, moto_sts: MotoSts) -> None:
     assert token.access_key_id == roles[0].access_key_id
 
 
-def test_forward_session_name(home: Path, moto_sts: MotoSts) -> None:
+def test_forward_session_name(home: Path, moto_sts: StsPeer) -> None:
     import boto3
 
     # The base identity is itself an assumed-role session named "bob".
@@ -181,7 +182,7 @@ def test_forward_session_name(home: Path, moto_sts: MotoSts) -> None:
     assert token.access_key_id == roles[1].access_key_id
 
 
-def test_web_identity_from_env(home: Path, moto_sts: MotoSts) -> None:
+def test_web_identity_from_env(home: Path, moto_sts: StsPeer) -> None:
     token_file = home / "web-identity-token"
     token_file.write_text("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
     env = base_env(
@@ -206,7 +207,7 @@ _MFA_CONFIG = (
 )
 
 
-def test_mfa_prompt_goes_to_stderr_and_the_cache_spares_the_next_one(home: Path, moto_sts: MotoSts) -> None:
+def test_mfa_prompt_goes_to_stderr_and_the_cache_spares_the_next_one(home: Path, moto_sts: StsPeer) -> None:
     write_aws_config(home, credentials=_MFA_CONFIG[0], config=_MFA_CONFIG[1])
     env = base_env(home, AWS_PROFILE="mfa", AWS_ENDPOINT_URL_STS=moto_sts.url)
 
@@ -224,7 +225,7 @@ def test_mfa_prompt_goes_to_stderr_and_the_cache_spares_the_next_one(home: Path,
     assert _token(second.stdout).access_key_id == _assumed(moto_sts)[0].access_key_id
 
 
-def test_mfa_without_an_interactive_kubectl_is_one_clear_line(home: Path, moto_sts: MotoSts) -> None:
+def test_mfa_without_an_interactive_kubectl_is_one_clear_line(home: Path, moto_sts: StsPeer) -> None:
     write_aws_config(home, credentials=_MFA_CONFIG[0], config=_MFA_CONFIG[1])
     info = '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}\n'
     env = base_env(home, AWS_PROFILE="mfa", AWS_ENDPOINT_URL_STS=moto_sts.url, KUBERNETES_EXEC_INFO=info)

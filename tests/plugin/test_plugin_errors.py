@@ -8,9 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from plugin_support import base_env, decode_token, env_credentials, run_plugin, write_aws_config
 
 from authenticator.demo._tls import serving
+from tests.support.plugin import base_env, decode_token, env_credentials, run_plugin, write_aws_config
 
 ROLE = "arn:aws:iam::123456789012:role/eks-admin"
 

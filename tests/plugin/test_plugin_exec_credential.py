@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plugin_support import KUBECTL_EXEC_INFO
 
 from client_plugin.errors import PluginError
 from client_plugin.exec_credential import API_V1, API_V1BETA1, format_exec_credential, parse_exec_info
+from tests.support.plugin import KUBECTL_EXEC_INFO
 
 
 def _info(version: str, interactive: bool = False) -> str:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plugin_support import KUBECTL_EXEC_INFO, PLUGIN, env_credentials, imported_modules
 
 from authenticator.cli import build_parser
 from client_plugin.flags import FLAGS, parse_token_argv
+from tests.support.plugin import KUBECTL_EXEC_INFO, PLUGIN, env_credentials, imported_modules
 
 # Every spelling in the table, bare and with "=value"; values valid and not; words the fast
 # path must leave to argparse.

@@ -6,15 +6,24 @@ import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from plugin_apiserver_standin import ApiServerStandIn
-from plugin_support import PLUGIN, decode_token, env_credentials, imported_modules, kubectl_binary
+
+from authenticator.demo.apiserver import ApiServerStandIn
+from tests.support.plugin import (
+    PLUGIN,
+    decode_token,
+    env_credentials,
+    imported_modules,
+    kubectl_binary,
+    plugin_token_check,
+)
 
 
 @pytest.fixture
 def apiserver() -> Iterator[ApiServerStandIn]:
-    with ApiServerStandIn() as server:
+    with ApiServerStandIn(check=plugin_token_check) as server:
         yield server
 
 
@@ -30,9 +39,9 @@ def _exec_block(api_version: str, *args: str) -> dict[str, object]:
     return block
 
 
-def _kubectl(home: Path, apiserver: ApiServerStandIn, user: dict[str, object]) -> subprocess.CompletedProcess[str]:
+def _kubectl(home: Path, apiserver: ApiServerStandIn, user: dict[str, Any]) -> subprocess.CompletedProcess[str]:
     kubeconfig = home / "kubeconfig"
-    kubeconfig.write_text(apiserver.kubeconfig(user))
+    kubeconfig.write_text(apiserver.kubeconfig(**user))
     return subprocess.run(
         [kubectl_binary(), "--kubeconfig", str(kubeconfig), "get", "--raw", "/version"],
         env=env_credentials(home),
@@ -84,7 +93,7 @@ def test_cache_hit_under_kubectl_imports_neither_botocore_nor_json_nor_datetime(
     # kubectl passes its environment (PYTHONPROFILEIMPORTTIME) and the plugin's stderr through,
     # and sets KUBERNETES_EXEC_INFO itself: this is the command users pay for on every request.
     kubeconfig = home / "kubeconfig"
-    kubeconfig.write_text(apiserver.kubeconfig({"exec": _exec_block("v1", "--cache")}))
+    kubeconfig.write_text(apiserver.kubeconfig(exec=_exec_block("v1", "--cache")))
     command = [kubectl_binary(), "--kubeconfig", str(kubeconfig), "get", "--raw", "/version"]
     env = env_credentials(home, PYTHONPROFILEIMPORTTIME="1")
     runs = [subprocess.run(command, env=env, capture_output=True, text=True, timeout=60) for _ in range(2)]

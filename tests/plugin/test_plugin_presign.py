@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from plugin_support import decode_token
 
 from client_plugin.presign import encode_token, presign_get_caller_identity
+from tests.support.plugin import decode_token
 
 VECTOR_URL = (
     "https://sts.us-west-2.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"

@@ -12,17 +12,19 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import token_cases as tc
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability_support import CLUSTER, mint_token, review_body
-from sts_standin import ARN, StsStandIn
 
 from authenticator.partitions import get_partition
 from authenticator.server.composition import build_app
 from authenticator.server.config import ServerConfig
 from authenticator.token import PRESIGN_LIFETIME, TokenRejected, parse_token
+from tests.support import tokens as tc
+from tests.support.processes import review_body
+from tests.support.sts_standin import ARN, StsStandIn
+from tests.support.tokens import WEBHOOK_CLUSTER as CLUSTER
+from tests.support.tokens import mint_token
 
 AWS = get_partition("aws")
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

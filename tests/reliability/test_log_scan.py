@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-import token_cases as tc
-from reliability_support import Webhook, config_text, mint_token
-
 from authenticator.demo.sts_peer import StsPeer
+from tests.support import tokens as tc
+from tests.support.processes import Webhook, config_text
+from tests.support.tokens import mint_token
 
 
 def _bad_signature(token: str) -> str:

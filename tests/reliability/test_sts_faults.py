@@ -11,8 +11,10 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
-from reliability_support import Webhook, config_text, mint_token
-from sts_standin import ARN, StsStandIn
+
+from tests.support.processes import Webhook, config_text
+from tests.support.sts_standin import ARN, StsStandIn
+from tests.support.tokens import mint_token
 
 STS_TIMEOUT = 1
 MAX_IN_FLIGHT = 4

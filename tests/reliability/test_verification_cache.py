@@ -9,14 +9,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import inspect
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from server_fakes import NOW, FakeMapper, make_token, user_identity
 
-from authenticator.identity import Identity
 from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.sources.file import MountedFileSource
 from authenticator.partitions import get_partition
@@ -25,13 +22,17 @@ from authenticator.server.review import Reviewer
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected, parse_token
 from authenticator.verification_cache import VerifiedIdentityCache
 from authenticator.verifier import TokenVerifier
+from tests.support.identities import user_identity
+from tests.support.mapping import FakeMapper
+from tests.support.sts import FakeSTS
+from tests.support.tokens import NOW, make_token
 
 AWS = get_partition("aws")
 SERVER_DEFAULTS = ServerConfig(cluster_id="cache-test")
 
 
 def cache_of(
-    sts: GatedSTS,
+    sts: FakeSTS,
     *,
     clock: Clock,
     ttl: float = SERVER_DEFAULTS.verification_cache_ttl,
@@ -53,28 +54,6 @@ class Clock:
         return self.now
 
 
-@dataclass
-class GatedSTS:
-    """Answers ``identity`` (or raises ``error``) once ``gate`` is set; counts calls."""
-
-    identity: Identity = field(default_factory=user_identity)
-    error: Exception | None = None
-    gate: asyncio.Event | None = None
-    calls: int = 0
-    closed: bool = False
-
-    async def get_caller_identity(self, request: PresignedRequest) -> Identity:
-        self.calls += 1
-        if self.gate is not None:
-            await self.gate.wait()
-        if self.error is not None:
-            raise self.error
-        return self.identity
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
 def request(signed_at: datetime = NOW, key: str = "AKIAEXAMPLEKEY000001") -> PresignedRequest:
     return parse_token(make_token(signed_at, access_key_id=key), now=signed_at, partition=AWS)
 
@@ -94,22 +73,22 @@ def run(coro: object) -> object:
 
 def test_a_verified_identity_is_reused_until_the_ttl() -> None:
     async def scenario() -> None:
-        sts, clock = GatedSTS(), Clock()
+        sts, clock = FakeSTS(), Clock()
         cache = cache_of(sts, clock=clock, ttl=60)
         first = await cache.get_caller_identity(request())
         clock.now = NOW + timedelta(seconds=60) - timedelta(microseconds=1)
         assert await cache.get_caller_identity(request()) == first
-        assert sts.calls == 1
+        assert len(sts.calls) == 1
         clock.now = NOW + timedelta(seconds=60)
         await cache.get_caller_identity(request())
-        assert sts.calls == 2
+        assert len(sts.calls) == 2
 
     run(scenario())
 
 
 def test_never_past_the_tokens_own_expiry() -> None:
     async def scenario() -> None:
-        sts = GatedSTS()
+        sts = FakeSTS()
         signed = NOW - timedelta(minutes=14)  # expires at NOW + 1 min, before the 5-minute TTL
         clock = Clock(NOW)
         cache = cache_of(sts, clock=clock, ttl=300)
@@ -118,21 +97,21 @@ def test_never_past_the_tokens_own_expiry() -> None:
         await cache.get_caller_identity(req)
         clock.now = req.expires_at - timedelta(microseconds=1)
         await cache.get_caller_identity(req)
-        assert sts.calls == 1
+        assert len(sts.calls) == 1
         clock.now = req.expires_at
         await cache.get_caller_identity(req)
-        assert sts.calls == 2
+        assert len(sts.calls) == 2
 
     run(scenario())
 
 
 def test_ttl_zero_disables_the_cache() -> None:
     async def scenario() -> None:
-        sts = GatedSTS()
+        sts = FakeSTS()
         cache = cache_of(sts, clock=Clock(), ttl=0)
         for _ in range(3):
             await cache.get_caller_identity(request())
-        assert sts.calls == 3
+        assert len(sts.calls) == 3
         assert len(cache) == 0
 
     run(scenario())
@@ -140,19 +119,19 @@ def test_ttl_zero_disables_the_cache() -> None:
 
 def test_size_is_bounded_least_recently_used_out_first() -> None:
     async def scenario() -> None:
-        sts = GatedSTS()
+        sts = FakeSTS()
         cache = cache_of(sts, clock=Clock(), max_entries=3)
         keys = [f"AKIAEXAMPLEKEY00000{i}" for i in range(4)]
         for key in keys[:3]:
             await cache.get_caller_identity(request(key=key))
         await cache.get_caller_identity(request(key=keys[0]))  # 0 is now the most recent
         await cache.get_caller_identity(request(key=keys[3]))  # evicts 1
-        assert len(cache) == 3 and sts.calls == 4
+        assert len(cache) == 3 and len(sts.calls) == 4
         await cache.get_caller_identity(request(key=keys[0]))
         await cache.get_caller_identity(request(key=keys[2]))
-        assert sts.calls == 4
+        assert len(sts.calls) == 4
         await cache.get_caller_identity(request(key=keys[1]))
-        assert sts.calls == 5
+        assert len(sts.calls) == 5
         for i in range(1000):
             await cache.get_caller_identity(request(key=f"AKIAEXAMPLEKEY{i:06d}"))
         assert len(cache) == 3
@@ -167,7 +146,7 @@ def _held_by_anything_but_frames(obj: object) -> list[object]:
 
 def test_the_token_and_url_are_never_stored() -> None:
     async def scenario() -> None:
-        cache = cache_of(GatedSTS(), clock=Clock())
+        cache = cache_of(FakeSTS(), clock=Clock())
         token = make_token(NOW)
         req = parse_token(token, now=NOW, partition=AWS)
         await cache.get_caller_identity(req)
@@ -184,13 +163,13 @@ def test_the_token_and_url_are_never_stored() -> None:
 
 def test_100_concurrent_reviews_of_one_token_make_one_sts_call() -> None:
     async def scenario() -> None:
-        sts = GatedSTS(gate=asyncio.Event())
+        sts = FakeSTS(gate=asyncio.Event())
         cache = cache_of(sts, clock=Clock())
         waiters = [asyncio.create_task(cache.get_caller_identity(request())) for _ in range(100)]
-        await settle(lambda: sts.calls == 1)
+        await settle(lambda: len(sts.calls) == 1)
         sts.gate.set()  # type: ignore[union-attr]
         identities = await asyncio.gather(*waiters)
-        assert sts.calls == 1
+        assert len(sts.calls) == 1
         assert identities == [sts.identity] * 100
 
     run(scenario())
@@ -199,32 +178,32 @@ def test_100_concurrent_reviews_of_one_token_make_one_sts_call() -> None:
 def test_a_shared_failure_reaches_every_waiter_and_is_not_cached() -> None:
     async def scenario() -> None:
         rejected = TokenRejected(RejectionKind.STS_ERROR, "error from AWS (expected 200, got 503)")
-        sts = GatedSTS(error=rejected, gate=asyncio.Event())
+        sts = FakeSTS(error=rejected, gate=asyncio.Event())
         cache = cache_of(sts, clock=Clock())
         waiters = [asyncio.create_task(cache.get_caller_identity(request())) for _ in range(100)]
-        await settle(lambda: sts.calls == 1)
+        await settle(lambda: len(sts.calls) == 1)
         sts.gate.set()  # type: ignore[union-attr]
         outcomes = await asyncio.gather(*waiters, return_exceptions=True)
         assert all(isinstance(o, TokenRejected) and o.kind is RejectionKind.STS_ERROR for o in outcomes)
-        assert sts.calls == 1
+        assert len(sts.calls) == 1
         sts.error = None
         await cache.get_caller_identity(request())
-        assert sts.calls == 2
+        assert len(sts.calls) == 2
 
     run(scenario())
 
 
 def test_one_waiter_going_away_does_not_cancel_the_others() -> None:
     async def scenario() -> None:
-        sts = GatedSTS(gate=asyncio.Event())
+        sts = FakeSTS(gate=asyncio.Event())
         cache = cache_of(sts, clock=Clock())
         first = asyncio.create_task(cache.get_caller_identity(request()))
         second = asyncio.create_task(cache.get_caller_identity(request()))
-        await settle(lambda: sts.calls == 1)
+        await settle(lambda: len(sts.calls) == 1)
         first.cancel()
         sts.gate.set()  # type: ignore[union-attr]
         assert (await second).arn == user_identity().arn
-        assert first.cancelled() and sts.calls == 1
+        assert first.cancelled() and len(sts.calls) == 1
         assert len(cache) == 1  # the call finished and its answer was kept
 
     run(scenario())
@@ -232,43 +211,43 @@ def test_one_waiter_going_away_does_not_cancel_the_others() -> None:
 
 def test_calls_in_flight_are_bounded_and_the_rest_get_throttled_in_bounded_time() -> None:
     async def scenario() -> None:
-        sts = GatedSTS(gate=asyncio.Event())
+        sts = FakeSTS(gate=asyncio.Event())
         cache = cache_of(sts, clock=Clock(), max_in_flight=2, wait=0.05)
         held = [asyncio.create_task(cache.get_caller_identity(request(key=f"AKIAEXAMPLEKEY00000{i}"))) for i in (1, 2)]
         await settle(lambda: cache.in_flight == 2)
         with pytest.raises(TokenRejected) as caught:
             await cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000003"))
         assert caught.value.kind is RejectionKind.STS_THROTTLING
-        assert sts.calls == 2  # the third never reached STS
+        assert len(sts.calls) == 2  # the third never reached STS
         sts.gate.set()  # type: ignore[union-attr]
         await asyncio.gather(*held)
         assert cache.in_flight == 0
         await cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000003"))
-        assert sts.calls == 3
+        assert len(sts.calls) == 3
 
     run(scenario())
 
 
 def test_a_waiting_call_starts_when_a_slot_frees() -> None:
     async def scenario() -> None:
-        sts = GatedSTS(gate=asyncio.Event())
+        sts = FakeSTS(gate=asyncio.Event())
         cache = cache_of(sts, clock=Clock(), max_in_flight=1, wait=30)
         first = asyncio.create_task(cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000001")))
         second = asyncio.create_task(cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000002")))
-        await settle(lambda: sts.calls == 1)
+        await settle(lambda: len(sts.calls) == 1)
         for _ in range(50):  # loop turns: the second waits for the slot and does not call STS meanwhile
             await asyncio.sleep(0)
-        assert sts.calls == 1
+        assert len(sts.calls) == 1
         sts.gate.set()  # type: ignore[union-attr]
         await asyncio.gather(first, second)
-        assert sts.calls == 2
+        assert len(sts.calls) == 2
 
     run(scenario())
 
 
 def test_aclose_closes_the_wrapped_client() -> None:
     async def scenario() -> None:
-        sts = GatedSTS()
+        sts = FakeSTS()
         cache = cache_of(sts, clock=Clock())
         await cache.get_caller_identity(request())
         await cache.aclose()
@@ -279,9 +258,9 @@ def test_aclose_closes_the_wrapped_client() -> None:
 
 def test_invalid_bounds_are_refused() -> None:
     with pytest.raises(ValueError):
-        cache_of(GatedSTS(), clock=Clock(), max_in_flight=0)
+        cache_of(FakeSTS(), clock=Clock(), max_in_flight=0)
     with pytest.raises(ValueError):
-        cache_of(GatedSTS(), clock=Clock(), ttl=-1)
+        cache_of(FakeSTS(), clock=Clock(), ttl=-1)
 
 
 _MANIFEST = """\
@@ -302,7 +281,7 @@ def test_a_mapping_change_applies_to_a_cached_identity_at_once(tmp_path: Path) -
         aws_auth = tmp_path / "aws-auth.yaml"
         aws_auth.write_text(_MANIFEST.format(arn=arn, username="alice", group="devs"))
         source = MountedFileSource(aws_auth_file=str(aws_auth))
-        sts, clock = GatedSTS(), Clock()
+        sts, clock = FakeSTS(), Clock()
         cache = cache_of(sts, clock=clock, ttl=60)
         verifier = TokenVerifier(sts=cache, partition=AWS, clock=clock, recall=cache.recall)
         reviewer = Reviewer(verifier=verifier, mapper=MappingChain([source]))
@@ -321,7 +300,7 @@ def test_a_mapping_change_applies_to_a_cached_identity_at_once(tmp_path: Path) -
         assert source.reload() is not None
         third = await reviewer.review(token)
         assert third.user is None and third.http_status == 403
-        assert sts.calls == 1  # all three used the one verified identity
+        assert len(sts.calls) == 1  # all three used the one verified identity
 
     run(scenario())
 
@@ -343,13 +322,13 @@ def _recalling_reviewer(cache: VerifiedIdentityCache, clock: Clock, parse: Count
 
 def test_a_verified_token_is_recalled_without_parsing_it_again() -> None:
     async def scenario() -> None:
-        sts, clock, parse = GatedSTS(), Clock(), CountingParse()
+        sts, clock, parse = FakeSTS(), Clock(), CountingParse()
         cache = cache_of(sts, clock=clock, ttl=60)
         reviewer = _recalling_reviewer(cache, clock, parse)
         token = make_token(NOW)
         first = await reviewer.review(token)
         second = await reviewer.review(token)
-        assert (parse.calls, sts.calls) == (1, 1)
+        assert (parse.calls, len(sts.calls)) == (1, 1)
         assert first.user is not None and second == first
         assert second.sts_region == "us-east-1" and second.identity == user_identity()
         # Only this very text is recalled.
@@ -361,7 +340,7 @@ def test_a_verified_token_is_recalled_without_parsing_it_again() -> None:
 
 def test_a_recalled_token_meets_the_clock_rules_again() -> None:
     async def scenario() -> None:
-        sts, parse = GatedSTS(), CountingParse()
+        sts, parse = FakeSTS(), CountingParse()
         signed = NOW - timedelta(minutes=14)  # expires at NOW + 1 min
         clock = Clock(NOW)
         cache = cache_of(sts, clock=clock, ttl=300)
@@ -372,7 +351,7 @@ def test_a_recalled_token_meets_the_clock_rules_again() -> None:
         clock.now = signed + timedelta(minutes=15, microseconds=1)
         expired = await reviewer.review(token)
         assert expired.http_status == 403 and "expired" in (expired.error or "")
-        assert (parse.calls, sts.calls) == (2, 1)
+        assert (parse.calls, len(sts.calls)) == (2, 1)
         # A clock set back by more than the allowed skew makes the token one from the future.
         fresh = make_token(NOW)
         assert (await reviewer.review(fresh)).allowed
@@ -387,7 +366,7 @@ def test_a_recalled_token_meets_the_clock_rules_again() -> None:
 def test_a_rejected_token_is_never_recalled() -> None:
     async def scenario() -> None:
         sts, clock, parse = (
-            GatedSTS(error=TokenRejected(RejectionKind.STS_ERROR, "denied by STS")),
+            FakeSTS(error=TokenRejected(RejectionKind.STS_ERROR, "denied by STS")),
             Clock(),
             CountingParse(),
         )
@@ -396,7 +375,7 @@ def test_a_rejected_token_is_never_recalled() -> None:
         token = make_token(NOW)
         for _ in range(2):
             assert (await reviewer.review(token)).http_status == 403
-        assert (parse.calls, sts.calls) == (2, 2)
+        assert (parse.calls, len(sts.calls)) == (2, 2)
         assert cache.recall(token, NOW) is None
 
     run(scenario())

@@ -17,7 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from server_fakes import ServerProcess, StsStandIn, make_token
+
+from tests.support.processes import ServerProcess
+from tests.support.sts_standin import StsStandIn
+from tests.support.tokens import make_token
 
 STARTUP_SECONDS = 30
 

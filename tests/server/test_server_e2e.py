@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from peer_tokens import botocore_token
-from server_fakes import ServerProcess
 
 from authenticator.demo.apiserver import ApiServerStandIn
 from authenticator.demo.sts_peer import PeerUser, StsPeer
+from tests.support.processes import ServerProcess
+from tests.support.tokens import botocore_token
 
 CLUSTER = "e2e-cluster"
 

@@ -9,13 +9,16 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from server_fakes import NOW, FakeMapper, FakeSTS, make_token, make_url, role_identity
 
 from authenticator.partitions import get_partition
 from authenticator.server.app import create_app
 from authenticator.server.logs import configure_logging
 from authenticator.server.review import Reviewer
 from authenticator.verifier import TokenVerifier
+from tests.support.identities import role_identity
+from tests.support.mapping import FakeMapper
+from tests.support.sts import FakeSTS
+from tests.support.tokens import NOW, make_token, make_url
 
 
 @pytest.fixture

@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from server_fakes import NOW, STS_HOST, make_token, make_url
-from sts_recorder import RecordingTransport
 
 from authenticator.server.composition import build_app
 from authenticator.server.config import ServerConfig, load_config
+from tests.support.sts import RecordingTransport
+from tests.support.tokens import HOST as STS_HOST
+from tests.support.tokens import NOW, make_token, make_url
 
 ACCOUNT = "111122223333"
 

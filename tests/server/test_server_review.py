@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from server_fakes import NOW, FakeMapper, FakeSTS, make_token, role_identity, user_identity
-
 from authenticator import metrics
 from authenticator.partitions import get_partition
 from authenticator.server.review import INTERNAL_ERROR, Reviewer
 from authenticator.token import RejectionKind, TokenRejected
 from authenticator.verifier import TokenVerifier
+from tests.support.identities import role_identity, user_identity
+from tests.support.mapping import FakeMapper
+from tests.support.sts import FakeSTS
+from tests.support.tokens import NOW, make_token
 
 
 def _reviewer(sts: FakeSTS, mapped: dict | None = None, **kwargs: object) -> Reviewer:
@@ -45,11 +47,11 @@ def test_allowed_user_uid_and_extra() -> None:
     assert result.match_source == "MountedFile"
     # STS got the request parse_token made, with the access key id from the credential.
     assert len(sts.calls) == 1
-    assert sts.calls[0].access_key_id == "AKIAEXAMPLEKEY000001"  # type: ignore[attr-defined]
+    assert sts.calls[0] == "AKIAEXAMPLEKEY000001"
 
 
 def test_scrubbed_account_gets_administrative_uid_and_no_extra() -> None:
-    ident = role_identity("999988887777")
+    ident = role_identity(account="999988887777")
     reviewer = _reviewer(
         FakeSTS(ident), {ident.canonical_arn: ("ops", ("admins",))}, scrubbed_accounts=["999988887777"]
     )
@@ -62,7 +64,7 @@ def test_scrubbed_account_gets_administrative_uid_and_no_extra() -> None:
 
 
 def test_other_accounts_are_not_scrubbed() -> None:
-    ident = role_identity("111122223333")
+    ident = role_identity(account="111122223333")
     reviewer = _reviewer(FakeSTS(ident), {ident.canonical_arn: ("ops", ())}, scrubbed_accounts=["999988887777"])
     result = asyncio.run(reviewer.review(make_token()))
     assert not result.scrubbed

@@ -6,13 +6,16 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
-from server_fakes import NOW, FakeMapper, FakeSTS, make_token, role_identity, user_identity
 
 from authenticator.partitions import get_partition
 from authenticator.server.app import MAX_BODY_BYTES, create_app
 from authenticator.server.review import Reviewer
 from authenticator.token import RejectionKind, TokenRejected
 from authenticator.verifier import TokenVerifier
+from tests.support.identities import role_identity, user_identity
+from tests.support.mapping import FakeMapper
+from tests.support.sts import FakeSTS
+from tests.support.tokens import NOW, make_token
 
 VERSIONS = ["authentication.k8s.io/v1", "authentication.k8s.io/v1beta1"]
 

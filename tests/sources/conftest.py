@@ -6,20 +6,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kube_apiserver import ApiServerStandIn
 from kubernetes import client as k8s_client
 
 from authenticator.kube import load_api_client
+from tests.support.kube_apiserver import KubeApiServer
 
 
 @pytest.fixture
-def standin() -> Iterator[ApiServerStandIn]:
-    with ApiServerStandIn() as server:
+def standin() -> Iterator[KubeApiServer]:
+    with KubeApiServer() as server:
         yield server
 
 
 @pytest.fixture
-def kubeconfig(standin: ApiServerStandIn, tmp_path: Path) -> Path:
+def kubeconfig(standin: KubeApiServer, tmp_path: Path) -> Path:
     return standin.write_kubeconfig(tmp_path)
 
 

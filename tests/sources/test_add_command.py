@@ -7,12 +7,12 @@ import socket
 from pathlib import Path
 
 import pytest
-from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 from kubernetes import client as k8s_client
 
 from authenticator.cli import build_parser
 from authenticator.mapping.awsauth import parse_aws_auth
 from authenticator.mapping.sources.edit import AddError, Entry, add_entry, append_entry, run_add
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, KubeApiServer
 
 ROLE = "arn:aws:iam::111122223333:role/admins"
 USER = "arn:aws:iam::111122223333:user/alice"
@@ -29,13 +29,13 @@ def parse_args(*argv: str) -> argparse.Namespace:
     return build_parser().parse_args(["add", *argv])
 
 
-def aws_auth(standin: ApiServerStandIn) -> dict:
+def aws_auth(standin: KubeApiServer) -> dict:
     cm = standin.get(CONFIGMAPS_KUBE_SYSTEM, "aws-auth")
     assert cm is not None
     return cm["data"]
 
 
-def test_add_role_keeps_existing_text_and_parses(standin: ApiServerStandIn, api_client: k8s_client.ApiClient) -> None:
+def test_add_role_keeps_existing_text_and_parses(standin: KubeApiServer, api_client: k8s_client.ApiClient) -> None:
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", {"data": {"mapRoles": EXISTING_ROLES, "mapAccounts": ""}})
     assert add_entry(api_client, Entry("role", ROLE, "admin:{{SessionName}}", ("system:masters",))) == 1
     data = aws_auth(standin)
@@ -51,7 +51,7 @@ def test_add_role_keeps_existing_text_and_parses(standin: ApiServerStandIn, api_
     assert data["mapAccounts"] == ""  # other sections untouched
 
 
-def test_duplicate_is_refused(standin: ApiServerStandIn, api_client: k8s_client.ApiClient) -> None:
+def test_duplicate_is_refused(standin: KubeApiServer, api_client: k8s_client.ApiClient) -> None:
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", {"data": {"mapUsers": f"- userarn: {USER}\n  username: a\n"}})
     rv = standin.get(CONFIGMAPS_KUBE_SYSTEM, "aws-auth")["metadata"]["resourceVersion"]
     with pytest.raises(AddError, match="duplicate"):
@@ -60,7 +60,7 @@ def test_duplicate_is_refused(standin: ApiServerStandIn, api_client: k8s_client.
     assert standin.count("PUT") == 0
 
 
-def test_conflicts_are_retried(standin: ApiServerStandIn, api_client: k8s_client.ApiClient) -> None:
+def test_conflicts_are_retried(standin: KubeApiServer, api_client: k8s_client.ApiClient) -> None:
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", {"data": {"mapRoles": EXISTING_ROLES}})
     standin.inject_conflicts(2)
     assert add_entry(api_client, Entry("role", ROLE, "admin")) == 3
@@ -69,7 +69,7 @@ def test_conflicts_are_retried(standin: ApiServerStandIn, api_client: k8s_client
     assert len(parse_aws_auth(aws_auth(standin)).roles) == 2
 
 
-def test_a_real_concurrent_write_is_not_lost(standin: ApiServerStandIn, api_client: k8s_client.ApiClient) -> None:
+def test_a_real_concurrent_write_is_not_lost(standin: KubeApiServer, api_client: k8s_client.ApiClient) -> None:
     """The PUT carries the resourceVersion that was read; a write in between forces a re-read."""
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", {"data": {"mapRoles": EXISTING_ROLES}})
     core = k8s_client.CoreV1Api(api_client)
@@ -85,14 +85,14 @@ def test_a_real_concurrent_write_is_not_lost(standin: ApiServerStandIn, api_clie
     assert [u.userarn for u in parse_aws_auth(data).users] == [USER]
 
 
-def test_gives_up_after_persistent_conflicts(standin: ApiServerStandIn, api_client: k8s_client.ApiClient) -> None:
+def test_gives_up_after_persistent_conflicts(standin: KubeApiServer, api_client: k8s_client.ApiClient) -> None:
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", {"data": {}})
     standin.inject_conflicts(100)
     with pytest.raises(AddError, match="gave up after 3"):
         add_entry(api_client, Entry("user", USER, "alice"), attempts=3)
 
 
-def test_missing_configmap_is_created(standin: ApiServerStandIn, api_client: k8s_client.ApiClient) -> None:
+def test_missing_configmap_is_created(standin: KubeApiServer, api_client: k8s_client.ApiClient) -> None:
     add_entry(api_client, Entry("user", USER, "alice", ("devs",)))
     assert [(u.userarn, u.groups) for u in parse_aws_auth(aws_auth(standin)).users] == [(USER, ("devs",))]
 
@@ -116,7 +116,7 @@ def test_wrong_arn_is_refused(kind: str, arn: str) -> None:
         Entry(kind, arn, "x").validate()  # type: ignore[arg-type]
 
 
-def test_run_add_command(standin: ApiServerStandIn, kubeconfig: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_add_command(standin: KubeApiServer, kubeconfig: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = parse_args(
         "role",
         "--rolearn",

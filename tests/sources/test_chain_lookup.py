@@ -8,12 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from source_helpers import role_identity, user_identity
 
 from authenticator.identity import Identity
 from authenticator.mapping.chain import IdentityLookup, MappingChain, MappingDenied
 from authenticator.mapping.sources.dynamicfile import DynamicFileSource
 from authenticator.mapping.sources.file import MountedFileSource
+from tests.support.identities import role_identity, user_identity
 
 ACCOUNT = "111122223333"
 ROLE_ID = "AROAROLEID000000001"
@@ -26,7 +26,7 @@ def dynamic(tmp_path: Path, doc: dict, *, strict: bool) -> DynamicFileSource:
 
 
 def identity(role: str = "deployers", user_id: str = ROLE_ID) -> Identity:
-    return dataclasses.replace(role_identity(ACCOUNT, role, "ci-1"), user_id=user_id)
+    return dataclasses.replace(role_identity(role, "ci-1", account=ACCOUNT), user_id=user_id)
 
 
 def test_strict_mode_maps_by_userid_through_the_chain(tmp_path: Path) -> None:
@@ -56,7 +56,7 @@ def test_strict_mode_entry_with_arn_must_agree(tmp_path: Path) -> None:
 def test_without_strict_mode_the_arn_index_answers(tmp_path: Path) -> None:
     doc = {"mapUsers": [{"userarn": f"arn:aws:iam::{ACCOUNT}:user/alice", "userid": "AIDAX", "username": "alice"}]}
     chain = MappingChain([dynamic(tmp_path, doc, strict=False)])
-    match = chain.resolve(user_identity(ACCOUNT, "alice", user_id="AIDANOTTHESAME"))
+    match = chain.resolve(user_identity("alice", account=ACCOUNT, user_id="AIDANOTTHESAME"))
     assert match is not None and match.username == "alice"
 
 

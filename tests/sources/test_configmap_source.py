@@ -7,14 +7,14 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 from kubernetes import client as k8s_client
 from prometheus_client import REGISTRY
-from source_helpers import role_identity, user_identity
 
 from authenticator.kube import Backoff
 from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.sources.configmap import EKSConfigMapSource
+from tests.support.identities import role_identity, user_identity
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, KubeApiServer
 
 WAIT = 10.0  # bound on every wait; the changes normally land in milliseconds
 FAST = Backoff(initial=0.02, maximum=0.2)
@@ -72,7 +72,7 @@ def role_arns(src: EKSConfigMapSource) -> set[str]:
     return {r.rolearn for r in src.snapshot().roles if r.rolearn}
 
 
-def test_not_ready_until_the_first_successful_list(standin: ApiServerStandIn, source: EKSConfigMapSource) -> None:
+def test_not_ready_until_the_first_successful_list(standin: KubeApiServer, source: EKSConfigMapSource) -> None:
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", aws_auth(ROLES))
     standin.token = "not-yet"  # every request is 401
     before = metric("aws_iam_authenticator_configmap_watch_failures_total")
@@ -87,7 +87,7 @@ def test_not_ready_until_the_first_successful_list(standin: ApiServerStandIn, so
 
 
 def test_list_then_add_modify_delete(
-    standin: ApiServerStandIn, source: EKSConfigMapSource, caplog: pytest.LogCaptureFixture
+    standin: KubeApiServer, source: EKSConfigMapSource, caplog: pytest.LogCaptureFixture
 ) -> None:
     started(source)
     assert source.exists is False and source.snapshot().roles == ()  # no ConfigMap: ready and empty
@@ -100,13 +100,13 @@ def test_list_then_add_modify_delete(
 
     # The chain maps through this source.
     chain = MappingChain([source])
-    match = chain.resolve(role_identity("111122223333", "admins"))
+    match = chain.resolve(role_identity("admins", account="111122223333"))
     assert match is not None and match.username == "admin:{{SessionName}}" and match.source == "EKSConfigMap"
 
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", aws_auth(ROLES, USERS_BOB))
     assert source.wait_until(lambda: user_arns(source) == {BOB}, WAIT)
-    assert chain.resolve(user_identity("111122223333", "alice")) is None
-    assert chain.resolve(user_identity("111122223333", "bob")).username == "bob"
+    assert chain.resolve(user_identity("alice", account="111122223333")) is None
+    assert chain.resolve(user_identity("bob", account="111122223333")).username == "bob"
 
     # Another ConfigMap in kube-system is not ours.
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "other", aws_auth(map_users=USERS_ALICE))
@@ -121,11 +121,11 @@ def test_list_then_add_modify_delete(
     assert source.exists is False
     assert any("DELETED" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
     assert "configmap" in source.status().failures
-    assert chain.resolve(role_identity("111122223333", "admins")) is None
+    assert chain.resolve(role_identity("admins", account="111122223333")) is None
 
 
 def test_broken_map_roles_keeps_old_roles_and_applies_new_users(
-    standin: ApiServerStandIn, source: EKSConfigMapSource
+    standin: KubeApiServer, source: EKSConfigMapSource
 ) -> None:
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", aws_auth(ROLES, USERS_ALICE))
     started(source)
@@ -146,7 +146,7 @@ def test_broken_map_roles_keeps_old_roles_and_applies_new_users(
     assert source.status().failures == {}
 
 
-def test_watch_resumes_after_a_dropped_connection(standin: ApiServerStandIn, source: EKSConfigMapSource) -> None:
+def test_watch_resumes_after_a_dropped_connection(standin: KubeApiServer, source: EKSConfigMapSource) -> None:
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", aws_auth(ROLES, USERS_ALICE))
     started(source)
     assert standin.wait_for_watches(1)
@@ -166,9 +166,7 @@ def test_watch_resumes_after_a_dropped_connection(standin: ApiServerStandIn, sou
 
 
 @pytest.mark.parametrize("as_http_status", [False, True], ids=["error-event", "http-410"])
-def test_watch_relists_after_410_gone(
-    standin: ApiServerStandIn, source: EKSConfigMapSource, as_http_status: bool
-) -> None:
+def test_watch_relists_after_410_gone(standin: KubeApiServer, source: EKSConfigMapSource, as_http_status: bool) -> None:
     standin.gone_as_http_status = as_http_status
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", aws_auth(ROLES, USERS_ALICE))
     started(source)
@@ -189,7 +187,7 @@ def test_watch_relists_after_410_gone(
     assert source.wait_until(lambda: user_arns(source) == {ALICE}, WAIT)
 
 
-def test_stop_ends_the_watch_thread(standin: ApiServerStandIn, source: EKSConfigMapSource) -> None:
+def test_stop_ends_the_watch_thread(standin: KubeApiServer, source: EKSConfigMapSource) -> None:
     started(source)
     assert standin.wait_for_watches(1)
     source.stop_thread()

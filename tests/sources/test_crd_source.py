@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kube_apiserver import IAM_IDENTITY_MAPPINGS, ApiServerStandIn
 from kubernetes import client as k8s_client
-from source_helpers import role_identity, user_identity
 
 from authenticator.kube import Backoff
 from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.model import RoleMapping, UserMapping
 from authenticator.mapping.sources.crd import CRD_GROUP, CRD_PLURAL, CRD_VERSION, CRDSource, mapping_from_object
+from tests.support.identities import role_identity, user_identity
+from tests.support.kube_apiserver import IAM_IDENTITY_MAPPINGS, KubeApiServer
 
 WAIT = 10.0
 ACCOUNT = "111122223333"
@@ -38,12 +38,12 @@ def usernames(src: CRDSource) -> dict[str, str]:
     return out
 
 
-def test_add_modify_delete(standin: ApiServerStandIn, source: CRDSource) -> None:
+def test_add_modify_delete(standin: KubeApiServer, source: CRDSource) -> None:
     standin.apply(IAM_IDENTITY_MAPPINGS, "admins", spec(f"arn:aws:iam::{ACCOUNT}:role/admins", "admin", ["ops"]))
     source.start_thread()
     assert source.wait_until(lambda: source.ready, WAIT)
     chain = MappingChain([source])
-    match = chain.resolve(role_identity(ACCOUNT, "admins"))
+    match = chain.resolve(role_identity("admins", account=ACCOUNT))
     assert match is not None and (match.kind, match.username, match.groups) == ("role", "admin", ("ops",))
     assert match.source == "CRD"
     assert standin.wait_for_watches(1)
@@ -52,18 +52,18 @@ def test_add_modify_delete(standin: ApiServerStandIn, source: CRDSource) -> None
     standin.apply(IAM_IDENTITY_MAPPINGS, "ci", spec(f"arn:aws:sts::{ACCOUNT}:assumed-role/ci/build-7", "ci"))
     standin.apply(IAM_IDENTITY_MAPPINGS, "alice", spec(f"arn:aws:iam::{ACCOUNT}:user/alice", "alice", ["devs"]))
     assert source.wait_until(lambda: len(usernames(source)) == 3, WAIT)
-    assert chain.resolve(role_identity(ACCOUNT, "ci", "other-session")).username == "ci"
-    assert chain.resolve(user_identity(ACCOUNT, "alice")).kind == "user"
+    assert chain.resolve(role_identity("ci", "other-session", account=ACCOUNT)).username == "ci"
+    assert chain.resolve(user_identity("alice", account=ACCOUNT)).kind == "user"
 
     standin.apply(IAM_IDENTITY_MAPPINGS, "alice", spec(f"arn:aws:iam::{ACCOUNT}:user/alice", "alice2", ["devs"]))
     assert source.wait_until(lambda: usernames(source).get(f"arn:aws:iam::{ACCOUNT}:user/alice") == "alice2", WAIT)
 
     standin.delete(IAM_IDENTITY_MAPPINGS, "admins")
-    assert source.wait_until(lambda: chain.resolve(role_identity(ACCOUNT, "admins")) is None, WAIT)
-    assert chain.resolve(user_identity(ACCOUNT, "alice")).username == "alice2"
+    assert source.wait_until(lambda: chain.resolve(role_identity("admins", account=ACCOUNT)) is None, WAIT)
+    assert chain.resolve(user_identity("alice", account=ACCOUNT)).username == "alice2"
 
 
-def test_invalid_arn_is_skipped_and_reported(standin: ApiServerStandIn, source: CRDSource) -> None:
+def test_invalid_arn_is_skipped_and_reported(standin: KubeApiServer, source: CRDSource) -> None:
     standin.apply(IAM_IDENTITY_MAPPINGS, "bad", spec("arn:aws:s3:::bucket", "x"))
     standin.apply(IAM_IDENTITY_MAPPINGS, "good", spec(f"arn:aws:iam::{ACCOUNT}:user/bob", "bob"))
     source.start_thread()
@@ -72,7 +72,7 @@ def test_invalid_arn_is_skipped_and_reported(standin: ApiServerStandIn, source: 
     assert list(source.status().failures) == ["IAMIdentityMapping/bad"]
 
 
-def test_watch_resumes_after_drop_and_relists_after_410(standin: ApiServerStandIn, source: CRDSource) -> None:
+def test_watch_resumes_after_drop_and_relists_after_410(standin: KubeApiServer, source: CRDSource) -> None:
     standin.apply(IAM_IDENTITY_MAPPINGS, "a", spec(f"arn:aws:iam::{ACCOUNT}:user/a", "a"))
     source.start_thread()
     assert source.wait_until(lambda: source.ready, WAIT)

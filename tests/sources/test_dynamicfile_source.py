@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
-from source_helpers import role_identity, user_identity
 
 from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.sources.dynamicfile import DynamicFileSource, parse_dynamic_file, strip_path
+from tests.support.identities import role_identity, user_identity
 
 ACCOUNT = "111122223333"
 ADMIN = f"arn:aws:iam::{ACCOUNT}:role/admins"
@@ -51,15 +51,15 @@ def test_loads_and_follows_changes(tmp_path: Path) -> None:
     source = DynamicFileSource(path=str(path))
     assert source.ready
     chain = MappingChain([source])
-    assert chain.resolve(role_identity(ACCOUNT, "admins")).username == "admin"
-    assert chain.resolve(user_identity(ACCOUNT, "alice")).groups == ("devs",)
-    assert chain.resolve(user_identity("444455556666", "x")).kind == "account"
+    assert chain.resolve(role_identity("admins", account=ACCOUNT)).username == "admin"
+    assert chain.resolve(user_identity("alice", account=ACCOUNT)).groups == ("devs",)
+    assert chain.resolve(user_identity("x", account="444455556666")).kind == "account"
 
     assert source.check_for_changes() is False  # unchanged: not even re-read
     write(path, doc([ROLE | {"username": "root-ish"}]))
     assert source.check_for_changes() is True
-    assert chain.resolve(role_identity(ACCOUNT, "admins")).username == "root-ish"
-    assert chain.resolve(user_identity(ACCOUNT, "alice")) is None
+    assert chain.resolve(role_identity("admins", account=ACCOUNT)).username == "root-ish"
+    assert chain.resolve(user_identity("alice", account=ACCOUNT)) is None
 
 
 def test_keys_are_case_insensitive_like_go_json(tmp_path: Path) -> None:
@@ -150,17 +150,17 @@ def test_userid_strict_mode(tmp_path: Path) -> None:
     source = DynamicFileSource(path=str(path), userid_strict=True)
     assert source.snapshot().roles == () and source.snapshot().users == ()  # never matched by ARN alone
 
-    admin = role_identity(ACCOUNT, "admins")
+    admin = role_identity("admins", account=ACCOUNT)
     found = source.lookup(_with_user_id(admin, "AROAADMIN"))
     assert found is not None and found[0] == "role" and found[1].username == "admin"  # path stripped, ARN agrees
     # Right ARN, wrong userid (the role was deleted and re-created): no match.
     assert source.lookup(_with_user_id(admin, "AROAOTHER")) is None
     # Right userid, different ARN: denied.
-    assert source.lookup(_with_user_id(role_identity(ACCOUNT, "other"), "AROAADMIN")) is None
+    assert source.lookup(_with_user_id(role_identity("other", account=ACCOUNT), "AROAADMIN")) is None
     # An entry with only a userid matches any ARN with that userid.
-    kind, entry = source.lookup(_with_user_id(role_identity(ACCOUNT, "renamed"), "AROANOARN"))
+    kind, entry = source.lookup(_with_user_id(role_identity("renamed", account=ACCOUNT), "AROANOARN"))
     assert (kind, entry.username, entry.groups) == ("role", "by-id-only", ("g",))
-    alice = user_identity(ACCOUNT, "alice", user_id="AIDAALICE")
+    alice = user_identity("alice", account=ACCOUNT, user_id="AIDAALICE")
     assert source.lookup(alice)[0] == "user"
 
     # Strict mode needs a userid on every entry: otherwise the whole file is rejected.
@@ -175,7 +175,7 @@ def test_non_strict_source_has_no_userid_lookup(tmp_path: Path) -> None:
     path = tmp_path / "m.json"
     write(path, doc(users=[USER | {"userid": "AIDAALICE"}]))
     source = DynamicFileSource(path=str(path))
-    assert source.lookup(user_identity(ACCOUNT, "alice", user_id="AIDAALICE")) is None
+    assert source.lookup(user_identity("alice", account=ACCOUNT, user_id="AIDAALICE")) is None
     assert [u.userarn for u in source.snapshot().users] == [ALICE]
 
 

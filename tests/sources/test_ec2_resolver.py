@@ -11,12 +11,12 @@ import botocore.session
 import pytest
 from moto.server import ThreadedMotoServer
 from prometheus_client import REGISTRY
-from source_helpers import role_identity
 
 from authenticator.mapping.chain import MappingChain, MappingDenied
 from authenticator.mapping.ec2 import EC2PrivateDNSNameResolver
 from authenticator.mapping.model import MappingSet, RoleMapping
 from authenticator.mapping.templates import TemplateDenied
+from tests.support.identities import role_identity
 
 REGION = "us-west-2"
 ACCOUNT = "123456789012"  # moto's default account
@@ -150,10 +150,12 @@ def test_node_mapping_through_the_chain(session: botocore.session.Session, moto_
 
     chain = MappingChain([Static()])
     resolver = EC2PrivateDNSNameResolver(session=session, region=REGION, endpoint_url=moto_url)
-    user = asyncio.run(chain.map(role_identity(ACCOUNT, "nodes", instance_id), ec2_private_dns_name=resolver))
+    user = asyncio.run(chain.map(role_identity("nodes", instance_id, account=ACCOUNT), ec2_private_dns_name=resolver))
     assert user.username == f"system:node:{dns}"
     with pytest.raises(MappingDenied):
-        asyncio.run(chain.map(role_identity(ACCOUNT, "nodes", "i-00000000000000000"), ec2_private_dns_name=resolver))
+        asyncio.run(
+            chain.map(role_identity("nodes", "i-00000000000000000", account=ACCOUNT), ec2_private_dns_name=resolver)
+        )
 
 
 def test_assume_role_for_describe_instances(session: botocore.session.Session, moto_url: str) -> None:

@@ -8,8 +8,6 @@ import logging
 from pathlib import Path
 
 import pytest
-from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
-from source_helpers import role_identity, user_identity
 
 from authenticator.mapping.chain import MappingChain, MappingDenied, reserved_prefixes_from_config
 from authenticator.mapping.sources.configmap import EKSConfigMapSource
@@ -19,6 +17,8 @@ from authenticator.mapping.sources.file import MountedFileSource
 from authenticator.mapping.sources.modes import normalize_backend_modes
 from authenticator.server.composition import build_sources
 from authenticator.server.config import ConfigError, ServerConfig
+from tests.support.identities import role_identity, user_identity
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, KubeApiServer
 
 ACCOUNT = "111122223333"
 
@@ -94,7 +94,7 @@ def test_unusable_source_config_is_a_one_line_error(
 
 
 def test_chain_order_and_reserved_prefixes_across_real_sources(
-    standin: ApiServerStandIn, kubeconfig: Path, tmp_path: Path
+    standin: KubeApiServer, kubeconfig: Path, tmp_path: Path
 ) -> None:
     """An account allowed by the first source beats an explicit mapping in the second (the reference's
     rule); reserved prefixes apply to the source that matched."""
@@ -131,14 +131,14 @@ def test_chain_order_and_reserved_prefixes_across_real_sources(
             [{"backendMode": "DynamicFile", "usernamePrefixReserveList": ["system:"]}]
         )
         chain = MappingChain(sources, reserved_prefixes=reserved)
-        alice = chain.resolve(user_identity(ACCOUNT, "alice"))
+        alice = chain.resolve(user_identity("alice", account=ACCOUNT))
         assert alice is not None and (alice.source, alice.kind) == ("EKSConfigMap", "account")
 
         # system: is reserved for DynamicFile only.
-        ops = asyncio.run(chain.map(role_identity("222233334444", "ops")))
+        ops = asyncio.run(chain.map(role_identity("ops", account="222233334444")))
         assert ops.username == "system:ops"
         with pytest.raises(MappingDenied) as denied:
-            asyncio.run(chain.map(role_identity("555566667777", "dev")))
+            asyncio.run(chain.map(role_identity("dev", account="555566667777")))
         assert denied.value.kind == "reserved_prefix"
     finally:
         configmap.stop_thread()

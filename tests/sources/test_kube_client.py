@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 from kubernetes import client as k8s_client
 
 from authenticator.kube import KubeConfigError, load_api_client
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, KubeApiServer
 
 
-def test_kubeconfig_is_used_for_server_ca_and_token(standin: ApiServerStandIn, kubeconfig: Path) -> None:
+def test_kubeconfig_is_used_for_server_ca_and_token(standin: KubeApiServer, kubeconfig: Path) -> None:
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", {"data": {"mapRoles": ""}})
     with load_api_client(kubeconfig=str(kubeconfig)) as api:
         cm = k8s_client.CoreV1Api(api).read_namespaced_config_map("aws-auth", "kube-system")

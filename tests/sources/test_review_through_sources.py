@@ -13,9 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, IAM_IDENTITY_MAPPINGS, ApiServerStandIn
 from kubernetes import client as k8s_client
-from peer_tokens import botocore_token
 
 from authenticator.demo.sts_peer import StsPeer
 from authenticator.identity import Identity
@@ -27,6 +25,8 @@ from authenticator.mapping.sources.dynamicfile import DynamicFileSource
 from authenticator.partitions import get_partition
 from authenticator.sts import STSClient
 from authenticator.token import parse_token
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, IAM_IDENTITY_MAPPINGS, KubeApiServer
+from tests.support.tokens import botocore_token
 
 CLUSTER = "sources-cluster"
 WAIT = 10.0
@@ -70,7 +70,7 @@ def assumed_identity(peer: StsPeer, role_name: str, session: str) -> tuple[Ident
 
 
 def test_review_through_the_configmap_source(
-    peer: StsPeer, standin: ApiServerStandIn, api_client: k8s_client.ApiClient
+    peer: StsPeer, standin: KubeApiServer, api_client: k8s_client.ApiClient
 ) -> None:
     identity, role_arn = assumed_identity(peer, "admins", "alice@example.com")
     assert identity.canonical_arn == role_arn
@@ -88,9 +88,7 @@ def test_review_through_the_configmap_source(
         source.stop_thread()
 
 
-def test_review_through_the_crd_source(
-    peer: StsPeer, standin: ApiServerStandIn, api_client: k8s_client.ApiClient
-) -> None:
+def test_review_through_the_crd_source(peer: StsPeer, standin: KubeApiServer, api_client: k8s_client.ApiClient) -> None:
     peer.reset()
     bob = peer.create_user("bob")
     identity = verify(peer, token_for(*bob.credentials))

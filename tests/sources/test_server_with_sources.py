@@ -18,8 +18,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, IAM_IDENTITY_MAPPINGS, ApiServerStandIn
-from peer_tokens import botocore_token
 
 from authenticator import metrics
 from authenticator.cli import build_parser
@@ -30,6 +28,8 @@ from authenticator.mapping.sources.crd import CRDSource
 from authenticator.mapping.sources.dynamicfile import DynamicFileSource
 from authenticator.server.composition import build_app, build_sources
 from authenticator.server.config import ServerConfig, load_config, overrides_from_args
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, IAM_IDENTITY_MAPPINGS, KubeApiServer
+from tests.support.tokens import botocore_token
 
 CLUSTER = "wiring-cluster"
 WAIT = 15.0
@@ -73,7 +73,7 @@ def role_mapping(role_arn: str, username: str) -> dict[str, Any]:
 
 
 def test_configmap_server_ready_after_first_list_and_follows_changes(
-    tmp_path: Path, peer: StsPeer, standin: ApiServerStandIn, kubeconfig: Path
+    tmp_path: Path, peer: StsPeer, standin: KubeApiServer, kubeconfig: Path
 ) -> None:
     peer.reset()
     alice = peer.create_user("alice")
@@ -117,7 +117,7 @@ def test_configmap_server_ready_after_first_list_and_follows_changes(
 
 
 def test_sources_are_consulted_in_backend_mode_order(
-    tmp_path: Path, peer: StsPeer, standin: ApiServerStandIn, kubeconfig: Path
+    tmp_path: Path, peer: StsPeer, standin: KubeApiServer, kubeconfig: Path
 ) -> None:
     peer.reset()
     bob = peer.create_user("bob")
@@ -169,7 +169,7 @@ def test_dynamicfile_server_waits_for_the_file_then_maps_by_userid(tmp_path: Pat
 
 
 def test_ec2_private_dns_name_is_resolved_by_the_server(
-    tmp_path: Path, peer: StsPeer, standin: ApiServerStandIn, kubeconfig: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, peer: StsPeer, standin: KubeApiServer, kubeconfig: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """{{EC2PrivateDNSName}} in a ConfigMap mapping, resolved by DescribeInstances against moto's
     EC2 (same peer). The resolver is built at the first lookup, from the botocore default chain:
@@ -205,7 +205,7 @@ def test_ec2_private_dns_name_is_resolved_by_the_server(
         assert metrics.ec2_describe_instances_calls._value.get() == calls + 1
 
 
-def test_crd_watch_failures_are_counted(api_client: Any, standin: ApiServerStandIn) -> None:
+def test_crd_watch_failures_are_counted(api_client: Any, standin: KubeApiServer) -> None:
     before = metrics.crd_watch_failures._value.get()
     standin.token = "not-the-token"
     source = CRDSource(api_client=api_client)
@@ -246,7 +246,7 @@ def test_start_up_errors_for_backend_modes(tmp_path: Path, flags: list[str], exp
     assert not (tmp_path / "state").exists()
 
 
-def test_add_role_through_the_cli(standin: ApiServerStandIn, kubeconfig: Path) -> None:
+def test_add_role_through_the_cli(standin: KubeApiServer, kubeconfig: Path) -> None:
     role = "arn:aws:iam::111122223333:role/admins"
     nodes = "# nodes: keep me\n- rolearn: arn:aws:iam::111122223333:role/nodes\n  username: n\n"
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", {"data": {"mapRoles": nodes}})

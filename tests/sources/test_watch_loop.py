@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, ApiServerStandIn
 from kubernetes import client as k8s_client
 
 from authenticator.kube import Backoff
 from authenticator.mapping.sources.configmap import EKSConfigMapSource
+from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, KubeApiServer
 
 
 def test_backoff_grows_to_its_maximum_with_jitter() -> None:
@@ -18,7 +18,7 @@ def test_backoff_grows_to_its_maximum_with_jitter() -> None:
 
 
 def test_a_watch_that_ends_at_once_counts_as_a_failure(
-    standin: ApiServerStandIn, api_client: k8s_client.ApiClient
+    standin: KubeApiServer, api_client: k8s_client.ApiClient
 ) -> None:
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", {"data": {}})
     standin.watch_timeout_override = 0  # every watch ends cleanly right after it starts

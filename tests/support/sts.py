@@ -1,23 +1,35 @@
-"""STS stand-ins that record what reaches them, shared by the STS client's tests.
+"""STS doubles that record what reaches them, from the wire inwards.
+
+Three seams, three doubles, each for tests that must see that seam and no further:
 
 ``recording_handler``: an HTTP/1.1 peer recording each GET's path and query (byte for byte) and its
 headers, lower-cased, plus the client's port (to tell connections apart); keep-alive, as STS; it
 answers every GET with ``answer``. ``RecordingTransport``: a double at ``STSClient``'s one transport
 seam (``STSTransport.get``), for the answers a peer cannot give on demand (errors, hangs, anything).
+``FakeSTS``: a double of the STS client (``get_caller_identity``), for the verifier's tests that
+start after STS has answered.
+
+The STS peers over the network are ``tests.support.sts_standin.StsStandIn`` (fast, no signature
+checks, fails as a network does) and the demo's ``authenticator.demo.sts_peer.StsPeer`` (moto,
+checking presigned signatures as STS does).
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from authenticator.identity import Identity
 from authenticator.sts_transport import Origin
+from authenticator.token import PresignedRequest
+from tests.support.identities import user_identity
 
-__all__ = ["PROXY_ENV_VARS", "RecordingTransport", "Seen", "Sent", "identity_document", "recording_handler"]
+__all__ = ["PROXY_ENV_VARS", "FakeSTS", "RecordingTransport", "Seen", "Sent", "identity_document", "recording_handler"]
 
 Seen = list[tuple[str, dict[str, str]]]
 
@@ -112,6 +124,34 @@ class RecordingTransport:
         self.sent.append(sent)
         answer = self._answer(sent)
         return await answer if inspect.isawaitable(answer) else answer
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+# -- one step further: a double of the STS client itself ------------------------------------------
+
+
+@dataclass
+class FakeSTS:
+    """``STSClient`` per its protocol, for the verifier's tests: answers ``identity`` or raises
+    ``error``, once ``gate`` is set if one is given (to hold calls in flight). ``calls`` records the
+    access key id of each request (not the request: the cache's tests check nothing holds it),
+    ``closed`` whether it was closed."""
+
+    identity: Identity = field(default_factory=user_identity)
+    error: Exception | None = None
+    gate: asyncio.Event | None = None
+    calls: list[str] = field(default_factory=list)
+    closed: bool = False
+
+    async def get_caller_identity(self, request: PresignedRequest) -> Identity:
+        self.calls.append(request.access_key_id)
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.error is not None:
+            raise self.error
+        return self.identity
 
     async def aclose(self) -> None:
         self.closed = True

@@ -1,5 +1,5 @@
 """The cluster the end-to-end tests talk to: moto as STS (StsPeer: TLS, presigned signatures
-checked), the real ``server`` process (server_fakes.ServerProcess) mapping its identities, and
+checked), the real ``server`` process (processes.ServerProcess) mapping its identities, and
 the environment a client process (our plugin, awscli, kubectl) runs in.
 
 A module with a unique name (not conftest) so that test modules can import it; the fixture
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from server_fakes import ServerProcess
 
 from authenticator.demo.sts_peer import Credentials, PeerUser, StsPeer
+from tests.support.processes import ServerProcess
 
 CLUSTER = "e2e-moto-cluster"
 REGION = "us-east-1"

@@ -1,21 +1,19 @@
-"""Helpers for the token plugin's tests: the installed command, a clean environment, moto as STS.
-
-A module with a unique name (not conftest) so that test modules can import it safely
-whatever other test directories exist.
-"""
+"""Helpers for the token plugin's tests and bench/plugin.py: the installed command, a clean
+environment, token decoding, kube-apiserver's check of a plugin token. (The plugin's STS peer for
+AssumeRole is the demo's ``StsPeer`` over plain HTTP, tests/plugin/conftest.py.)"""
 
 from __future__ import annotations
 
 import base64
 import os
-import shutil
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
+
+from authenticator.demo.apiserver import find_kubectl
 
 PLUGIN = str(Path(sys.executable).parent / "eks-iam-authenticator")
 AWS = str(Path(sys.executable).parent / "aws")
@@ -83,11 +81,16 @@ def decode_token(token: str) -> DecodedToken:
 
 
 def kubectl_binary() -> str:
-    """The plain versioned kubectl beside the dispatcher (docs/exec-plugin.md), else kubectl."""
-    found = shutil.which("kubectl")
+    """The kubectl the demo runs (the plain versioned one beside the dispatcher, docs/exec-plugin.md)."""
+    found = find_kubectl()
     assert found, "kubectl is not installed"
-    plain = Path(os.path.realpath(found)).parent / "kubectl.1.33"
-    return str(plain) if plain.exists() else found
+    return found
+
+
+def plugin_token_check(token: str) -> dict[str, object] | None:
+    """The demo API server's check (``ApiServerStandIn(check=...)``) for a client's tests: yes to
+    any token of the plugin's shape, as the tests look at what was sent, not at who sent it."""
+    return {"username": "plugin-user"} if token.startswith("k8s-aws-v1.") else None
 
 
 def write_aws_config(home: Path, config: str = "", credentials: str = "") -> None:
@@ -98,31 +101,6 @@ def write_aws_config(home: Path, config: str = "", credentials: str = "") -> Non
     if credentials:
         (aws / "credentials").write_text(credentials)
         (aws / "credentials").chmod(0o600)
-
-
-class MotoSts:
-    """moto over HTTP on 127.0.0.1:0 (threaded, in this process) — the plugin's AssumeRole peer."""
-
-    def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
-
-    def reset(self) -> None:
-        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST", data=b"")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 200
-
-    def assumed_roles(self, account_id: str) -> list[object]:
-        from moto.sts.models import sts_backends
-
-        return list(sts_backends[account_id]["aws"].assumed_roles)
-
-    def stop(self) -> None:
-        self._server.stop()
 
 
 # What kubectl 1.33 sets in KUBERNETES_EXEC_INFO (captured from a real run), each followed by a newline.

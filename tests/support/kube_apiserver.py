@@ -1,4 +1,6 @@
-"""An HTTPS stand-in for kube-apiserver: list and watch as the real one does, for two resources.
+"""An HTTPS stand-in for kube-apiserver's storage: list and watch as the real one does, for two
+resources. (Its authentication path, what kubectl talks to, is the demo's ``ApiServerStandIn``:
+a different job, so a different peer.)
 
 Serves ConfigMaps (``/api/v1/namespaces/{ns}/configmaps[/{name}]``) and the cluster-scoped
 IAMIdentityMapping CRD (``/apis/iamauthenticator.k8s.aws/v1alpha1/iamidentitymappings[/{name}]``):
@@ -56,7 +58,7 @@ class _Event:
     obj: dict[str, Any]
 
 
-class ApiServerStandIn:
+class KubeApiServer:
     def __init__(self, *, history: int = 1000) -> None:
         self._ca = trustme.CA()
         self._cert = self._ca.issue_cert("127.0.0.1", "localhost")
@@ -81,7 +83,7 @@ class ApiServerStandIn:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def __enter__(self) -> ApiServerStandIn:
+    def __enter__(self) -> KubeApiServer:
         self.start()
         return self
 
@@ -273,7 +275,7 @@ def _status(code: int, reason: str, message: str) -> dict[str, Any]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server_ref: ApiServerStandIn
+    server_ref: KubeApiServer
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass

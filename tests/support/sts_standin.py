@@ -1,9 +1,12 @@
 """A minimal HTTPS STS stand-in that answers GetCallerIdentity after a set delay, or misbehaves.
 
-Not moto: it checks no signature, so it answers thousands of requests per second (the benchmarks
-need that, docs/performance.md) and it can fail in the ways a network does, which moto cannot:
+Not moto (the demo's ``StsPeer``, which checks signatures as STS does): it checks no signature, so
+it answers thousands of requests per second (the benchmarks need that, docs/performance.md) and it
+can fail in the ways a network does, which moto cannot:
 
-    ok        200 GetCallerIdentity JSON after ``delay`` seconds (a fixed IAM user)
+    ok        200 GetCallerIdentity JSON after ``delay`` seconds: a fixed IAM user, or, when
+              ``identities`` is given, the identity of the access key id in ``X-Amz-Credential``
+              (403 InvalidClientTokenId for a key it does not know)
     stall     reads the request, never answers
     reset     reads the request, closes the connection with a TCP reset
     drip      200 headers at once, then the body one byte every ``drip_interval`` seconds
@@ -13,10 +16,11 @@ need that, docs/performance.md) and it can fail in the ways a network does, whic
     throttle  400 with an STS Throttling error body
 
 Keep-alive HTTP/1.1 on 127.0.0.1 port 0, in its own event loop on a thread (``with StsStandIn(...)``)
-or as a process: ``python sts_standin.py --delay 0.02 --dir DIR`` prints ``URL CA-PATH`` on stdout.
-``calls`` counts requests read (``GET /_calls`` answers it, uncounted), ``connections`` the connections
-accepted (``GET /_connections``, each probe's own included); ``mode`` and ``delay`` may be changed while it
-runs.
+or as a process: ``python -m tests.support.sts_standin --delay 0.02 --dir DIR`` prints ``URL CA-PATH`` on stdout.
+With ``identities``, ``seen`` records each GetCallerIdentity's ``Host`` and ``x-k8s-aws-id``
+headers (``host``, ``cluster``). ``calls`` counts requests read (``GET /_calls`` answers it,
+uncounted), ``connections`` the connections accepted (``GET /_connections``, each probe's own
+included); ``mode`` and ``delay`` may be changed while it runs.
 """
 
 from __future__ import annotations
@@ -30,22 +34,24 @@ import struct
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from tests.support.sts import identity_document
 
 MODES = ("ok", "stall", "reset", "drip", "garbage", "xml", "503", "throttle")
 ACCOUNT = "111122223333"
 ARN = f"arn:aws:iam::{ACCOUNT}:user/bench"
 USER_ID = "AIDAEXAMPLEBENCH00001"
 
-_OK_BODY = json.dumps(
-    {
-        "GetCallerIdentityResponse": {
-            "GetCallerIdentityResult": {"Account": ACCOUNT, "Arn": ARN, "UserId": USER_ID},
-            "ResponseMetadata": {"RequestId": "00000000-0000-4000-8000-000000000000"},
-        }
-    }
-).encode()
+
+def _identity_body(account: str, arn: str, user_id: str) -> bytes:
+    return json.dumps(identity_document(arn, user_id, account)).encode()
+
+
+_OK_BODY = _identity_body(ACCOUNT, ARN, USER_ID)
+_UNKNOWN_KEY_BODY = json.dumps({"Error": {"Code": "InvalidClientTokenId"}}).encode()
 _THROTTLE_BODY = (
     b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
     b"<Message>Rate exceeded</Message></Error></ErrorResponse>"
@@ -58,9 +64,19 @@ def _response(status: str, body: bytes, content_type: str = "application/json") 
 
 
 class StsStandIn:
-    def __init__(self, directory: Path, *, delay: float = 0.0, mode: str = "ok", drip_interval: float = 0.3) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        identities: Mapping[str, tuple[str, str, str]] | None = None,
+        *,
+        delay: float = 0.0,
+        mode: str = "ok",
+        drip_interval: float = 0.3,
+    ) -> None:
         from authenticator.server.tls import generate_certificate
 
+        self.identities = identities  # access key id -> (account, arn, user id); None: everyone is ARN
+        self.seen: list[dict[str, str]] = []
         self.mode = mode
         self.delay = delay
         self.drip_interval = drip_interval
@@ -142,8 +158,10 @@ class StsStandIn:
                     continue
                 with self._called:
                     self.calls += 1
+                    if self.identities is not None:  # not under a benchmark's load
+                        self.seen.append(_headers_seen(head))
                     self._called.notify_all()
-                if not await self._answer(writer):
+                if not await self._answer(writer, head):
                     return
         except (ConnectionError, ssl.SSLError, OSError):
             return
@@ -151,7 +169,7 @@ class StsStandIn:
             if not writer.transport.is_closing():
                 writer.transport.abort() if self.mode == "reset" else writer.close()
 
-    async def _answer(self, writer: asyncio.StreamWriter) -> bool:
+    async def _answer(self, writer: asyncio.StreamWriter, head: bytes) -> bool:
         """Write one answer; False when the connection must end."""
         mode = self.mode
         if mode == "stall":
@@ -185,10 +203,29 @@ class StsStandIn:
             writer.write(_response("503 Service Unavailable", b"Service Unavailable", "text/plain"))
         elif mode == "throttle":
             writer.write(_response("400 Bad Request", _THROTTLE_BODY, "text/xml"))
-        else:
+        elif self.identities is None:
             writer.write(_response("200 OK", _OK_BODY))
+        else:
+            found = self.identities.get(_access_key_id(head))
+            if found is None:
+                writer.write(_response("403 Forbidden", _UNKNOWN_KEY_BODY))
+            else:
+                writer.write(_response("200 OK", _identity_body(*found)))
         await writer.drain()
         return True
+
+
+def _access_key_id(head: bytes) -> str:
+    target = head.split(b" ", 2)[1].decode("latin-1")
+    return parse_qs(urlsplit(target).query).get("X-Amz-Credential", [""])[0].split("/")[0]
+
+
+def _headers_seen(head: bytes) -> dict[str, str]:
+    headers = {}
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return {"host": headers.get("host", ""), "cluster": headers.get("x-k8s-aws-id", "")}
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""Tokens for the verifier's tests, as importable data.
+"""Tokens for the tests and the benchmarks: one stdlib presigner, botocore's as a second opinion.
 
 - ``presign_url`` is a small stdlib SigV4 query presigner (checked byte for byte
   against the reference's vector of docs/token.md §1 in test_token_rules.py).
@@ -9,6 +9,12 @@
   exact boundaries are tested with a fixed clock); only the intended flaw makes each token bad.
 - ``partition_rejection_cases(now)``: ``(id, partition name, token, reason)`` for the other
   partitions.
+- ``mint_token``: a token with a fresh made-up access key id, for stand-ins that check no
+  signature (each fresh key id is a fresh verification, never a cache hit).
+- ``make_url``/``make_token``: a token of the right shape with a dummy signature, for doubles
+  behind the STS seam (nothing checks the signature there).
+- ``botocore_token``: signed by botocore's own SigV4 signer, for the moto STS peer, so that a test
+  of the server is not also a test of our own signing code agreeing with itself.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -389,3 +396,96 @@ def valid_cases(now: datetime) -> list[tuple[str, str, str, str, str]]:
         ("expires-0", "aws", mint(now, expires=0), HOST, REGION),
         ("expires-900", "aws", mint(now, expires=900), HOST, REGION),
     ]
+
+
+# -- tokens for stand-ins that check no signature ----------------------------------------------
+
+WEBHOOK_CLUSTER = "reliability-cluster"  # the cluster id of processes.config_text's server
+
+
+def fresh_access_key_id() -> str:
+    return "AKIA" + secrets.token_hex(8).upper()
+
+
+def mint_token(
+    *,
+    access_key_id: str | None = None,
+    secret_access_key: str = "bench/secret/key/not/a/real/one/0000000",
+    session_token: str | None = None,
+    cluster_id: str = WEBHOOK_CLUSTER,
+    now: datetime | None = None,
+) -> str:
+    """A token for ``cluster_id`` signed now (or at ``now``); a fresh access key id unless one is given."""
+    return encode(
+        presign_url(
+            access_key=access_key_id or fresh_access_key_id(),
+            secret_key=secret_access_key,
+            session_token=session_token,
+            cluster_id=cluster_id,
+            signed_at=now or datetime.now(UTC),
+        )
+    )
+
+
+# -- tokens for doubles behind the STS seam --------------------------------------------------------
+
+NOW = datetime(2026, 11, 26, 4, 0, 0, tzinfo=UTC)
+
+
+def make_url(signed_at: datetime = NOW, *, host: str = HOST, access_key_id: str = "AKIAEXAMPLEKEY000001") -> str:
+    """A presigned URL of the right shape whose signature is 64 hex digits of nothing."""
+    region = "us-east-1" if host == "sts.amazonaws.com" else host.split(".")[1]
+    date = signed_at.strftime("%Y%m%dT%H%M%SZ")
+    query = (
+        "Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        f"&X-Amz-Credential={access_key_id}%2F{date[:8]}%2F{region}%2Fsts%2Faws4_request"
+        f"&X-Amz-Date={date}&X-Amz-Expires=60&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id"
+        "&X-Amz-Signature=" + "ab" * 32
+    )
+    return f"https://{host}/?{query}"
+
+
+def make_token(signed_at: datetime = NOW, **kwargs: str) -> str:
+    return encode(make_url(signed_at, **kwargs))
+
+
+# -- tokens for the moto STS peer -------------------------------------------------------------------
+
+
+def botocore_url(
+    access_key_id: str,
+    secret: str,
+    session_token: str | None = None,
+    *,
+    cluster_id: str,
+    host: str = HOST,
+    region: str = REGION,
+    signed_at: datetime | None = None,
+) -> str:
+    """The presigned GetCallerIdentity URL of an EKS token (docs/token.md §1), made by botocore's
+    signer, signed now or at ``signed_at``."""
+    from unittest import mock
+
+    from botocore.auth import SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(
+        method="GET",
+        url=f"https://{host}/?Action=GetCallerIdentity&Version=2011-06-15",
+        headers={"x-k8s-aws-id": cluster_id},
+    )
+    signer = SigV4QueryAuth(Credentials(access_key_id, secret, session_token), "sts", region, expires=60)
+    if signed_at is None:
+        signer.add_auth(request)
+    else:
+        naive = signed_at.astimezone(UTC).replace(tzinfo=None)
+        with mock.patch("botocore.auth.get_current_datetime", lambda *a, **k: naive):
+            signer.add_auth(request)
+    return str(request.url)
+
+
+def botocore_token(
+    access_key_id: str, secret: str, session_token: str | None = None, *, cluster_id: str, host: str = HOST
+) -> str:
+    return encode(botocore_url(access_key_id, secret, session_token, cluster_id=cluster_id, host=host))

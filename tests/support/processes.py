@@ -1,54 +1,116 @@
-"""The real ``server`` process for the reliability tests and benchmarks, with the flags, signals
-and metrics they need, and tokens presigned with made-up keys for the STS stand-in.
+"""The real ``server`` as a child process, for the tests and the benchmarks.
 
-A module with a unique name (not conftest) so that test modules and bench/ can import it.
+``ServerProcess`` runs ``eks-iam-authenticator server`` and reads its output on a thread, so a test
+waits for a line with a bound; ``Webhook`` adds what the reliability tests and bench/server.py need
+(a client that trusts its certificate, signals, /metrics); ``config_text`` is a MountedFile config
+pointing at an STS stand-in.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import re
-import secrets
 import signal
+import socket
 import ssl
-from datetime import UTC, datetime
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
-from server_fakes import ServerProcess
 
-from client_plugin.presign import encode_token, presign_get_caller_identity
+from tests.support.tokens import WEBHOOK_CLUSTER
 
-CLUSTER = "reliability-cluster"
-STS_HOST = "sts.us-east-1.amazonaws.com"
 BOUND_SECONDS = 30  # how long a test waits for anything before it fails
 V1 = "authentication.k8s.io/v1"
 
-
-def fresh_access_key_id() -> str:
-    return "AKIA" + secrets.token_hex(8).upper()
+STARTUP_SECONDS = 30
 
 
-def mint_token(
-    *,
-    access_key_id: str | None = None,
-    secret_access_key: str = "bench/secret/key/not/a/real/one/0000000",
-    session_token: str | None = None,
-    cluster_id: str = CLUSTER,
-    now: datetime | None = None,
-) -> str:
-    """A token for ``cluster_id`` as our plugin makes it; a fresh access key id unless one is given."""
-    signature = presign_get_caller_identity(
-        access_key_id=access_key_id or fresh_access_key_id(),
-        secret_access_key=secret_access_key,
-        session_token=session_token,
-        host=STS_HOST,
-        signing_region="us-east-1",
-        cluster_id=cluster_id,
-        now=now or datetime.now(UTC),
-    )
-    return encode_token(signature.url)
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """``eks-iam-authenticator -l json [-v LEVEL] server -c CONFIG --port PORT --state-dir STATE`` as
+    a child process; its output (stderr, and stdout too with ``with_stdout``) is read by a thread so
+    tests can wait for a line with a bound."""
+
+    def __init__(
+        self,
+        config: Path,
+        state: Path,
+        port: int | None = None,
+        *,
+        verbosity: str | None = None,
+        env: dict[str, str] | None = None,
+        with_stdout: bool = False,
+    ) -> None:
+        self.port = port or free_port()
+        self.state = state
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self._seen_lock = threading.Lock()
+        args = ["-l", "json", *(["-v", verbosity] if verbosity else []), "server", "-c", str(config)]
+        args += ["--port", str(self.port), "--state-dir", str(state)]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "authenticator", *args],
+            stdout=subprocess.PIPE if with_stdout else subprocess.DEVNULL,
+            stderr=subprocess.STDOUT if with_stdout else subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        stream = self.proc.stdout if self.proc.stdout is not None else self.proc.stderr
+        assert stream is not None
+        for line in stream:
+            self.lines.put(line)
+        self.lines.put("")  # end of output
+
+    def _next_line(self, timeout: float) -> str | None:
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        with self._seen_lock:
+            self.seen.append(line)
+        return line
+
+    def wait_for(self, text: str) -> None:
+        """Block until an output line contains ``text``; bounded, fails if the process ends first."""
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            line = self._next_line(left)
+            if line is None:
+                break
+            if text in line:
+                return
+            assert line != "", "server exited:\n" + "".join(self.seen)
+        raise AssertionError(f"no {text!r} within {STARTUP_SECONDS}s:\n" + "".join(self.seen))
+
+    def rest(self) -> str:
+        """Everything it wrote, once it has exited."""
+        self.proc.wait(timeout=STARTUP_SECONDS)
+        while self._next_line(STARTUP_SECONDS) not in ("", None):
+            pass
+        with self._seen_lock:
+            return "".join(self.seen)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=30)
 
 
 def review_body(token: str) -> dict[str, Any]:
@@ -59,7 +121,7 @@ def config_text(sts_url: str, ca_path: Path | str, mapped_arn: str, **server: ob
     """A MountedFile config mapping ``mapped_arn`` to user ``mapped`` (group ``devs``); ``server``
     adds keys of the ``server:`` section (e.g. ``stsTimeout=1``)."""
     lines = [
-        f"clusterID: {CLUSTER}",
+        f"clusterID: {WEBHOOK_CLUSTER}",
         "server:",
         f"  stsEndpointOverride: {sts_url}",
         f"  stsCABundle: {ca_path}",

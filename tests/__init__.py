@@ -1,0 +1,1 @@
+"""The test suite; a package only so that ``tests.support`` is importable by its full name."""
