@@ -118,7 +118,8 @@ def _load_webhook(kubeconfig_path: str, scratch: Path) -> _Webhook:
     return _Webhook(server=cluster["server"], ssl_context=ctx, bearer_token=user.get("token"))
 
 
-def _status(code: int, reason: str, message: str) -> dict[str, Any]:
+def status_body(code: int, reason: str, message: str) -> dict[str, Any]:
+    """A ``kind: Status`` failure body, as kube-apiserver answers an error."""
     return {
         "kind": "Status",
         "apiVersion": "v1",
@@ -388,7 +389,7 @@ def _handler_for(standin: ApiServerStandIn) -> type[http.server.BaseHTTPRequestH
             token = _bearer(authorization)
             user = standin.authenticate(token) if token else None
             if user is None:
-                self._send_json(401, _status(401, "Unauthorized", "Unauthorized"))
+                self._send_json(401, status_body(401, "Unauthorized", "Unauthorized"))
                 return
             self._route(path, user)
 
@@ -410,7 +411,7 @@ def _handler_for(standin: ApiServerStandIn) -> type[http.server.BaseHTTPRequestH
             if document is not None:
                 self._send_json(200, document)
                 return
-            self._send_json(404, _status(404, "NotFound", "the server could not find the requested resource"))
+            self._send_json(404, status_body(404, "NotFound", "the server could not find the requested resource"))
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

@@ -41,6 +41,8 @@ from urllib.parse import parse_qs, urlsplit
 import trustme
 import yaml
 
+from authenticator.demo.apiserver import status_body
+
 CRD_GROUP = "iamauthenticator.k8s.aws"
 CRD_VERSION = "v1alpha1"
 CRD_PLURAL = "iamidentitymappings"
@@ -261,18 +263,6 @@ class _QuietServer(ThreadingHTTPServer):
         pass  # clients that hang up mid-request (a stopped watcher) are expected here
 
 
-def _status(code: int, reason: str, message: str) -> dict[str, Any]:
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-    }
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_ref: KubeApiServer
@@ -297,7 +287,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _authorized(self) -> bool:
         if self.headers.get("Authorization") == f"Bearer {self.server_ref.token}":
             return True
-        self._send_json(401, _status(401, "Unauthorized", "Unauthorized"))
+        self._send_json(401, status_body(401, "Unauthorized", "Unauthorized"))
         return False
 
     def _body(self) -> dict[str, Any] | None:
@@ -317,7 +307,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _not_found(self) -> None:
-        self._send_json(404, _status(404, "NotFound", "the server could not find the requested resource"))
+        self._send_json(404, status_body(404, "NotFound", "the server could not find the requested resource"))
 
     def do_GET(self) -> None:
         route = self._route()
@@ -329,7 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
         if name is not None:
             obj = self.server_ref.get(key, name)
             if obj is None:
-                return self._send_json(404, _status(404, "NotFound", f'{key[0]} "{name}" not found'))
+                return self._send_json(404, status_body(404, "NotFound", f'{key[0]} "{name}" not found'))
             return self._send_json(200, obj)
         selected = _selected_name(query.get("fieldSelector"))
         if query.get("watch") in ("true", "1", "True"):
@@ -344,15 +334,15 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None or route[1] is not None:
             return self._not_found()
         if body is None:
-            return self._send_json(400, _status(400, "BadRequest", "body is not a JSON object"))
+            return self._send_json(400, status_body(400, "BadRequest", "body is not a JSON object"))
         key = route[0]
         name = (body.get("metadata") or {}).get("name")
         if not name:
-            return self._send_json(422, _status(422, "Invalid", "metadata.name is required"))
+            return self._send_json(422, status_body(422, "Invalid", "metadata.name is required"))
         standin = self.server_ref
         with standin._cond:
             if name in standin._objects.get(key, {}):
-                return self._send_json(409, _status(409, "AlreadyExists", f'{key[0]} "{name}" already exists'))
+                return self._send_json(409, status_body(409, "AlreadyExists", f'{key[0]} "{name}" already exists'))
             obj = standin._store(key, name, standin._build(key, name, body, None), "ADDED")
         self._send_json(201, obj)
 
@@ -364,16 +354,16 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None or route[1] is None:
             return self._not_found()
         if body is None:
-            return self._send_json(400, _status(400, "BadRequest", "body is not a JSON object"))
+            return self._send_json(400, status_body(400, "BadRequest", "body is not a JSON object"))
         key, name, _ = route
         standin = self.server_ref
-        conflict = _status(
+        conflict = status_body(
             409, "Conflict", "Operation cannot be fulfilled: the object has been modified; please apply your changes"
         )
         with standin._cond:
             existing = standin._objects.get(key, {}).get(name)
             if existing is None:
-                return self._send_json(404, _status(404, "NotFound", f'{key[0]} "{name}" not found'))
+                return self._send_json(404, status_body(404, "NotFound", f'{key[0]} "{name}" not found'))
             sent_rv = (body.get("metadata") or {}).get("resourceVersion")
             if standin._conflicts > 0:
                 standin._conflicts -= 1
@@ -391,8 +381,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._not_found()
         key, name, _ = route
         if not self.server_ref.delete(key, name):
-            return self._send_json(404, _status(404, "NotFound", f'{key[0]} "{name}" not found'))
-        self._send_json(200, _status(200, "", "deleted") | {"status": "Success"})
+            return self._send_json(404, status_body(404, "NotFound", f'{key[0]} "{name}" not found'))
+        self._send_json(200, status_body(200, "", "deleted") | {"status": "Success"})
 
     # -- watch ----------------------------------------------------------------------------
 
@@ -409,7 +399,7 @@ class _Handler(BaseHTTPRequestHandler):
             since = int(rv_text) if rv_text.isdigit() else None
             too_old = since is not None and since < standin._compacted
             if too_old and standin.gone_as_http_status:
-                gone = _status(410, "Expired", f"too old resource version: {since} ({standin._compacted})")
+                gone = status_body(410, "Expired", f"too old resource version: {since} ({standin._compacted})")
                 self._send_json(410, gone)
                 return
         self.send_response(200)
@@ -417,7 +407,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         if too_old:
-            gone = _status(410, "Expired", f"too old resource version: {since} ({standin._compacted})")
+            gone = status_body(410, "Expired", f"too old resource version: {since} ({standin._compacted})")
             self._chunk(json.dumps({"type": "ERROR", "object": gone}).encode() + b"\n")
             self._end()
             return
