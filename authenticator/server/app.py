@@ -72,7 +72,6 @@ def create_app(
 
     app = FastAPI(title="eks-iam-authenticator", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
 
-    @app.post("/authenticate")
     async def authenticate(request: Request) -> Response:
         started = clock()
         try:
@@ -90,6 +89,12 @@ def create_app(
             _latency(result.result).observe(latency)
         log_review(result, latency)
         return _json(_answer(review.apiVersion, result), result.http_status)
+
+    # A plain Starlette route: the endpoint reads and checks its own body and builds its own
+    # Response, so FastAPI's per-request layers (dependency solving, body sniffing) only cost
+    # time - a third of a cache hit's time in the app. The app has no OpenAPI, and the wire
+    # (405s, their Allow header, redirects) is the same as for an @app.post route.
+    app.add_route("/authenticate", authenticate, methods=["POST"])
 
     @app.get("/healthz")
     async def healthz() -> Response:
