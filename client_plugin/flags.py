@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from authenticator.defaults import LOG_FORMAT, LOG_VERBOSITY
 from client_plugin._record import Record
 
 TYPE_CHECKING = False
@@ -73,12 +74,12 @@ class Flag(Record):
 FLAGS = (
     Flag("-i", "--cluster-id", scope=GLOBAL, env="KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID", help="cluster id"),
     Flag("-c", "--config", scope=GLOBAL, metavar="FILE", help="configuration file"),
-    Flag("-l", "--log-format", scope=GLOBAL, choices=("text", "json"), default="text", help="log format"),
+    Flag("-l", "--log-format", scope=GLOBAL, choices=("text", "json"), default=LOG_FORMAT, help="log format"),
     Flag(
         "-v",
         "--log-verbosity",
         scope=GLOBAL,
-        default="info",
+        default=LOG_VERBOSITY,
         metavar="LEVEL",
         help="log level: debug, info, warning, error",
     ),

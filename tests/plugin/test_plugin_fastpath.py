@@ -131,11 +131,12 @@ def test_cache_hit_imports_only_the_stdlib_and_the_fast_path(tmp_path: Path, exe
     ours = {name for name in hit if name.split(".")[0] in ("authenticator", "client_plugin")}
     assert {name.split(".")[0] for name in hit - ours} <= sys.stdlib_module_names
     assert {"authenticator.cli", "client_plugin.flags", "client_plugin.cli"} <= ours  # the check sees the dispatch
-    # Of the server's package only the entry module and the import-free base of user errors:
-    # nothing of the verifier, mapping or server.
+    # Of the server's package only the entry module and two import-free leaves (the base of user
+    # errors, the settings' defaults): nothing of the verifier, mapping or server.
     assert {name for name in ours if name.startswith("authenticator")} == {
         "authenticator",
         "authenticator.cli",
+        "authenticator.defaults",
         "authenticator.errors",
     }
     assert not {"client_plugin.credentials", "client_plugin.presign"} & ours  # the signing path
