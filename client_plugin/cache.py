@@ -1,18 +1,24 @@
 """The ``--cache`` files (docs/exec-plugin.md "Caching"), stdlib only.
 
-Two kinds of entries live in one private directory:
+Three kinds of entries live in one private directory:
 
 - ``token-<key>.txt``: a token, reused while it has ≥ 60 s of its 14 minutes left
   and never past the expiry of the credentials that signed it;
 - ``creds-<key>.json``: temporary credentials that came from AssumeRole (``--role``,
   a profile's ``role_arn``, MFA), SSO, web identity or a process — never long-term
   keys — reused while ``CREDS_MARGIN`` of their life is left, so that a fresh token
-  can be signed without botocore, AssumeRole or an MFA prompt.
+  can be signed without botocore, AssumeRole or an MFA prompt;
+- ``botocore-<key>.json``: what botocore's assume-role, web-identity and SSO providers cache.
 
-Each entry carries the key material it was written for (as ``canonical_key``); an
-entry whose material differs from the caller's (a foreign entry) is ignored. Writes
-go to a temporary file in the same directory and are renamed into place, so
-concurrent kubectl runs leave either the old or the new entry, never a torn one.
+The directory may sit where other users can reach (a shared machine, a cache path in a
+shared place): it is opened without following a link, and its owner and mode are checked
+on the descriptor actually opened, which every entry is then opened and renamed relative
+to. Entries are opened without following a link and without blocking (a FIFO), and only
+a regular file of ours that no one else can read is used. Each entry — tokens, credentials and botocore's own —
+records the key it was written for, and one whose key differs (a foreign entry) is
+ignored. Anything odd is skipped with one warning line, never an error. Writes go to a
+temporary file in the same directory and are renamed into place, so concurrent kubectl
+runs leave either the old or the new entry, never a torn one.
 
 A cache hit runs on every kubectl command, so the token entry is a few ``name value``
 lines with times in epoch seconds: reading it needs neither ``json`` nor ``datetime``
@@ -27,7 +33,6 @@ import stat
 import sys
 
 from client_plugin._record import Record
-from client_plugin.errors import PluginError
 
 # CPython's built-in SHA-256 spares loading OpenSSL (~10 ms) on the cache-hit path.
 if sys.version_info >= (3, 12):
@@ -70,6 +75,10 @@ _FORMAT_VERSION = 2
 _TOKEN_HEADER = f"eks-iam-authenticator token {_FORMAT_VERSION}"
 _TOKEN_LINES = ("key", "token", "signed_at", "expires_at", "credentials_expire_at")
 _SUFFIX = {"token": ".txt", "creds": ".json"}
+# Never follow a link at the directory's or an entry's own name; a FIFO must not block the open.
+_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_ENTRY_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_ENTRY_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def default_cache_dir(env: Mapping[str, str]) -> str:
@@ -140,30 +149,32 @@ class CachedCredentials(Record):
 
 
 class FileCache:
-    """One cache directory; ``stderr`` receives the warnings."""
+    """One cache directory; ``stderr`` receives the warnings; ``uid`` is who must own it (the
+    effective user, who owns what this process creates)."""
 
-    def __init__(self, directory: str, *, stderr: TextIO | None = None) -> None:
+    def __init__(self, directory: str, *, stderr: TextIO | None = None, uid: int | None = None) -> None:
         self.directory = directory
         self._stderr = stderr if stderr is not None else sys.stderr
+        self._uid = os.geteuid() if uid is None else uid
         self._disabled = False
+        self._warned: set[str] = set()
 
     # -- tokens: the cache-hit path ------------------------------------------
 
     def load_token(self, material: Mapping[str, Any], now: float) -> CachedToken | None:
-        if not self._directory_ok():
-            return None
         key = canonical_key(material)  # once: it names the file and must match the file's own key
-        path = self._file("token", key)
-        data = self._read(path)
+        name = self._file("token", key)
+        data = self._read(name)
         if data is None:
             return None
         fields = _parse_token_entry(data)
         if fields is None:
-            self._warn(f"cache file {path} is not a valid cache entry; ignoring it")
+            self._warn(f"cache file {self._path(name)} is not a valid cache entry; ignoring it")
             return None
         their_key, token, signed_at, expires_at, creds_expiry = fields
         # A file copied or renamed from another key is foreign: never use it.
         if their_key != key:
+            self._foreign(name)
             return None
         cached = CachedToken(token, signed_at, expires_at, creds_expiry)
         return cached if cached.usable(now) else None
@@ -187,14 +198,10 @@ class FileCache:
     # -- temporary credentials -----------------------------------------------
 
     def load_credentials(self, material: Mapping[str, Any], now: float) -> CachedCredentials | None:
-        if not self._directory_ok():
-            return None
         key = canonical_key(material)
-        entry = self._read_json(self._file("creds", key))
-        if entry is None or entry.get("version") != _FORMAT_VERSION or entry.get("kind") != "creds":
+        entry = self._read_entry("creds", key, self._file("creds", key))
+        if entry is None:
             return None
-        if entry.get("key") != key:
-            return None  # foreign
         try:
             cached = CachedCredentials(
                 access_key_id=_str(entry["access_key_id"]),
@@ -212,9 +219,6 @@ class FileCache:
     def store_credentials(self, material: Mapping[str, Any], creds: CachedCredentials) -> None:
         key = canonical_key(material)
         document = {
-            "version": _FORMAT_VERSION,
-            "kind": "creds",
-            "key": key,
             "access_key_id": creds.access_key_id,
             "secret_access_key": creds.secret_access_key,
             "session_token": creds.session_token,
@@ -223,60 +227,145 @@ class FileCache:
             "host": creds.host,
             "signing_region": creds.signing_region,
         }
-        self.write_json(self._file("creds", key), document)
+        self._write_entry("creds", key, self._file("creds", key), document)
 
     # -- a dict-like view for botocore's credential providers -----------------
 
     def botocore_view(self) -> BotocoreCache:
         return BotocoreCache(self)
 
+    # -- entries: JSON bound to their key ------------------------------------
+
+    def _read_entry(self, kind: str, key: str, name: str) -> dict[str, Any] | None:
+        """The JSON entry ``name`` when it is of ``kind`` and was written for ``key``."""
+        data = self._read(name)
+        if data is None:
+            return None
+        import json  # not on the cache-hit path
+
+        try:
+            entry = json.loads(data)
+        except ValueError:
+            self._warn(f"cache file {self._path(name)} is not valid JSON; ignoring it")
+            return None
+        if not isinstance(entry, dict) or entry.get("version") != _FORMAT_VERSION or entry.get("kind") != kind:
+            self._warn(f"cache file {self._path(name)} is not a valid cache entry; ignoring it")
+            return None
+        # The file name is only a digest of the key: an entry renamed from another key (or one
+        # that records none) must not be taken for this one.
+        if entry.get("key") != key:
+            self._foreign(name)
+            return None
+        return entry
+
+    def _write_entry(self, kind: str, key: str, name: str, fields: Mapping[str, Any]) -> None:
+        import json  # only writers pay for it
+
+        document = {"version": _FORMAT_VERSION, "kind": kind, "key": key, **fields}
+        self._write(name, json.dumps(document, separators=(",", ":"), default=_json_default))
+
     # -- files ---------------------------------------------------------------
 
     def _file(self, kind: str, key: str) -> str:
-        """The entry file of ``kind`` for a canonical key: its digest names the file (the key material
-        never holds a secret)."""
-        return os.path.join(self.directory, f"{kind}-{sha256(key.encode()).hexdigest()}{_SUFFIX[kind]}")
+        """The entry file name of ``kind`` for a key: its digest names the file (the key never holds a secret)."""
+        return f"{kind}-{sha256(key.encode()).hexdigest()}{_SUFFIX[kind]}"
+
+    def _path(self, name: str) -> str:
+        return os.path.join(self.directory, name)
 
     def _warn(self, message: str) -> None:
-        self._stderr.write(f"eks-iam-authenticator: warning: {message}\n")
+        if message not in self._warned:  # one line per problem, however often it is met
+            self._warned.add(message)
+            self._stderr.write(f"eks-iam-authenticator: warning: {message}\n")
 
-    def _directory_ok(self) -> bool:
-        """False (and a warning, once) when the directory is not ours alone."""
+    def _foreign(self, name: str) -> None:
+        self._warn(f"cache file {self._path(name)} was not written for this key; ignoring it")
+
+    def _disable(self, message: str) -> None:
+        self._warn(message + "; not using the cache")
+        self._disabled = True
+
+    def _open_directory(self, *, create: bool) -> int | None:
+        """A descriptor of the cache directory, or None: absent (and ``create`` false), or not ours
+        alone (a warning, and the cache is off for this run).
+
+        The checks are made with ``fstat`` on the descriptor opened without following a link, and
+        every entry is opened relative to it: what is checked is what is used, whatever is renamed
+        or created in between."""
         if self._disabled:
-            return False
+            return None
+        directory = self.directory.rstrip(os.sep) or os.sep  # "link/" would follow the link
         try:
-            st = os.stat(self.directory)
+            fd = os.open(directory, _DIRECTORY_FLAGS)
         except FileNotFoundError:
-            return True
+            if not create or not self._make_directory(directory):
+                return None
+            try:
+                fd = os.open(directory, _DIRECTORY_FLAGS)
+            except OSError as exc:
+                self._disable(f"cannot open cache directory {self.directory} ({exc.strerror})")
+                return None
+        except OSError as exc:  # ELOOP: a symlink; ENOTDIR: not a directory; EACCES
+            self._disable(f"cache path {self.directory} is not a directory that can be opened ({exc.strerror})")
+            return None
+        try:
+            st = os.fstat(fd)
         except OSError as exc:
-            raise PluginError(f"cannot read cache directory {self.directory}: {exc.strerror}") from None
-        if not stat.S_ISDIR(st.st_mode):
-            return self._disable(f"cache path {self.directory} is not a directory; not using the cache")
-        if st.st_uid != os.geteuid() or st.st_mode & 0o077:
-            return self._disable(
-                f"cache directory {self.directory} is accessible by other users "
-                f"(mode {stat.S_IMODE(st.st_mode):04o}); not using the cache"
+            os.close(fd)
+            self._disable(f"cannot read cache directory {self.directory} ({exc.strerror})")
+            return None
+        if st.st_uid != self._uid:
+            os.close(fd)
+            self._disable(f"cache directory {self.directory} is owned by another user (uid {st.st_uid})")
+            return None
+        if st.st_mode & 0o077:
+            os.close(fd)
+            self._disable(
+                f"cache directory {self.directory} is accessible by other users (mode {stat.S_IMODE(st.st_mode):04o})"
             )
+            return None
+        return fd
+
+    def _make_directory(self, directory: str) -> bool:
+        """Create the directory 0700; whoever wins a race, the caller checks what it then opens."""
+        try:
+            parent = os.path.dirname(directory)
+            if parent:
+                os.makedirs(parent, exist_ok=True)
+            try:  # noqa: SIM105 - contextlib is not imported on the fast path
+                os.mkdir(directory, 0o700)
+            except FileExistsError:
+                pass  # created in between: the caller checks its owner and mode on what it opens
+        except OSError as exc:
+            self._warn(f"cannot create cache directory {self.directory}: {exc.strerror or exc}")
+            return False
         return True
 
-    def _disable(self, message: str) -> bool:
-        self._warn(message)
-        self._disabled = True
-        return False
-
-    def _read(self, path: str) -> bytes | None:
-        """The file's bytes; None when absent or (with a warning) readable by others."""
+    def _read(self, name: str) -> bytes | None:
+        """The entry's bytes; None when absent or (with a warning) not a private regular file of ours."""
+        dir_fd = self._open_directory(create=False)
+        if dir_fd is None:
+            return None
+        path = self._path(name)
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            # No link is followed, and a FIFO opens at once (then is refused as not a regular file).
+            fd = os.open(name, _ENTRY_READ_FLAGS, dir_fd=dir_fd)
         except FileNotFoundError:
             return None
-        except OSError as exc:
-            raise PluginError(f"cannot read cache file {path}: {exc.strerror}") from None
+        except OSError as exc:  # ELOOP: a symlink
+            self._warn(f"cannot open cache file {path} ({exc.strerror}); ignoring it")
+            return None
+        finally:
+            os.close(dir_fd)
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                raise PluginError(f"cannot read cache file {path}: not a regular file")
-            if st.st_uid != os.geteuid() or st.st_mode & 0o077:
+                self._warn(f"cache file {path} is not a regular file; ignoring it")
+                return None
+            if st.st_uid != self._uid:
+                self._warn(f"cache file {path} is owned by another user (uid {st.st_uid}); ignoring it")
+                return None
+            if st.st_mode & 0o077:
                 self._warn(
                     f"cache file {path} is readable by other users (mode {stat.S_IMODE(st.st_mode):04o}); ignoring it"
                 )
@@ -285,71 +374,49 @@ class FileCache:
             while chunk := os.read(fd, 65536):
                 chunks.append(chunk)
         except OSError as exc:
-            raise PluginError(f"cannot read cache file {path}: {exc.strerror}") from None
+            self._warn(f"cannot read cache file {path} ({exc.strerror}); ignoring it")
+            return None
         finally:
             os.close(fd)
         return b"".join(chunks)
 
-    def _read_json(self, path: str) -> dict[str, Any] | None:
-        data = self._read(path)
-        if data is None:
-            return None
-        import json  # not on the cache-hit path
-
-        try:
-            document = json.loads(data)
-        except ValueError:
-            self._warn(f"cache file {path} is not valid JSON; ignoring it")
-            return None
-        return document if isinstance(document, dict) else None
-
-    def write_json(self, path: str, document: Mapping[str, Any]) -> None:
-        """Write atomically with mode 0600; a failure is a warning, not an error."""
-        import json  # only writers pay for it
-
-        self._write(path, json.dumps(document, separators=(",", ":"), default=_json_default))
-
-    def _write(self, path: str, text: str) -> None:
-        """Write atomically with mode 0600; a failure is a warning, not an error."""
-        if not self._directory_ok():
+    def _write(self, name: str, text: str) -> None:
+        """Write atomically with mode 0600 (a temporary file renamed into place, both relative to the
+        checked directory); a failure is a warning, not an error."""
+        dir_fd = self._open_directory(create=True)
+        if dir_fd is None:
             return
+        tmp = f".tmp-{os.urandom(8).hex()}"
         try:
-            import tempfile  # only writers pay for it
-
-            self._ensure_directory()
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
             try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                os.replace(tmp, path)
+                fd = os.open(tmp, _ENTRY_CREATE_FLAGS, 0o600, dir_fd=dir_fd)
+                with open(fd, "wb") as handle:
+                    handle.write(text.encode("utf-8"))
+                # Renaming replaces whatever is at the entry's name (a link, a FIFO) without following it.
+                os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
             except BaseException:
-                try:  # noqa: SIM105 - contextlib is not imported on the fast path
-                    os.unlink(tmp)
+                try:  # noqa: SIM105
+                    os.unlink(tmp, dir_fd=dir_fd)
                 except OSError:
                     pass
                 raise
         except OSError as exc:
             self._warn(f"cannot write cache file in {self.directory}: {exc.strerror or exc}")
-
-    def _ensure_directory(self) -> None:
-        parent = os.path.dirname(self.directory.rstrip(os.sep))
-        if parent:
-            os.makedirs(parent, exist_ok=True)
-        try:  # noqa: SIM105
-            os.mkdir(self.directory, 0o700)
-        except FileExistsError:
-            pass
+        finally:
+            os.close(dir_fd)
 
 
 class BotocoreCache:
     """``__getitem__``/``__setitem__``/``__contains__`` over JSON files, the shape
-    botocore's assume-role, web-identity and SSO providers accept as ``cache``."""
+    botocore's assume-role, web-identity and SSO providers accept as ``cache``.
+    Each entry records botocore's key, like the plugin's own entries."""
 
     def __init__(self, cache: FileCache) -> None:
         self._cache = cache
 
-    def _path(self, key: str) -> str:
-        return os.path.join(self._cache.directory, f"botocore-{sha256(key.encode()).hexdigest()}.json")
+    @staticmethod
+    def _name(key: str) -> str:
+        return f"botocore-{sha256(key.encode()).hexdigest()}.json"
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self._get(key) is not None
@@ -361,15 +428,11 @@ class BotocoreCache:
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._cache.write_json(self._path(key), {"version": _FORMAT_VERSION, "kind": "botocore", "value": value})
+        self._cache._write_entry("botocore", key, self._name(key), {"value": value})
 
     def _get(self, key: str) -> Any:
-        if not self._cache._directory_ok():
-            return None
-        entry = self._cache._read_json(self._path(key))
-        if entry is None or entry.get("version") != _FORMAT_VERSION or entry.get("kind") != "botocore":
-            return None
-        return entry.get("value")
+        entry = self._cache._read_entry("botocore", key, self._name(key))
+        return None if entry is None else entry.get("value")
 
 
 def _parse_token_entry(data: bytes) -> tuple[str, str, int, int, int | None] | None:
