@@ -51,7 +51,7 @@ def execute(
 ) -> int:
     """Run ``token``; every expected failure is one line on stderr and exit 1.
 
-    Expected are the user's errors (``PluginError``: flags, credentials, STS's refusal, the cache)
+    Expected are the user's errors (``PluginError``: flags, credentials, STS's refusal)
     and a file or terminal that cannot be used (``OSError``); anything else is a bug and keeps
     its traceback. ``clock`` returns the time in epoch seconds (``time.time``).
     """
