@@ -242,3 +242,15 @@ def test_the_matcher_and_the_index_agree() -> None:
             assert sso_role_key(arn) == covering[0].key
         else:
             assert found is None
+
+
+def test_the_matcher_ignores_case_in_every_part_of_the_arn() -> None:
+    # The chain lowercases before it asks; SSOMatcher.matches is also called on the ARN as given.
+    matcher = SSOMatcher("Dev_ReadOnly", ACCOUNT, "AWS-CN")
+    assert matcher.matches(f"ARN:AWS-CN:IAM::{ACCOUNT}:ROLE/AWSRESERVEDSSO_DEV_READONLY_{SUFFIX.upper()}")
+    assert matcher.matches(f"arn:aws-cn:iam::{ACCOUNT}:role/awsreservedsso_dev_readonly_{SUFFIX}")
+    assert not matcher.matches(f"ARN:AWS-CN:IAM::{ACCOUNT}:USER/AWSRESERVEDSSO_DEV_READONLY_{SUFFIX}")
+    assert not matcher.matches(f"arn:aws:iam::{ACCOUNT}:role/AWSReservedSSO_Dev_ReadOnly_{SUFFIX}")
+    assert not SSOMatcher("Dev", ACCOUNT, "aws-cn").matches(
+        f"ARN:AWS-CN:IAM::{ACCOUNT}:ROLE/AWSRESERVEDSSO_DEV_READONLY_{SUFFIX}"
+    )
