@@ -180,7 +180,7 @@ def _label(entry: Entry) -> str:
     mapping = entry.result.mapping
     if isinstance(mapping, RoleMapping) and mapping.sso is not None:
         s = mapping.sso
-        return f"arn:{s.partition}:iam::{s.account_id}:role/AWSReservedSSO_{s.permission_set_name}_*"
+        return f"arn:{s.partition}:iam::{s.account_id}:role/AWSReservedSSO_{s.permission_set_name}_<16 hex>"
     return entry.arn or str(entry.result.fields.get("rolearn") or entry.result.fields.get("userarn") or "")
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 from authenticator.identity import Identity
-from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
+from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping, sso_role_key
 from authenticator.mapping.sources.modes import canonical_mode
 from authenticator.mapping.templates import TemplateDenied, is_instance_id, needs_ec2, render
 
@@ -29,9 +29,6 @@ __all__ = [
     "Match",
     "reserved_prefixes_from_config",
 ]
-
-_SSO_PREFIX = "awsreservedsso_"
-_MAX_PERMISSION_SET = 32
 
 
 @runtime_checkable
@@ -88,10 +85,6 @@ class MappingDenied(Exception):
         self.match = match
 
 
-def _sso_key(partition: str, account_id: str, permission_set_name: str) -> tuple[str, str, str]:
-    return partition.lower(), account_id, permission_set_name.lower()
-
-
 class MappingIndex:
     """Constant-time lookups over one MappingSet (built once per snapshot)."""
 
@@ -104,8 +97,7 @@ class MappingIndex:
             if role.rolearn is not None:
                 self.roles[role.rolearn.lower()] = role
             elif role.sso is not None:
-                s = role.sso
-                self.sso[_sso_key(s.partition, s.account_id, s.permission_set_name)] = role
+                self.sso[role.sso.key] = role
         self.users: dict[str, UserMapping] = {m.userarn.lower(): m for m in mappings.users}
         self.accounts: frozenset[str] = frozenset(mappings.accounts)
 
@@ -115,31 +107,13 @@ class MappingIndex:
         if role is not None:
             return "role", role
         if self.sso:
-            sso = self._sso(key)
+            sso_key = sso_role_key(key)
+            sso = self.sso.get(sso_key) if sso_key is not None else None
             if sso is not None:
                 return "sso", sso
         user = self.users.get(key)
         if user is not None:
             return "user", user
-        return None
-
-    def _sso(self, lower_arn: str) -> RoleMapping | None:
-        # arn:<partition>:iam::<account>:role/AWSReservedSSO_<permission set>_<suffix>
-        parts = lower_arn.split(":", 5)
-        if len(parts) != 6 or parts[2] != "iam" or parts[3] != "" or not parts[5].startswith("role/"):
-            return None
-        name = parts[5][len("role/") :]
-        if not name.startswith(_SSO_PREFIX):
-            return None
-        rest = name[len(_SSO_PREFIX) :]
-        # The permission set name may itself hold "_": try each split, longest (most specific)
-        # name first. Bounded by the 32-character limit, so still constant time.
-        cut = rest.rfind("_", 0, _MAX_PERMISSION_SET + 1)
-        while cut > 0:
-            found = self.sso.get((parts[1], parts[4], rest[:cut]))
-            if found is not None:
-                return found
-            cut = rest.rfind("_", 0, cut)
         return None
 
 

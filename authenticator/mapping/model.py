@@ -15,16 +15,46 @@ __all__ = [
     "RoleMapping",
     "SSOMatcher",
     "UserMapping",
+    "sso_permission_set",
+    "sso_role_key",
 ]
 
 ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}$")
 # The reference's (and AWS's) permission-set name rule; Go's \w is ASCII-only.
 PERMISSION_SET_NAME_RE = re.compile(r"^[\w+=,.@-]{1,32}$", re.ASCII)
+# IAM Identity Center names a permission set's role AWSReservedSSO_<name>_<16 hex digits> (AWS
+# writes the digits lowercase; like every ARN comparison here, matching ignores case). The suffix
+# has a fixed length, so the name is everything in between: "Dev" never claims the role of
+# "Dev_ReadOnly", whose name merely starts with it.
+_SSO_ROLE_RE = re.compile(r"^AWSReservedSSO_(.+)_[0-9a-f]{16}$", re.ASCII | re.IGNORECASE)
+
+
+def sso_permission_set(role_name: str) -> str | None:
+    """The permission-set name in ``AWSReservedSSO_<name>_<16 hex>``, or None for any other role name."""
+    match = _SSO_ROLE_RE.fullmatch(role_name)
+    return match.group(1) if match else None
+
+
+def sso_role_key(canonical_arn: str) -> tuple[str, str, str] | None:
+    """(partition, account, permission set), lowercased, of an IAM Identity Center role ARN, or None.
+
+    Only ``arn:<partition>:iam::<account>:role/<name>``: an IAM *user* may legally be named
+    ``AWSReservedSSO_<set>_<suffix>`` and must never be taken for the permission set's role."""
+    parts = canonical_arn.split(":", 5)
+    if len(parts) != 6 or parts[0].lower() != "arn" or parts[2].lower() != "iam" or parts[3] != "":
+        return None
+    kind, _, name = parts[5].partition("/")
+    if kind.lower() != "role":
+        return None
+    permission_set = sso_permission_set(name)
+    if permission_set is None:
+        return None
+    return parts[1].lower(), parts[4], permission_set.lower()
 
 
 @dataclass(frozen=True, slots=True)
 class SSOMatcher:
-    """Matches ``arn:<partition>:iam::<account_id>:role/AWSReservedSSO_<permission_set_name>_*``."""
+    """Matches ``arn:<partition>:iam::<account_id>:role/AWSReservedSSO_<permission_set_name>_<16 hex>``."""
 
     permission_set_name: str
     account_id: str
@@ -38,6 +68,14 @@ class SSOMatcher:
             raise ValueError(r"sso.permissionSetName must match ^[\w+=,.@-]{1,32}$")
         if not self.partition:
             raise ValueError("sso.partition must not be empty")
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What :func:`sso_role_key` returns for the roles this matcher covers."""
+        return self.partition.lower(), self.account_id, self.permission_set_name.lower()
+
+    def matches(self, canonical_arn: str) -> bool:
+        return sso_role_key(canonical_arn) == self.key
 
 
 @dataclass(frozen=True, slots=True)

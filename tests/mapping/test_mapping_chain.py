@@ -151,21 +151,22 @@ def test_sso_matches_the_reserved_role_with_any_suffix_case_insensitively() -> N
     chain = MappingChain([sso_source()])
     match = chain.resolve(role_identity("AWSReservedSSO_Admin_0123456789abcdef", "jdoe"))
     assert match is not None and match.kind == "sso" and match.groups == ("admins",)
-    assert chain.resolve(role_identity("awsreservedsso_admin_x")) is not None
-    assert chain.resolve(role_identity("AWSReservedSSO_AdminX_0123")) is None
+    assert chain.resolve(role_identity("awsreservedsso_admin_fedcba9876543210")) is not None
+    assert chain.resolve(role_identity("AWSReservedSSO_AdminX_0123456789abcdef")) is None
     assert chain.resolve(role_identity("AWSReservedSSO_Admin")) is None
-    assert chain.resolve(role_identity("AWSReservedSSO_Admin_1", account="444455556666")) is None
+    assert chain.resolve(role_identity("AWSReservedSSO_Admin_0123456789abcdef", account="444455556666")) is None
 
 
 def test_sso_partition_is_honoured() -> None:
+    role = "AWSReservedSSO_Admin_0123456789abcdef"
     cn = MappingChain([sso_source("aws-cn")])
-    assert cn.resolve(role_identity("AWSReservedSSO_Admin_1", partition="aws-cn")) is not None
-    assert cn.resolve(role_identity("AWSReservedSSO_Admin_1", partition="aws")) is None
+    assert cn.resolve(role_identity(role, partition="aws-cn")) is not None
+    assert cn.resolve(role_identity(role, partition="aws")) is None
     default = MappingChain([sso_source()])
-    assert default.resolve(role_identity("AWSReservedSSO_Admin_1", partition="aws-us-gov")) is None
+    assert default.resolve(role_identity(role, partition="aws-us-gov")) is None
 
 
-def test_sso_permission_set_names_with_underscores_prefer_the_longest() -> None:
+def test_sso_permission_set_names_with_underscores_match_exactly() -> None:
     idx = MappingIndex(
         MappingSet(
             roles=(
@@ -174,9 +175,9 @@ def test_sso_permission_set_names_with_underscores_prefer_the_longest() -> None:
             )
         )
     )
-    found = idx.explicit(f"arn:aws:iam::{ACCOUNT}:role/AWSReservedSSO_Dev_Ops_abc")
+    found = idx.explicit(f"arn:aws:iam::{ACCOUNT}:role/AWSReservedSSO_Dev_Ops_0123456789abcdef")
     assert found is not None and found[1].username == "long"
-    found = idx.explicit(f"arn:aws:iam::{ACCOUNT}:role/AWSReservedSSO_Dev_abc")
+    found = idx.explicit(f"arn:aws:iam::{ACCOUNT}:role/AWSReservedSSO_Dev_0123456789abcdef")
     assert found is not None and found[1].username == "short"
 
 

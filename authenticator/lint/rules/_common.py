@@ -38,7 +38,6 @@ PLACEHOLDER_RE = re.compile(r"<[^<>]*>|\$\{[^}]*\}|\$\(|\$[A-Z_]{3,}|\{\{|REPLAC
 _LETTER = re.compile(r"[A-Za-z]")
 ARN_SHAPE = re.compile(r"^arn:(?P<partition>[^:]*):iam::(?P<account>[0-9]{12}):(?P<kind>role|user)/(?P<name>.+)$")
 SSO_PATH_RE = re.compile(r"^role/aws-reserved/sso\.amazonaws\.com/(?:[a-z0-9-]+/)?(AWSReservedSSO_.+)$", re.IGNORECASE)
-SSO_NAME_RE = re.compile(r"^AWSReservedSSO_(.+)_[0-9a-f]{16}$")
 
 
 class ArnFacts:
