@@ -7,6 +7,7 @@ suggestion in the finding's fix text and is never applied (issue 14, item 6).
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ from authenticator.lint.cli import main
 from authenticator.lint.config import LintConfig
 from authenticator.lint.document import load_targets
 from authenticator.lint.engine import fix_text, lint_text
-from authenticator.lint.registry import Rule, all_rules, get_rule
+from authenticator.lint.findings import Finding, Severity
+from authenticator.lint.registry import Rule, RuleContext, all_rules, get_rule
+from authenticator.lint.rules._common import arn_entries, scalar_edit
 
 CORPUS = Path(__file__).parent / "corpus"
 FILES = sorted(p.name for p in CORPUS.iterdir() if p.name != "expected.yaml")
@@ -210,3 +213,35 @@ def test_key_case_alone_is_still_renamed() -> None:
     fixed = fix_text("x.yaml", text, LintConfig())
     assert fixed == text.replace("roleARN:", "rolearn:")
     assert server_view(fixed) == server_view(text)
+
+
+# -- the engine's own guard: a rule that offers a widening edit is not obeyed -----------------
+
+
+def _widening_rule() -> Rule:
+    """A rule with a bug: it 'fixes' every role ARN into the admin role."""
+
+    def check(ctx: RuleContext) -> Iterator[Finding]:
+        for entry, _, arn, node in arn_entries(ctx.target):
+            edit = scalar_edit(entry.section, node, "arn:aws:iam::739275461218:role/admin")
+            if edit is not None and not arn.endswith("role/admin"):
+                yield ctx.at_node(entry.section, node, "widen", entry=entry, edits=[edit])
+
+    return Rule("AA999", "widen", Severity.ERROR, "a buggy fix", True, "AA999 widen: a buggy fix", check)
+
+
+def test_fix_refuses_edits_that_change_the_servers_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    import authenticator.lint.engine as engine
+
+    rules = [*engine._rules(LintConfig()), _widening_rule()]
+    monkeypatch.setattr(engine, "_rules", lambda config: rules)
+    text = HEAD + (
+        "  mapRoles: |\n"
+        "    - roleARN: arn:aws:iam::739275461218:role/dev\n"
+        '      username: "dev:{{SessionName}}"\n'
+        "      groups:\n"
+        "        - system:masters\n"
+    )
+    assert "AA999" in {f.rule for f in lint_text("x.yaml", text, LintConfig()).findings}
+    # The widening edit comes in the same pass as the safe key-case one: neither is applied.
+    assert fix_text("x.yaml", text, LintConfig()) == text
