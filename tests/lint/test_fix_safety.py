@@ -186,7 +186,7 @@ def test_map_accounts_string_is_still_quoted() -> None:
 
 
 def test_key_case_is_not_renamed_when_two_spellings_fold_together() -> None:
-    # The server takes the spelling that sorts last ("Username": admin); renaming both to
+    # The server takes the spelling that sorts last (Username: dev); renaming both to
     # "username" would leave the choice to the YAML loader.
     text = HEAD + (
         "  mapRoles: |\n"
