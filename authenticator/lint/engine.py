@@ -19,7 +19,15 @@ from authenticator.lint.document import Target, load_targets
 from authenticator.lint.findings import Edit, Finding, Severity
 from authenticator.lint.registry import Rule, RuleContext, all_rules, get_rule
 
-__all__ = ["FileReport", "Suppression", "apply_edits", "fix_text", "lint_text", "parse_suppressions"]
+__all__ = [
+    "FileReport",
+    "Suppression",
+    "apply_edits",
+    "fix_text",
+    "lint_text",
+    "parse_suppressions",
+    "server_reading",
+]
 
 UNUSED_SUPPRESSION = "AA900"
 _SUPPRESSION = re.compile(r"#\s*aws-auth-lint:\s*ignore\[(?P<ids>[^\]]*)\](?P<reason>[^\n]*)", re.IGNORECASE)
@@ -187,17 +195,37 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     return text
 
 
+def server_reading(targets: Iterable[Target]) -> list[object]:
+    """What the server takes from the targets: each section's fate and its mappings, in order."""
+    reading: list[object] = []
+    for target in targets:
+        for name, section in target.sections.items():
+            result = section.result
+            mappings = tuple(entry.mapping for entry in result.entries)
+            reading.append((target.kind, name, result.error is not None, mappings, result.accounts))
+        reading.append(sorted(target.startup_problems))
+    return reading
+
+
 def fix_text(path: str, text: str, config: LintConfig | None = None, *, passes: int = 3) -> str:
-    """The text with every safe fix applied (until nothing fixable is left, at most ``passes``)."""
+    """The text with every safe fix applied (until nothing fixable is left, at most ``passes``).
+
+    A fix may only respell what the server already reads identically (docs/lint.md, "Fixing"):
+    a pass whose edits change the server's reading (who is matched, as whom, in which groups)
+    is not applied, whichever rule offered them.
+    """
+    report = lint_text(path, text, config)
     for _ in range(passes):
-        report = lint_text(path, text, config)
         edits = [e for f in report.findings for e in f.edits]
         if not edits:
             break
         fixed = apply_edits(text, edits)
         if fixed == text:
             break
-        text = fixed
+        checked = lint_text(path, fixed, config)
+        if server_reading(checked.targets) != server_reading(report.targets):
+            break
+        text, report = fixed, checked
     return text
 
 

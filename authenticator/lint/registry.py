@@ -4,6 +4,10 @@ A rule module defines ``ID``, ``SLUG``, ``SEVERITY`` ("error" | "warning" | "inf
 (one line), ``FIXABLE`` and ``check(ctx) -> Iterable[Finding]``; its docstring is the rule's
 documentation and holds a ``Failing example::`` and a ``Passing example::`` block — the text
 ``aws-auth rule ID`` prints and the examples the tests run.
+
+A finding carries edits only when the server reads the fixed text exactly as before (the same
+principals, usernames and groups; docs/lint.md, "Fixing"): any other fix is a suggestion in its
+``fix_hint``, never applied by ``--fix``.
 """
 
 from __future__ import annotations

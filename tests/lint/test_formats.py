@@ -149,5 +149,8 @@ def test_text_format() -> None:
     out = render("text", _reports("01_role_arn_with_path.yaml"))
     first, hint, summary = out.strip().split("\n")
     assert first.startswith("corpus/01_role_arn_with_path.yaml:13:16: AA202 error role-arn-has-path: ")
-    assert hint == "    fix: use arn:aws:iam::739275461218:role/platform-admin (fixable with --fix)"
+    assert hint == (
+        "    fix: use arn:aws:iam::739275461218:role/platform-admin if that is the role meant"
+        " (not applied by --fix: the entry would start to match)"
+    )
     assert summary.startswith("1 finding (1 error, 0 warning, 0 info) in 1 file")

@@ -7,7 +7,11 @@ tools that read aws-auth (eksctl, Terraform modules, policy engines) compare key
 miss the entry.
 
 Fix: write ``rolearn``, ``userarn``, ``username``, ``groups``, ``sso`` (and inside ``sso``:
-``permissionSetName``, ``accountID``, ``partition``). ``--fix`` rewrites them.
+``permissionSetName``, ``accountID``, ``partition``). ``--fix`` rewrites them: the server folds
+key case, so it reads the entry exactly as before. Not when another key of the same mapping
+folds to the same name (``Username`` and ``USERNAME``): there the server takes the one whose
+spelling sorts last, renaming would change which value it takes, and the finding is a
+suggestion only (AA008 reports the clash).
 
 Failing example::
 
@@ -28,6 +32,7 @@ Passing example::
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 
 import yaml
@@ -43,7 +48,13 @@ SUMMARY = "a key like roleARN works here but breaks case-sensitive tools"
 FIXABLE = True
 
 CANONICAL = {k.lower(): k for k in ("rolearn", "userarn", "username", "groups", "sso", "userid")}
+_GO_EXTRA_FOLDS = {0x17F: "s", 0x212A: "k"}  # as authenticator.mapping.entries folds keys
 SSO_CANONICAL = {k.lower(): k for k in ("permissionSetName", "accountID", "partition")}
+
+
+def _server_fold(key: str) -> str:
+    """The key as the server compares it (Go's case folding, U+017F and U+212A included)."""
+    return key.translate(_GO_EXTRA_FOLDS).lower()
 
 
 def _check_keys(
@@ -53,6 +64,7 @@ def _check_keys(
     canonical: Mapping[str, str],
 ) -> Iterator[Finding]:
     present = {text for text, _, _ in pairs}
+    folded = Counter(_server_fold(text) for text in present)
     for text, key_node, value_node in pairs:
         want = canonical.get(text.lower())
         if want is None or text == want:
@@ -62,7 +74,8 @@ def _check_keys(
             continue
         edits = []
         start = entry.section.offset(key_node)
-        if want not in present and start is not None and ctx.target.text[start : start + len(text)] == text:
+        alone = folded[_server_fold(text)] == 1  # else renaming could change which spelling the server takes
+        if alone and want not in present and start is not None and ctx.target.text[start : start + len(text)] == text:
             edits.append(Edit(start, start + len(text), want))
         yield ctx.at_node(
             entry.section,

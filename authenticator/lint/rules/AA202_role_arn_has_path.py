@@ -7,7 +7,10 @@ Why: STS never puts the IAM path in an assumed-role ARN
 role ARN built from it, ``arn:aws:iam::739275461218:role/admin``. An entry with the path
 never matches: the people or nodes using that role are Unauthorized.
 
-Fix: drop the path: ``arn:aws:iam::739275461218:role/admin``. ``--fix`` does it.
+Fix: drop the path: ``arn:aws:iam::739275461218:role/admin``. A suggestion only: ``--fix``
+never applies it, because the entry, dead today, would start to match the role named ``admin``
+(whatever its path: the entry's path may be the wrong one) with this entry's username and
+groups: a fix may not change who is matched.
 
 Failing example::
 
@@ -33,13 +36,13 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import arn_entries, arn_facts, role_path, scalar_edit, section_mentions
+from authenticator.lint.rules._common import arn_entries, arn_facts, role_path, section_mentions
 
 ID = "AA202"
 SLUG = "role-arn-has-path"
 SEVERITY = "error"
 SUMMARY = "a role ARN with a path never matches (STS drops the path)"
-FIXABLE = True
+FIXABLE = False  # the entry would start to match
 _ROLE_PATH = re.compile(r":role/[^\s\"']*/")  # a role name followed by another "/"
 
 
@@ -54,12 +57,10 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             continue
         f = arn_facts(arn)
         fixed = f"arn:{f.partition}:iam::{f.account}:role/{name}"
-        edit = scalar_edit(entry.section, node, fixed)
         yield ctx.at_node(
             entry.section,
             node,
             f"role ARN has a path: STS reports this role as role/{name}, so this entry never matches",
             entry=entry,
-            fix_hint=f"use {fixed}",
-            edits=[edit] if edit else [],
+            fix_hint=f"use {fixed} if that is the role meant (not applied by --fix: the entry would start to match)",
         )

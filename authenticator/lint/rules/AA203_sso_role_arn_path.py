@@ -6,8 +6,10 @@ What: ``role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_01234
 Why: the IAM console shows SSO roles with this path, but STS drops it: the caller's role ARN
 is ``role/AWSReservedSSO_Admin_0123456789abcdef`` and the entry never matches.
 
-Fix: drop ``aws-reserved/sso.amazonaws.com/<region>/`` (``--fix`` does it), or use an ``sso:``
-matcher instead.
+Fix: drop ``aws-reserved/sso.amazonaws.com/<region>/``, or use an ``sso:`` matcher instead. A
+suggestion only: ``--fix`` never applies it, because the entry, dead today, would start to
+match that permission set's role with this entry's username and groups: a fix may not change
+who is matched.
 
 Failing example::
 
@@ -32,13 +34,13 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import SSO_PATH_RE, arn_entries, arn_facts, mentions, scalar_edit
+from authenticator.lint.rules._common import SSO_PATH_RE, arn_entries, arn_facts, mentions
 
 ID = "AA203"
 SLUG = "sso-role-arn-path"
 SEVERITY = "error"
 SUMMARY = "an SSO role ARN with its aws-reserved/sso.amazonaws.com path never matches"
-FIXABLE = True
+FIXABLE = False  # the entry would start to match
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
@@ -50,12 +52,10 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         if match is None:
             continue
         fixed = f"arn:{f.partition}:iam::{f.account}:role/{match.group(1)}"
-        edit = scalar_edit(entry.section, node, fixed)
         yield ctx.at_node(
             entry.section,
             node,
             f"SSO role ARN has the aws-reserved path: STS reports role/{match.group(1)}, so this never matches",
             entry=entry,
-            fix_hint=f"use {fixed}",
-            edits=[edit] if edit else [],
+            fix_hint=f"use {fixed} (not applied by --fix: the entry would start to match)",
         )

@@ -1,0 +1,247 @@
+"""--fix never changes who is matched: it only respells what the server already reads identically.
+
+A fix that would change which principals match, or the username and groups they get, is a
+suggestion in the finding's fix text and is never applied (issue 14, item 6).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from authenticator.lint.cli import main
+from authenticator.lint.config import LintConfig
+from authenticator.lint.document import load_targets
+from authenticator.lint.engine import fix_text, lint_text
+from authenticator.lint.findings import Finding, Severity
+from authenticator.lint.registry import Rule, RuleContext, all_rules, get_rule
+from authenticator.lint.rules._common import arn_entries, scalar_edit
+
+CORPUS = Path(__file__).parent / "corpus"
+FILES = sorted(p.name for p in CORPUS.iterdir() if p.name != "expected.yaml")
+
+HEAD = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: aws-auth
+  namespace: kube-system
+data:
+"""
+
+
+def server_view(text: str) -> list[object]:
+    """Everything the server takes from the text: per target, each section's fate and mappings."""
+    view: list[object] = []
+    for target in load_targets("x.yaml", text):
+        sections = {
+            name: (
+                section.result.error is not None,
+                tuple(e.mapping for e in section.result.entries),
+                section.result.accounts,
+            )
+            for name, section in sorted(target.sections.items())
+        }
+        view.append((target.kind, sorted(target.startup_problems), sections))
+    return view
+
+
+def _fix_leaves_unchanged(text: str, rule_id: str) -> str:
+    """--fix leaves ``text`` as it is and the finding is still there: its fix text, returned."""
+    assert fix_text("x.yaml", text, LintConfig()) == text
+    found = [f for f in lint_text("x.yaml", text, LintConfig()).findings if f.rule == rule_id]
+    assert found, rule_id
+    assert all(not f.fixable and not f.edits for f in found)
+    hint = found[0].fix_hint
+    assert hint is not None and "not applied by --fix" in hint
+    return hint
+
+
+# -- the server reads the fixed text exactly as before ---------------------------------------
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_fix_keeps_the_servers_reading_of_every_corpus_file(name: str) -> None:
+    text = (CORPUS / name).read_text(encoding="utf-8")
+    assert server_view(fix_text(name, text, LintConfig())) == server_view(text)
+
+
+@pytest.mark.parametrize("rule", [r for r in all_rules() if r.fixable], ids=lambda r: r.id)
+def test_fix_keeps_the_servers_reading_of_each_fixable_example(rule: Rule) -> None:
+    text = HEAD + "".join(f"  {line}\n" if line else "\n" for line in rule.examples()["failing"].splitlines())
+    fixed = fix_text("x.yaml", text, LintConfig())
+    assert fixed != text
+    assert server_view(fixed) == server_view(text)
+
+
+def test_only_respelling_rules_stay_fixable() -> None:
+    assert {r.id for r in all_rules() if r.fixable} == {"AA102", "AA703"}
+
+
+# -- AA204: a session ARN is one person; the role ARN is everyone who can assume the role ------
+
+SESSION_ENTRY = (
+    HEAD
+    + """\
+  mapRoles: |
+    - rolearn: arn:aws:sts::739275461218:assumed-role/admin/jane
+      username: jane
+      groups:
+        - system:masters
+"""
+)
+
+
+def test_fix_does_not_turn_a_session_arn_into_its_role() -> None:
+    hint = _fix_leaves_unchanged(SESSION_ENTRY, "AA204")
+    # The suggestion: the role ARN with a per-session username, and what that admits.
+    assert 'rolearn: arn:aws:iam::739275461218:role/admin with username: "admin:{{SessionName}}"' in hint
+    assert "every session of role admin, not only jane" in hint
+
+
+def test_session_arn_suggestion_reaches_the_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no project config from the repository's pyproject.toml
+    target = tmp_path / "aws-auth.yaml"
+    target.write_text(SESSION_ENTRY)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["lint", "--fix", str(target)], stdin=io.StringIO(), stdout=out, stderr=err) == 1
+    assert target.read_text() == SESSION_ENTRY
+    shown = out.getvalue()
+    assert "AA204" in shown and '"admin:{{SessionName}}"' in shown and "(fixable with --fix)" not in shown
+
+
+# -- one test per demoted rule ----------------------------------------------------------------
+
+
+def test_role_path_is_a_suggestion() -> None:
+    text = HEAD + (
+        "  mapRoles: |\n"
+        "    - rolearn: arn:aws:iam::739275461218:role/teams/platform/admin\n"
+        "      username: admin\n"
+        "      groups:\n"
+        "        - system:masters\n"
+    )
+    assert "use arn:aws:iam::739275461218:role/admin" in _fix_leaves_unchanged(text, "AA202")
+
+
+def test_sso_role_path_is_a_suggestion() -> None:
+    arn = "arn:aws:iam::739275461218:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"
+    text = HEAD + (f'  mapRoles: |\n    - rolearn: {arn}\n      username: "sso:{{{{SessionName}}}}"\n')
+    hint = _fix_leaves_unchanged(text, "AA203")
+    assert "use arn:aws:iam::739275461218:role/AWSReservedSSO_Admin_0123456789abcdef" in hint
+
+
+def test_quoting_a_template_that_makes_a_section_load_is_a_suggestion() -> None:
+    text = HEAD + (
+        "  mapRoles: |\n"
+        "    - rolearn: arn:aws:iam::739275461218:role/admin\n"
+        "      username: {{SessionName}}\n"
+        "      groups:\n"
+        "        - system:masters\n"
+    )
+    assert 'quote it: "{{SessionName}}"' in _fix_leaves_unchanged(text, "AA002")
+
+
+def test_renaming_an_ignored_data_key_is_a_suggestion() -> None:
+    text = HEAD + (
+        "  MapRoles: |\n"
+        "    - rolearn: arn:aws:iam::739275461218:role/admin\n"
+        "      username: admin\n"
+        "      groups:\n"
+        "        - system:masters\n"
+    )
+    assert "rename it to mapRoles" in _fix_leaves_unchanged(text, "AA004")
+
+
+def test_quoting_an_sso_account_the_server_drops_is_a_suggestion() -> None:
+    text = HEAD + (
+        "  mapRoles: |\n"
+        "    - sso:\n"
+        "        permissionSetName: Admin\n"
+        "        accountID: 739275461218\n"
+        '      username: "sso:{{SessionName}}"\n'
+        "      groups:\n"
+        "        - system:masters\n"
+    )
+    assert 'accountID: "739275461218"' in _fix_leaves_unchanged(text, "AA703")
+
+
+def test_quoting_an_account_of_the_server_config_is_a_suggestion() -> None:
+    # A real YAML list: the server reads 012345670123 as the octal number 1402433619.
+    text = "server:\n  mapAccounts:\n    - 012345670123\n"
+    assert 'quote it: "012345670123"' in _fix_leaves_unchanged(text, "AA703")
+
+
+# -- the fixes that stay: the server reads both spellings identically -------------------------
+
+
+def test_map_accounts_string_is_still_quoted() -> None:
+    text = HEAD + "  mapAccounts: |\n    - 012345670123\n"
+    fixed = fix_text("x.yaml", text, LintConfig())
+    assert fixed == text.replace("- 012345670123", '- "012345670123"')
+    assert server_view(fixed) == server_view(text)
+
+
+def test_key_case_is_not_renamed_when_two_spellings_fold_together() -> None:
+    # The server takes the spelling that sorts last (Username: dev); renaming both to
+    # "username" would leave the choice to the YAML loader.
+    text = HEAD + (
+        "  mapRoles: |\n"
+        "    - rolearn: arn:aws:iam::739275461218:role/dev\n"
+        "      USERNAME: admin\n"
+        "      Username: dev\n"
+        "      groups:\n"
+        "        - developers\n"
+    )
+    assert fix_text("x.yaml", text, LintConfig()) == text
+    rule = get_rule("AA102")
+    assert rule is not None and rule.fixable
+    assert [f.fixable for f in lint_text("x.yaml", text, LintConfig()).findings if f.rule == "AA102"] == [False, False]
+
+
+def test_key_case_alone_is_still_renamed() -> None:
+    text = HEAD + (
+        "  mapRoles: |\n"
+        "    - roleARN: arn:aws:iam::739275461218:role/dev\n"
+        '      username: "dev:{{SessionName}}"\n'
+        "      groups:\n"
+        "        - developers\n"
+    )
+    fixed = fix_text("x.yaml", text, LintConfig())
+    assert fixed == text.replace("roleARN:", "rolearn:")
+    assert server_view(fixed) == server_view(text)
+
+
+# -- the engine's own guard: a rule that offers a widening edit is not obeyed -----------------
+
+
+def _widening_rule() -> Rule:
+    """A rule with a bug: it 'fixes' every role ARN into the admin role."""
+
+    def check(ctx: RuleContext) -> Iterator[Finding]:
+        for entry, _, arn, node in arn_entries(ctx.target):
+            edit = scalar_edit(entry.section, node, "arn:aws:iam::739275461218:role/admin")
+            if edit is not None and not arn.endswith("role/admin"):
+                yield ctx.at_node(entry.section, node, "widen", entry=entry, edits=[edit])
+
+    return Rule("AA999", "widen", Severity.ERROR, "a buggy fix", True, "AA999 widen: a buggy fix", check)
+
+
+def test_fix_refuses_edits_that_change_the_servers_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    import authenticator.lint.engine as engine
+
+    rules = [*engine._rules(LintConfig()), _widening_rule()]
+    monkeypatch.setattr(engine, "_rules", lambda config: rules)
+    text = HEAD + (
+        "  mapRoles: |\n"
+        "    - roleARN: arn:aws:iam::739275461218:role/dev\n"
+        '      username: "dev:{{SessionName}}"\n'
+        "      groups:\n"
+        "        - system:masters\n"
+    )
+    assert "AA999" in {f.rule for f in lint_text("x.yaml", text, LintConfig()).findings}
+    # The widening edit comes in the same pass as the safe key-case one: neither is applied.
+    assert fix_text("x.yaml", text, LintConfig()) == text
