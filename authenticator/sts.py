@@ -22,7 +22,8 @@ import json
 import re
 import ssl
 import urllib.request
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
+from xml.etree import ElementTree
 
 import httpx
 
@@ -32,14 +33,46 @@ from authenticator.identity import Identity
 from authenticator.sts_transport import KeepAliveTransport, Origin, STSTransport, origin_of
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected
 
-__all__ = ["MAX_RESPONSE_BYTES", "CallerIdentityClient", "STSClient", "identity_from_response"]
+__all__ = [
+    "MAX_RESPONSE_BYTES",
+    "THROTTLING_CODES",
+    "CallerIdentityClient",
+    "STSClient",
+    "identity_from_response",
+    "is_throttling",
+]
 
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
 USER_AGENT = "eks-iam-authenticator"
 # A GetCallerIdentity answer is well under 1 KiB; anything huge is not STS.
 MAX_RESPONSE_BYTES = 64 * 1024
 
-_ERROR_CODE = re.compile(rb'<Code>([A-Za-z0-9.]{1,64})</Code>|"Code"\s*:\s*"([A-Za-z0-9.]{1,64})"')
+# What an error code may look like to reach a reason or a log line.
+_ERROR_CODE = re.compile(r"[A-Za-z0-9.]{1,64}")
+# The error codes that mean "throttled": botocore's standard retry mode's list
+# (botocore/retries/standard.py, ThrottledRetryableChecker._THROTTLED_ERROR_CODES), copied because
+# it is private and importing it loads most of botocore, which the server otherwise imports only
+# when the EC2 backend is used. tests/test_sts.py checks the copy against the installed botocore.
+THROTTLING_CODES: Final = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+# The statuses AWS throttles with: 400 (Throttling), 503 (RequestLimitExceeded, SlowDown), 429.
+_THROTTLING_STATUSES: Final = frozenset({400, 429, 503})
 _SAFE_DETAIL = re.compile(r"[^A-Za-z0-9 _.,:()\[\]'-]")
 
 
@@ -47,11 +80,57 @@ def _sts_error(reason: str) -> TokenRejected:
     return TokenRejected(RejectionKind.STS_ERROR, reason)
 
 
+def is_throttling(status: int, code: str | None) -> bool:
+    """Whether an STS error answer says we were throttled, from its status and parsed code only: its
+    message may echo the caller's own request (a SignatureDoesNotMatch quotes the canonical request),
+    so no word in it can decide. As botocore decides: any 429 (GetCallerIdentity models no error of
+    its own that a 429 could carry), or a throttling code - here only with 400 or 503, the other
+    statuses AWS throttles with, so that a 403 is always a denial."""
+    return status == 429 or (status in _THROTTLING_STATUSES and code in THROTTLING_CODES)
+
+
 def _error_code(body: bytes) -> str | None:
-    match = _ERROR_CODE.search(body)
-    if match is None:
+    """The ``Error.Code`` of an STS error answer, in JSON (what our ``Accept`` asks for) or XML
+    (STS's default, and moto's): ``{"Error": {"Code": ...}}`` or
+    ``<ErrorResponse><Error><Code>...``; None for anything else or a code that does not look like one."""
+    text = body.lstrip()
+    if text.startswith(b"{"):
+        code = _json_error_code(text)
+    elif text.startswith(b"<"):
+        code = _xml_error_code(text)
+    else:
         return None
-    return (match.group(1) or match.group(2)).decode("ascii")
+    return code if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else None
+
+
+def _json_error_code(text: bytes) -> object:
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):  # ValueError: JSONDecodeError, UnicodeDecodeError
+        return None
+    error = document.get("Error") if isinstance(document, dict) else None
+    return error.get("Code") if isinstance(error, dict) else None
+
+
+def _xml_error_code(text: bytes) -> str | None:
+    if b"<!DOCTYPE" in text:  # no DTD, so no entities to expand (what defusedxml refuses too)
+        return None
+    try:
+        root = ElementTree.fromstring(text)
+    except (ElementTree.ParseError, LookupError):  # LookupError: an unknown declared encoding
+        return None
+    error = _child(root, "Error") if _local_name(root.tag) == "ErrorResponse" else None
+    code = _child(error, "Code") if error is not None else None
+    return code.text if code is not None else None
+
+
+def _child(element: ElementTree.Element, name: str) -> ElementTree.Element | None:
+    return next((child for child in element if _local_name(child.tag) == name), None)
+
+
+def _local_name(tag: str) -> str:
+    """``ErrorResponse`` of ``{https://sts.amazonaws.com/doc/2011-06-15/}ErrorResponse``."""
+    return tag.rpartition("}")[2]
 
 
 def _transport_detail(exc: BaseException) -> str:
@@ -152,7 +231,7 @@ class STSClient:
         metrics.sts_responses.labels(ResponseCode=str(status), StsRegion=region).inc()
         if status != 200:
             code = _error_code(body)
-            if b"Throttling" in body:
+            if is_throttling(status, code):
                 metrics.sts_throttling.labels(StsRegion=region).inc()
                 raise TokenRejected(
                     RejectionKind.STS_THROTTLING, f"STS throttled the request on {region} endpoint ({code or status})"
@@ -195,7 +274,7 @@ def identity_from_response(body: bytes, request: PresignedRequest) -> Identity:
     """The ``Identity`` of a 200 GetCallerIdentity JSON body (docs/token.md §6); ``TokenRejected`` otherwise."""
     try:
         document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
         raise _sts_error("malformed GetCallerIdentity response: not JSON") from None
     response = _field(document, "GetCallerIdentityResponse")
     result = _field(response, "GetCallerIdentityResult")

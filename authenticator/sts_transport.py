@@ -18,7 +18,9 @@ everything else a response may carry - status lines, headers (at most ``MAX_HEAD
 httptools-based servers bound a request's head.
 
 ``proxy`` (``http://[user:password@]host:port``): every connection is an HTTP CONNECT tunnel
-through it, TLS with the STS host inside the tunnel; the proxy learns the host, never the query.
+through it, TLS with the STS host inside the tunnel; the proxy learns the host, never the query,
+and can write nothing the client would take for STS's answer (its own answer is read up to its
+blank line, 64 KiB at most, and a byte after that is an error).
 
 Errors are httpx's classes (``httpx.HTTPError``): the contract of ``STSTransport``.
 """
@@ -206,13 +208,17 @@ class KeepAliveTransport:
         scheme, host, port = origin
         tunnel = self._proxy is not None and scheme == "https"
         try:
-            if tunnel:
-                assert self._proxy is not None
-                connection = await self._open(self._proxy.origin)
+            if not tunnel:
+                return await self._open(origin)
+            assert self._proxy is not None
+            connection = await self._open(self._proxy.origin)
+            try:
                 await _tunnel(connection, self._proxy, host, port)
                 await connection.writer.start_tls(self._ssl_context, server_hostname=host)
-                return connection
-            return await self._open(origin)
+            except BaseException:
+                connection.close()  # now, not whenever the garbage collector gets to it
+                raise
+            return connection
         except (OSError, ssl.SSLError, UnicodeError) as exc:  # UnicodeError: a host label over 63 bytes
             raise httpx.ConnectError(_describe(exc)) from None
 
@@ -259,6 +265,11 @@ async def _tunnel(connection: _Connection, proxy: _Proxy, host: str, port: int) 
     code = parts[1][:3] if len(parts) > 1 and parts[0].startswith(b"HTTP/") else b""
     if not (code.isdigit() and code.startswith(b"2")):
         raise httpx.ProxyError("the proxy refused the tunnel" + (f" ({code.decode()})" if code.isdigit() else ""))
+    # Bytes after the answer would stay in the read buffer, ahead of all that TLS decrypts: read as
+    # the start of STS's answer, they would let the proxy write it. None may come before the TLS
+    # (nothing is delivered between here and start_tls pausing the reads).
+    if connection.protocol.received != connection.consumed:
+        raise httpx.ProxyError("the proxy sent more than its answer")
 
 
 def _encode(target: bytes, headers: Sequence[tuple[bytes, bytes]]) -> bytes:

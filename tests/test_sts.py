@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import httpx
 import pytest
@@ -25,7 +26,7 @@ from prometheus_client import REGISTRY
 from authenticator.demo._tls import serving
 from authenticator.identity import Identity
 from authenticator.partitions import get_partition
-from authenticator.sts import STSClient
+from authenticator.sts import THROTTLING_CODES, STSClient
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected, parse_token
 from tests.support import tokens as tc
 from tests.support.sts import PROXY_ENV_VARS, RecordingTransport, Sent, identity_document, recording_handler
@@ -153,13 +154,150 @@ def test_500_is_sts_error() -> None:
     assert rejected.reason.endswith("got 500) on us-east-1 endpoint: InternalFailure")
 
 
-def test_throttling_body() -> None:
-    body = {"Error": {"Code": "Throttling", "Message": "Rate exceeded", "Type": "Sender"}, "RequestId": "x"}
+def _xml_error(code: str, message: str = "Rate exceeded") -> bytes:
+    """An STS error in its XML form (STS's default, and moto's)."""
+    return (
+        b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+        b"<Code>%s</Code><Message>%s</Message></Error><RequestId>x</RequestId></ErrorResponse>"
+        % (code.encode(), escape(message).encode())
+    )
+
+
+def _json_error(code: str, message: str = "Rate exceeded") -> dict[str, Any]:
+    """An STS error in its JSON form (what ``Accept: application/json`` gets)."""
+    return {"Error": {"Code": code, "Message": message, "Type": "Sender"}, "RequestId": "x"}
+
+
+# A SignatureDoesNotMatch quotes the canonical request STS computed: the caller's own query, in
+# which a token may carry any word (its signature fails, and STS says so in the message).
+ECHOED = (
+    "The request signature we calculated does not match the signature you provided. The Canonical String"
+    " for this request should have been 'GET / Action=GetCallerIdentity&Throttling=Throttling ...'"
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "shown"),
+    [
+        (400, _json_error("Throttling"), "Throttling"),
+        (400, _xml_error("Throttling"), "Throttling"),
+        (400, _json_error("ThrottlingException"), "ThrottlingException"),
+        (400, _json_error("RequestLimitExceeded"), "RequestLimitExceeded"),
+        (503, _xml_error("RequestLimitExceeded"), "RequestLimitExceeded"),
+        (503, _json_error("SlowDown"), "SlowDown"),
+        (429, _json_error("TooManyRequestsException"), "TooManyRequestsException"),
+        (429, b"", "429"),  # botocore too: a 429 is throttling whatever it says
+        (429, b"<html><body>Too Many Requests</body></html>", "429"),
+    ],
+    ids=[
+        "400-json-Throttling",
+        "400-xml-Throttling",
+        "400-ThrottlingException",
+        "400-RequestLimitExceeded",
+        "503-RequestLimitExceeded",
+        "503-SlowDown",
+        "429-TooManyRequestsException",
+        "429-empty",
+        "429-html",
+    ],
+)
+def test_throttling_is_a_throttling_code_or_a_429(status: int, body: bytes | dict[str, Any], shown: str) -> None:
     before = _metric("sts_throttling", StsRegion="us-east-1")
-    rejected = _rejected(_request(), transport=_sts(400, body))
+    rejected = _rejected(_request(), transport=_sts(status, body))
     assert rejected.kind is RejectionKind.STS_THROTTLING
-    assert "throttled" in rejected.reason
+    assert rejected.reason == f"STS throttled the request on us-east-1 endpoint ({shown})"
     assert _metric("sts_throttling", StsRegion="us-east-1") == before + 1
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "shown"),
+    [
+        (403, _xml_error("SignatureDoesNotMatch", ECHOED), ": SignatureDoesNotMatch"),
+        (403, _json_error("SignatureDoesNotMatch", ECHOED), ": SignatureDoesNotMatch"),
+        (400, _xml_error("InvalidParameterValue", "Throttling is not a valid parameter"), ": InvalidParameterValue"),
+        (500, _json_error("InternalFailure", "Throttling subsystem unavailable"), ": InternalFailure"),
+        # Not a status AWS throttles with, whatever the code says.
+        (403, _json_error("Throttling"), ": Throttling"),
+        (500, _xml_error("ThrottlingException"), ": ThrottlingException"),
+        # The word, but no error code at all.
+        (400, b"Throttling", ""),
+        (503, b"<html><body>Throttling</body></html>", ""),
+        # A code-shaped text inside the message, the real code after it.
+        (
+            400,
+            b"<ErrorResponse><Error><Message><![CDATA[<Code>Throttling</Code>]]></Message>"
+            b"<Code>SignatureDoesNotMatch</Code></Error></ErrorResponse>",
+            ": SignatureDoesNotMatch",
+        ),
+        # "Code" elsewhere than Error.Code.
+        (400, {"RequestId": "x", "Detail": {"Code": "Throttling"}, "Error": {"Message": "m"}}, ""),
+        (400, b"<ErrorResponse><Detail><Code>Throttling</Code></Detail></ErrorResponse>", ""),
+        (400, b"<Error><Code>Throttling</Code></Error>", ""),
+        # A DTD is refused, not expanded.
+        (
+            400,
+            b'<!DOCTYPE e [<!ENTITY t "Throttling">]><ErrorResponse><Error><Code>&t;</Code></Error></ErrorResponse>',
+            "",
+        ),
+    ],
+    ids=[
+        "403-xml-echoed-in-message",
+        "403-json-echoed-in-message",
+        "400-other-code",
+        "500-other-code",
+        "403-Throttling",
+        "500-ThrottlingException",
+        "400-plain-word",
+        "503-html-word",
+        "code-in-cdata",
+        "json-code-outside-error",
+        "xml-code-outside-error",
+        "xml-not-an-error-response",
+        "xml-entity",
+    ],
+)
+def test_throttling_is_never_a_word_in_the_answer(status: int, body: bytes | dict[str, Any], shown: str) -> None:
+    before = _metric("sts_throttling", StsRegion="us-east-1")
+    rejected = _rejected(_request(), transport=_sts(status, body))
+    assert rejected.kind is RejectionKind.STS_ERROR
+    assert rejected.reason == f"error from AWS (expected 200, got {status}) on us-east-1 endpoint{shown}"
+    assert _metric("sts_throttling", StsRegion="us-east-1") == before
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        ({"RequestId": "x", "Detail": {"Code": "Nested"}, "Error": {"Code": "AccessDenied"}}, ": AccessDenied"),
+        (_json_error("Not a code <b>"), ""),
+        (_json_error("A" * 65), ""),
+        ({"Error": {"Code": 403}}, ""),
+        (b'{"Error": ' * 5_000, ""),
+        (b"<a>" * 10_000, ""),
+        (b'<?xml version="1.0" encoding="no-such-encoding"?><ErrorResponse/>', ""),
+        (b"\xff\xfe{", ""),
+    ],
+    ids=[
+        "first-code-is-not-the-error-s",
+        "not-code-shaped",
+        "too-long",
+        "not-a-string",
+        "json-deep",
+        "xml-deep",
+        "unknown-encoding",
+        "not-utf8",
+    ],
+)
+def test_the_reason_names_the_error_code_or_none(body: bytes | dict[str, Any], shown: str) -> None:
+    rejected = _rejected(_request(), transport=_sts(403, body))
+    assert rejected.kind is RejectionKind.STS_ERROR
+    assert rejected.reason == f"error from AWS (expected 200, got 403) on us-east-1 endpoint{shown}"
+
+
+def test_throttling_codes_are_botocores() -> None:
+    # Our copy of botocore's private list (authenticator/sts.py says why a copy): kept in step.
+    from botocore.retries.standard import ThrottledRetryableChecker
+
+    assert set(vars(ThrottledRetryableChecker)["_THROTTLED_ERROR_CODES"]) == THROTTLING_CODES
 
 
 def test_connect_timeout() -> None:
@@ -238,6 +376,7 @@ def test_redirect_is_an_sts_error() -> None:
         (json.dumps(_body("arn:aws:sts::123456789012:assumed-role/r/s", "AROAX:s:t")), "malformed UserID"),
         (json.dumps(_body("arn:aws:sts::123456789012:assumed-role/r/s", "AIDAX:s")), "malformed UserID"),
         (json.dumps(_body("arn:aws:sts::123456789012:assumed-role/r/s", "AROAX:")), "malformed UserID"),
+        (b"[" * 10_000, "not JSON"),  # nested past the recursion limit
     ],
     ids=[
         "xml",
@@ -257,6 +396,7 @@ def test_redirect_is_an_sts_error() -> None:
         "role-user-id-two-colons",
         "role-user-id-not-aroa",
         "role-empty-session",
+        "nested-too-deep",
     ],
 )
 def test_200_with_wrong_shape_is_sts_error(content: bytes | str, reason: str) -> None:

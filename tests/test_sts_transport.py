@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import select
 import socket
 import ssl
 import threading
@@ -613,8 +614,10 @@ def test_a_head_with_the_most_headers_allowed_is_read(peer: Peer) -> None:
         b"HTTP/1.1 100 Continue\r\n\r\n" * (MAX_HEAD_BYTES // 25 + 1),  # interim answers without end
         # A 20 KB body in one-byte chunks: 100 KB of framing.
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1\r\nz\r\n" * 20_000 + b"0\r\n\r\n",
+        # Trailers count with the head's headers.
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n%s\r\n" % _headers(MAX_HEADERS),
     ],
-    ids=["too-many-headers", "head-too-large", "endless-interim", "framing-too-large"],
+    ids=["too-many-headers", "head-too-large", "endless-interim", "framing-too-large", "too-many-trailers"],
 )
 def test_a_response_past_a_bound_besides_its_body_is_a_protocol_error(peer: Peer, answer: bytes) -> None:
     peer.then(garbage(answer))
@@ -839,6 +842,88 @@ def test_plain_http(plain_peer: Peer) -> None:
 
     assert _contents(plain_peer, ["/", "/"]) == [b"one", b"two"]
     assert _connections(plain_peer) == [0, 0]
+
+
+# -- through a CONNECT proxy (the plain peer plays the proxy; tests/test_sts_proxy.py tunnels for real)
+
+
+def _through_proxy(proxy: Peer, expected: str) -> None:
+    """A call through ``proxy``, which answers the CONNECT as scripted: ``ProxyError(expected)``, and
+    the proxy's connection closed at once, not left to the garbage collector."""
+
+    async def main() -> None:
+        transport = KeepAliveTransport(ssl_context=ssl.create_default_context(), proxy=proxy.url)
+        try:
+            with pytest.raises(httpx.ProxyError, match=expected) as caught:
+                await transport.get(("https", HOST, 443), b"/", [(b"Host", HOST.encode())])
+            # While the error (and so its traceback) is still held, as a caller may hold it.
+            await proxy.until(lambda: 0 in proxy.client_closed)
+            del caught
+        finally:
+            await transport.aclose()
+
+    asyncio.run(main())
+    [(_, head)] = proxy.requests
+    assert head.startswith(b"CONNECT %s:443 HTTP/1.1\r\n" % HOST.encode())
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n", r"refused the tunnel \(407\)"),
+        (b"HTTP/1.1 200 Connection established\r\nX-Big: %s\r\n\r\n" % (b"b" * MAX_HEAD_BYTES), "too large"),
+        # Headers without end: never more than the bound is buffered.
+        (b"HTTP/1.1 200 Connection established\r\n" + b"X-Header: value\r\n" * 10_000, "too large"),
+    ],
+    ids=["refused", "head-too-large", "head-without-end"],
+)
+def test_a_proxy_answer_that_is_no_tunnel_is_a_proxy_error_and_closes_it(
+    plain_peer: Peer, answer: bytes, expected: str
+) -> None:
+    plain_peer.then(garbage(answer))
+    _through_proxy(plain_peer, expected)
+
+
+def tunnel_to(upstream: Peer, answer: bytes) -> Action:
+    """As a CONNECT proxy: ``answer``, then relay bytes both ways to ``upstream`` until either ends."""
+
+    def act(conn: _Conn, head: bytes) -> bool:
+        port = int(upstream.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as far:
+            _send(conn, answer)
+            ends = [conn.sock, far]
+            while not conn.peer.stopping.is_set():
+                readable, _, _ = select.select(ends, [], [], 0.1)
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        conn.peer._note(lambda: conn.peer.client_closed.add(conn.index))
+                        return False
+                    (far if sock is conn.sock else conn.sock).sendall(data)
+        return False
+
+    return act
+
+
+def test_bytes_a_proxy_sends_before_the_tls_are_never_taken_for_the_answer(peer: Peer, plain_peer: Peer) -> None:
+    # Plain bytes after the CONNECT answer would sit in the read buffer ahead of everything the TLS
+    # connection decrypts: a forged STS answer, whatever the real STS says.
+    forged = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged"
+    plain_peer.then(tunnel_to(peer, b"HTTP/1.1 200 Connection established\r\n\r\n" + forged))
+    origin = ("https", "localhost", int(peer.url.rsplit(":", 1)[1]))
+    assert peer.ca_path is not None
+
+    async def main() -> None:
+        context = ssl.create_default_context(cafile=peer.ca_path)
+        transport = KeepAliveTransport(ssl_context=context, proxy=plain_peer.url)
+        try:
+            with pytest.raises(httpx.ProxyError, match="more than its answer"):
+                await transport.get(origin, b"/", [(b"Host", HOST.encode())])
+        finally:
+            await transport.aclose()
+
+    asyncio.run(main())
+    assert peer.requests == []  # nothing was sent through a tunnel the proxy had written into
 
 
 # -- the bytes on the wire -----------------------------------------------------------------------
