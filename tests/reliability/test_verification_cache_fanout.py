@@ -8,6 +8,7 @@ import asyncio
 import base64
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 
 from authenticator.identity import Identity
 from authenticator.partitions import get_partition
@@ -200,5 +201,20 @@ def test_an_identity_that_stops_mapping_leaves_the_mapped_tier() -> None:
         mapped.add(ALICE_KEY)
         assert (await reviewer.review(alice)).allowed
         assert len(sts.calls) == calls + 1
+
+    asyncio.run(scenario())
+
+
+def test_recall_aliases_go_with_their_entries() -> None:
+    async def scenario() -> None:
+        sts = PerKeySTS()
+        cache, reviewer, _ = setup(sts, mapped_keys=frozenset({ALICE_KEY}), max_entries=10)
+        alice = make_token(NOW, access_key_id=ALICE_KEY)
+        assert (await reviewer.review(alice)).allowed
+        for i in range(3 * unmapped_capacity(10, 64)):  # evicted from the unmapped tier
+            await reviewer.review(make_token(NOW, access_key_id=_flood_key(i)))
+        # Expired: dropped on the next look, alias and all.
+        assert cache.recall(alice, NOW + timedelta(seconds=61)) is None
+        assert len(cache._aliases) == len(cache) == unmapped_capacity(10, 64)
 
     asyncio.run(scenario())
