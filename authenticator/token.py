@@ -17,7 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, unquote_to_bytes
 
 from authenticator.partitions import Partition, sts_host_region
 
@@ -29,6 +29,7 @@ __all__ = [
     "PresignedRequest",
     "RejectionKind",
     "TokenRejected",
+    "canonical_sha256",
     "parse_token",
     "token_sha256",
 ]
@@ -100,6 +101,7 @@ class PresignedRequest:
     signed_at: datetime  # X-Amz-Date, tz-aware UTC
     expires_at: datetime  # signed_at + 15 min
     token_sha256: bytes  # of the token it was parsed from: names the token without holding it
+    canonical_sha256: bytes  # of the signed request, whatever its spelling: see canonical_sha256()
 
     def __repr__(self) -> str:
         # The URL is a bearer credential for 15 minutes: keep it out of reprs and logs.
@@ -113,6 +115,32 @@ def token_sha256(token: str) -> bytes:
     """The SHA-256 of the token's text: what the verification cache keys on (32 bytes, not a
     credential)."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+
+
+def canonical_sha256(host: str, query: str) -> bytes:
+    """The SHA-256 of a presigned request in canonical form: its host (lower case), its path ("/",
+    the only one rule 7 lets through) and its query parameters decoded as ``parse_token`` decodes
+    them (form-style, '+' is a space), names lower-cased, sorted. Every spelling the local rules
+    accept of one signed request (query order, percent-encoding and its case, '+' or '%20', the
+    case of a name) has the same canonical form, so the verification cache and its coalescing see
+    one request, not thousands. What SigV4 signs (the host, the path, every value, the signature
+    itself) stays in it: only whoever holds the token can spell a request with this key, and
+    what a key stands for (the signer, X-Amz-Date) is the same for every spelling.
+
+    ``query`` is the raw query of a URL that passed the local rules. Bytes, length-prefixed: a
+    value that is not UTF-8, or holds '&' or '=', cannot make two requests look alike."""
+    pairs = []
+    for segment in query.split("&") if query else ():
+        raw_key, _, raw_value = segment.partition("=")
+        pairs.append(
+            (unquote_to_bytes(raw_key.replace("+", " ")).lower(), unquote_to_bytes(raw_value.replace("+", " ")))
+        )
+    pairs.sort()
+    digest = hashlib.sha256()
+    for part in (host.lower().encode("ascii"), b"/", *(p for pair in pairs for p in pair)):
+        digest.update(len(part).to_bytes(4, "big"))
+        digest.update(part)
+    return digest.digest()
 
 
 def _reject(reason: str) -> TokenRejected:
@@ -306,4 +334,5 @@ def parse_token(token: str, *, now: datetime, partition: Partition) -> Presigned
         signed_at=signed_at,
         expires_at=expires_at,
         token_sha256=hashlib.sha256(raw).digest(),  # token_sha256(token), the bytes already encoded
+        canonical_sha256=canonical_sha256(host, query),
     )

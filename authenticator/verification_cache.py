@@ -3,15 +3,27 @@
 ``VerifiedIdentityCache`` has the ``get_caller_identity(request)`` of ``STSClient`` and wraps one:
 
 - **Cache**: a verified token's ``Identity`` is reused for at most ``ttl`` seconds and never past
-  the token's own expiry (``request.expires_at``). Keyed by the SHA-256 of the token; the token
-  and its URL are never stored. Bounded in size, least recently used out first. Only identities
-  are cached: the mapping chain runs on every review, so a mapping change applies at once.
+  the token's own expiry (``request.expires_at``). Keyed by ``request.canonical_sha256``, the
+  signed request in canonical form (``authenticator.token.canonical_sha256``): the order of a
+  presigned URL's query and the spelling of its escapes are not signed, so keying by the token's
+  text would let one signature stand for thousands of tokens, each a miss and an STS call. The
+  token and its URL are never stored. Only identities are cached: the mapping chain runs on
+  every review, so a mapping change applies at once.
+- **Two bounded tiers**: anyone with an AWS account can have STS verify tokens, so what identities
+  that map to nobody occupy is bounded apart. A new entry starts in the small *unmapped* tier;
+  the reviewer reports each review's mapping (``settle``): an identity that mapped moves to the
+  *mapped* tier (``max_entries``), one that no longer maps moves back. Each tier is its own LRU,
+  so a flood of unmapped identities only ever evicts its own kind.
 - **Recall**: ``recall(token, now)`` answers a review of a token already verified without parsing
-  it again. The local rules of docs/token.md are a function of the token's text and the clock; a hit
-  means this very text passed all of them, and the two that depend on the clock (expiry, and
-  not too far in the future) are checked again against ``now``.
-- **Coalescing**: reviews of the same token while its STS call is in flight share that call (one
-  task, every waiter shielded from the others' cancellation). A failure is shared too, never cached.
+  it again. An alias index maps the SHA-256 of a token's text to its entry: one alias per entry,
+  the spelling first verified, dropped with the entry. So the index is bounded by the entries and
+  a flood of re-spelled tokens adds nothing to it (such a spelling is parsed, then found by its
+  canonical key, with no STS call). The local rules of docs/token.md are a function of the
+  token's text and the clock; an alias means this very text passed all of them, and the two that
+  depend on the clock (expiry, and not too far in the future) are checked again against ``now``.
+- **Coalescing**: reviews of the same signed request (by canonical key) while its STS call is in
+  flight share that call (one task, every waiter shielded from the others' cancellation). A
+  failure is shared too, never cached.
 - **A bound on STS calls in flight**: at most ``max_in_flight`` at once; a call that cannot start
   within ``wait`` seconds is ``TokenRejected(STS_THROTTLING)`` (the webhook answers 429, as when
   STS itself throttles), so a burst waits a bounded time instead of queueing without end.
@@ -57,13 +69,23 @@ class Recalled(NamedTuple):
     region: str
     valid_until: datetime  # min(stored + ttl, the token's expiry)
     signed_at: datetime  # X-Amz-Date, for the "not in the future" rule
+    key: bytes  # canonical_sha256 of the request: the entry's key, for ``settle``
+    alias: bytes  # token_sha256 of the spelling first verified: its recall alias
+
+
+def unmapped_capacity(max_entries: int, max_in_flight: int) -> int:
+    """How many entries the unmapped tier holds: enough for every STS call that can finish while
+    its reviews are being mapped (so a new mapped user is not pushed out before ``settle``), and
+    a sixteenth of the mapped tier for retries of the unmapped; small beside ``max_entries``."""
+    return 0 if max_entries == 0 else max(2 * max_in_flight, max_entries // 16)
 
 
 class VerifiedIdentityCache:
     """``STSClient.get_caller_identity`` with a cache, coalescing and a bound on calls in flight.
 
     The limits have no defaults here: the server's configuration holds them (ServerConfig's
-    verificationCacheTTL, verificationCacheSize, stsMaxInFlight, stsMaxInFlightWait)."""
+    verificationCacheTTL, verificationCacheSize, stsMaxInFlight, stsMaxInFlightWait).
+    ``max_entries`` bounds the mapped tier; the unmapped tier holds ``unmapped_capacity()``."""
 
     def __init__(
         self,
@@ -83,8 +105,11 @@ class VerifiedIdentityCache:
         self._max_entries = max_entries
         self._max_in_flight = max_in_flight
         self._wait = wait
-        # Keyed by token_sha256 (32 bytes); the token is a bearer credential and is never kept.
-        self._entries: OrderedDict[bytes, Recalled] = OrderedDict()
+        self._max_unmapped = unmapped_capacity(max_entries, max_in_flight)
+        # Keyed by canonical_sha256 (32 bytes); the token is a bearer credential and is never kept.
+        self._mapped: OrderedDict[bytes, Recalled] = OrderedDict()
+        self._unmapped: OrderedDict[bytes, Recalled] = OrderedDict()
+        self._aliases: dict[bytes, bytes] = {}  # token_sha256 -> canonical_sha256, one per entry
         self._pending: dict[bytes, asyncio.Task[Identity]] = {}
         self._slots = asyncio.Semaphore(max_in_flight)
         self._in_flight = 0
@@ -94,7 +119,7 @@ class VerifiedIdentityCache:
         return self._ttl > timedelta(0) and self._max_entries > 0
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._mapped) + len(self._unmapped)
 
     @property
     def in_flight(self) -> int:
@@ -103,14 +128,15 @@ class VerifiedIdentityCache:
     def recall(self, token: str, now: datetime) -> Recalled | None:
         """The identity and region of ``token`` if it was verified and its entry is still good at
         ``now``; ``None`` sends the review the long way (parse, then ``get_caller_identity``)."""
-        entry = self._lookup(token_sha256(token), now)
+        key = self._aliases.get(token_sha256(token))
+        entry = None if key is None else self._lookup(key, now)
         if entry is None:
             return None
         metrics.verification_cache_hits.inc()
         return entry
 
     async def get_caller_identity(self, request: PresignedRequest) -> Identity:
-        key = request.token_sha256
+        key = request.canonical_sha256
         cached = self._lookup(key, self._clock())
         if cached is not None:
             metrics.verification_cache_hits.inc()
@@ -127,16 +153,40 @@ class VerifiedIdentityCache:
         return await asyncio.shield(task)
 
     def _lookup(self, key: bytes, now: datetime) -> Recalled | None:
-        entry = self._entries.get(key)
+        tier = self._mapped
+        entry = tier.get(key)
         if entry is None:
-            return None
+            tier = self._unmapped
+            entry = tier.get(key)
+            if entry is None:
+                return None
         if now >= entry.valid_until or entry.signed_at > now + MAX_CLOCK_SKEW:
             # Expired; or the clock went back so far that the token now looks signed in the future.
-            del self._entries[key]
-            metrics.verification_cache_entries.set(len(self._entries))
+            del tier[key]
+            del self._aliases[entry.alias]
+            metrics.verification_cache_entries.set(len(self))
             return None
-        self._entries.move_to_end(key)
+        tier.move_to_end(key)
         return entry
+
+    def settle(self, key: bytes, *, mapped: bool) -> None:
+        """What the review of the entry ``key`` found: whether its identity mapped to a user. Moves
+        the entry to that tier (if it is still cached); the mapping itself is never cached."""
+        source, target, bound = (
+            (self._unmapped, self._mapped, self._max_entries)
+            if mapped
+            else (self._mapped, self._unmapped, self._max_unmapped)
+        )
+        entry = source.pop(key, None)
+        if entry is not None:
+            target[key] = entry
+            self._evict(target, bound)
+
+    def _evict(self, tier: OrderedDict[bytes, Recalled], bound: int) -> None:
+        while len(tier) > bound:
+            _, entry = tier.popitem(last=False)
+            del self._aliases[entry.alias]
+        metrics.verification_cache_entries.set(len(self))
 
     def _forget(self, key: bytes, task: asyncio.Task[Identity]) -> None:
         if self._pending.get(key) is task:
@@ -167,20 +217,24 @@ class VerifiedIdentityCache:
         return identity
 
     def _store(self, key: bytes, identity: Identity, request: PresignedRequest) -> None:
-        if not self.enabled:
+        if not self.enabled or key in self._mapped or key in self._unmapped:
             return
         valid_until = min(self._clock() + self._ttl, request.expires_at)
-        self._entries[key] = Recalled(_compact(identity), sys.intern(request.region), valid_until, request.signed_at)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
-        metrics.verification_cache_entries.set(len(self._entries))
+        alias = request.token_sha256
+        # Unmapped until the review says otherwise (``settle``).
+        self._unmapped[key] = Recalled(
+            _compact(identity), sys.intern(request.region), valid_until, request.signed_at, key, alias
+        )
+        self._aliases[alias] = key
+        self._evict(self._unmapped, self._max_unmapped)
 
     async def aclose(self) -> None:
         """Cancel calls still in flight, drop the cache, close the wrapped client."""
         for task in list(self._pending.values()):
             task.cancel()
-        self._entries.clear()
+        self._mapped.clear()
+        self._unmapped.clear()
+        self._aliases.clear()
         metrics.verification_cache_entries.set(0)
         close = getattr(self._sts, "aclose", None)
         if close is not None:

@@ -22,6 +22,7 @@ from authenticator.token import (
     PresignedRequest,
     RejectionKind,
     TokenRejected,
+    canonical_sha256,
     parse_token,
 )
 from tests.support import tokens as tc
@@ -90,6 +91,7 @@ def test_reference_vector_token_accepted_with_its_fields() -> None:
         signed_at=datetime(2023, 4, 28, tzinfo=UTC),
         expires_at=datetime(2023, 4, 28, 0, 15, tzinfo=UTC),
         token_sha256=hashlib.sha256(token.encode()).digest(),
+        canonical_sha256=canonical_sha256(request.host, tc.VECTOR_URL.partition("?")[2]),
     )
     assert request.signed_at.tzinfo is not None
 

@@ -183,6 +183,7 @@ def build_verifier(
         partition=get_partition(config.partition),
         clock=clock,
         recall=cache.recall if cache.enabled else None,
+        settle=cache.settle if cache.enabled else None,
     )
     return verifier, cache
 

@@ -96,6 +96,7 @@ class Reviewer:
         try:
             mapped = await self._mapper.map(identity)
         except MappingDenied as exc:
+            self._verifier.settle(verified, mapped=False)
             return ReviewResult(
                 result=metrics.UNKNOWN_USER,
                 http_status=403,
@@ -104,6 +105,7 @@ class Reviewer:
                 sts_region=region,
                 scrubbed=scrubbed,
             )
+        self._verifier.settle(verified, mapped=True)
         return ReviewResult(
             result=metrics.SUCCESS,
             http_status=200,

@@ -121,19 +121,26 @@ def test_size_is_bounded_least_recently_used_out_first() -> None:
     async def scenario() -> None:
         sts = FakeSTS()
         cache = cache_of(sts, clock=Clock(), max_entries=3)
+
+        async def review(key: str) -> None:
+            # As the reviewer does: verify, then report that the identity mapped.
+            req = request(key=key)
+            await cache.get_caller_identity(req)
+            cache.settle(req.canonical_sha256, mapped=True)
+
         keys = [f"AKIAEXAMPLEKEY00000{i}" for i in range(4)]
         for key in keys[:3]:
-            await cache.get_caller_identity(request(key=key))
-        await cache.get_caller_identity(request(key=keys[0]))  # 0 is now the most recent
-        await cache.get_caller_identity(request(key=keys[3]))  # evicts 1
+            await review(key)
+        await review(keys[0])  # 0 is now the most recent
+        await review(keys[3])  # evicts 1
         assert len(cache) == 3 and len(sts.calls) == 4
-        await cache.get_caller_identity(request(key=keys[0]))
-        await cache.get_caller_identity(request(key=keys[2]))
+        await review(keys[0])
+        await review(keys[2])
         assert len(sts.calls) == 4
-        await cache.get_caller_identity(request(key=keys[1]))
+        await review(keys[1])
         assert len(sts.calls) == 5
         for i in range(1000):
-            await cache.get_caller_identity(request(key=f"AKIAEXAMPLEKEY{i:06d}"))
+            await review(f"AKIAEXAMPLEKEY{i:06d}")
         assert len(cache) == 3
 
     run(scenario())
@@ -156,7 +163,9 @@ def test_the_token_and_url_are_never_stored() -> None:
         assert _held_by_anything_but_frames(token) == []
         assert _held_by_anything_but_frames(req) == []
         assert _held_by_anything_but_frames(req.url) == [req]
-        assert all(len(key) == 32 for key in cache._entries)
+        tiers = (cache._mapped, cache._unmapped, cache._aliases)
+        assert all(len(key) == 32 for tier in tiers for key in tier)
+        assert all(len(key) == 32 for key in cache._aliases.values())
 
     run(scenario())
 
