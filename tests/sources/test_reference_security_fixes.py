@@ -128,6 +128,11 @@ def _provide(mode: str, username: str, standin: KubeApiServer, tmp_path: Path) -
     return {"dynamic_file_path": str(dynamic)}
 
 
+def _reserve(mode: str, *prefixes: str) -> list[dict[str, object]]:
+    """``server.reservedPrefixConfig`` in the list form of docs/cli.md."""
+    return [{"backendMode": mode, "usernamePrefixReserveList": list(prefixes)}]
+
+
 @pytest.fixture
 def started() -> Iterator[list[WatchedSource]]:
     watched: list[WatchedSource] = []
@@ -165,8 +170,7 @@ def _chain(
 def test_reserved_prefix_is_denied_by_every_backend(
     mode: str, standin: KubeApiServer, kubeconfig: Path, tmp_path: Path, started: list[WatchedSource]
 ) -> None:
-    reserved: list[dict[str, object]] = [{"backendMode": mode, "usernamePrefixReserveList": ["system:", "eks:"]}]
-    chain = _chain(mode, "system:ops", reserved, standin, kubeconfig, tmp_path, started)
+    chain = _chain(mode, "system:ops", _reserve(mode, "system:", "eks:"), standin, kubeconfig, tmp_path, started)
     with pytest.raises(MappingDenied) as denied:
         asyncio.run(chain.map(role_identity("ops", account=ACCOUNT)))
     assert denied.value.kind == "reserved_prefix" and "'system:'" in denied.value.reason
@@ -178,8 +182,9 @@ def test_unreserved_username_maps_on_every_backend(
     mode: str, standin: KubeApiServer, kubeconfig: Path, tmp_path: Path, started: list[WatchedSource]
 ) -> None:
     """The control: the same mapping with a username outside the reserved prefixes maps."""
-    reserved: list[dict[str, object]] = [{"backendMode": mode, "usernamePrefixReserveList": ["system:", "eks:"]}]
-    chain = _chain(mode, "ops-{{SessionName}}", reserved, standin, kubeconfig, tmp_path, started)
+    chain = _chain(
+        mode, "ops-{{SessionName}}", _reserve(mode, "system:", "eks:"), standin, kubeconfig, tmp_path, started
+    )
     mapped = asyncio.run(chain.map(role_identity("ops", "jane", account=ACCOUNT)))
     assert (mapped.username, mapped.groups, mapped.match.source) == ("ops-jane", ("ops",), mode)
 
@@ -190,8 +195,7 @@ def test_reserved_prefix_by_mode_alias_reaches_the_backend(
 ) -> None:
     """The backends the reference missed, configured by an alias or another spelling: a template
     that renders into the reserved prefix is denied too (the check is on the rendered name)."""
-    reserved: list[dict[str, object]] = [{"backendMode": alias, "usernamePrefixReserveList": ["eks:"]}]
-    chain = _chain(mode, "eks:{{SessionName}}", reserved, standin, kubeconfig, tmp_path, started)
+    chain = _chain(mode, "eks:{{SessionName}}", _reserve(alias, "eks:"), standin, kubeconfig, tmp_path, started)
     with pytest.raises(MappingDenied) as denied:
         asyncio.run(chain.map(role_identity("ops", "jane", account=ACCOUNT)))
     assert denied.value.kind == "reserved_prefix"
