@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import random
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from authenticator.identity import Identity
 from authenticator.partitions import get_partition
@@ -26,9 +27,8 @@ ALICE_KEY = "AKIAEXAMPLEKEY000001"
 BOB_KEY = "AKIAEXAMPLEKEY000002"
 
 
-class Clock:
-    def __call__(self) -> object:
-        return NOW
+def frozen_clock() -> datetime:
+    return NOW
 
 
 @dataclass
@@ -53,18 +53,21 @@ class CountingParse:
 
 
 def setup(
-    sts: FakeSTS, *, mapped_keys: frozenset[str], max_entries: int = 100_000
+    sts: FakeSTS, *, mapped_keys: AbstractSet[str], max_entries: int = 100_000, max_in_flight: int = 64
 ) -> tuple[VerifiedIdentityCache, Reviewer, CountingParse]:
-    """The server's assembly (composition.build_verifier) over fakes: ``mapped_keys`` map to a user."""
-    cache = VerifiedIdentityCache(sts, clock=Clock(), ttl=60, max_entries=max_entries, max_in_flight=64, wait=2.0)  # type: ignore[arg-type]
+    """The server's assembly (composition.build_verifier) over fakes: ``mapped_keys`` map to a user,
+    read at each review (a test may change the set between reviews)."""
+    cache = VerifiedIdentityCache(
+        sts, clock=frozen_clock, ttl=60, max_entries=max_entries, max_in_flight=max_in_flight, wait=2.0
+    )
     parse = CountingParse()
     verifier = TokenVerifier(
         sts=cache,
         partition=AWS,
-        clock=Clock(),
+        clock=frozen_clock,
         parse=parse,
         recall=cache.recall,
-        settle=cache.settle,  # type: ignore[arg-type]
+        settle=cache.settle,
     )
     mapper = FakeMapper(lambda identity: ("user", ("devs",)) if identity.access_key_id in mapped_keys else None)
     return cache, Reviewer(verifier=verifier, mapper=mapper), parse
@@ -183,12 +186,7 @@ def test_an_identity_that_stops_mapping_leaves_the_mapped_tier() -> None:
     async def scenario() -> None:
         sts = PerKeySTS()
         mapped = {ALICE_KEY}
-        cache = VerifiedIdentityCache(sts, clock=Clock(), ttl=60, max_entries=10, max_in_flight=1, wait=2.0)  # type: ignore[arg-type]
-        verifier = TokenVerifier(sts=cache, partition=AWS, clock=Clock(), recall=cache.recall, settle=cache.settle)  # type: ignore[arg-type]
-        reviewer = Reviewer(
-            verifier=verifier,
-            mapper=FakeMapper(lambda identity: ("user", ()) if identity.access_key_id in mapped else None),
-        )
+        _, reviewer, _ = setup(sts, mapped_keys=mapped, max_entries=10, max_in_flight=1)
         alice = make_token(NOW, access_key_id=ALICE_KEY)
         assert (await reviewer.review(alice)).allowed
         mapped.clear()  # alice's mapping is removed: the next review says so, from the cache
