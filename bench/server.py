@@ -37,6 +37,7 @@ from pathlib import Path
 
 from fastapi import Request  # the bench app's endpoint annotation is resolved in this module
 
+from tests.support import sts_standin
 from tests.support.processes import config_text, free_port, metric_sum, review_body
 from tests.support.sts_standin import ARN
 from tests.support.tokens import mint_token
@@ -107,24 +108,7 @@ class Stack:
     """The STS stand-in (``delay``) and the webhook (``server`` config keys), both stopped on exit."""
 
     def __init__(self, work: Path, *, delay: float, **server: object) -> None:
-        standin = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.support.sts_standin",
-                "--delay",
-                str(delay),
-                "--dir",
-                str(work),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        self.standin = standin
-        assert standin.stdout is not None
-        self.sts_url, ca = standin.stdout.readline().split()
+        self.standin, self.sts_url, ca = sts_standin.spawn(work, delay=delay)
         config = work / "config.yaml"
         config.write_text(config_text(self.sts_url, ca, ARN, **server))
         self.port = free_port()

@@ -11,12 +11,9 @@ import argparse
 import asyncio
 import ssl
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 
 import httpcore
 import httpx
@@ -24,8 +21,7 @@ import httpx
 from authenticator.server.config import ServerConfig
 from authenticator.sts import MAX_RESPONSE_BYTES
 from authenticator.sts_transport import KeepAliveTransport, Origin, STSTransport
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.sts_standin import spawn
 
 
 def _describe(exc: BaseException) -> str:
@@ -195,24 +191,8 @@ def main() -> int:
     parser.add_argument("clients", nargs="*", default=["ours", "aiohttp", "httpcore"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-sts-") as work:
-        standin = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.support.sts_standin",
-                "--delay",
-                str(args.delay),
-                "--dir",
-                work,
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
+        standin, url, ca = spawn(work, delay=args.delay)
         try:
-            assert standin.stdout is not None
-            url, ca = standin.stdout.readline().split()
             origin: Origin = ("https", "127.0.0.1", int(url.rsplit(":", 1)[1]))
             cpu: dict[str, list[float]] = {name: [] for name in args.clients}
             wall: dict[str, list[float]] = {name: [] for name in args.clients}

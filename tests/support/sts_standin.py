@@ -31,6 +31,7 @@ import json
 import socket
 import ssl
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -226,6 +227,21 @@ def _headers_seen(head: bytes) -> dict[str, str]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return {"host": headers.get("host", ""), "cluster": headers.get("x-k8s-aws-id", "")}
+
+
+def spawn(directory: Path | str, *, delay: float) -> tuple[subprocess.Popen[str], str, str]:
+    """The stand-in as a child process, off the caller's CPU (the benchmarks): (process, URL,
+    CA path). Closing the process's stdin stops it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", __name__, "--delay", str(delay), "--dir", str(directory)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],  # where ``tests`` is importable
+    )
+    assert process.stdout is not None
+    url, ca = process.stdout.readline().split()
+    return process, url, ca
 
 
 def main() -> int:
