@@ -115,31 +115,24 @@ class AiohttpTransport:
             await self._session.close()  # type: ignore[attr-defined]
 
 
-def _ours(context: ssl.SSLContext, max_connections: int) -> STSTransport:
-    return KeepAliveTransport(ssl_context=context, max_connections=max_connections, max_body_bytes=MAX_RESPONSE_BYTES)
-
-
-def _httpcore(context: ssl.SSLContext, max_connections: int) -> STSTransport:
-    return HttpcoreTransport(ssl_context=context, max_connections=max_connections, max_body_bytes=MAX_RESPONSE_BYTES)
-
-
-def _aiohttp(context: ssl.SSLContext, max_connections: int) -> STSTransport:
-    return AiohttpTransport(ssl_context=context, max_connections=max_connections, max_body_bytes=MAX_RESPONSE_BYTES)
-
-
-# Each made from the SSL context that trusts STS and the bound on connections (stsMaxInFlight).
-CLIENTS: dict[str, Callable[[ssl.SSLContext, int], STSTransport]] = {
-    "ours": _ours,
-    "httpcore": _httpcore,
-    "aiohttp": _aiohttp,
+# Each takes the SSL context that trusts STS and the bound on connections (stsMaxInFlight).
+CLIENTS: dict[str, Callable[..., STSTransport]] = {
+    "ours": KeepAliveTransport,
+    "httpcore": HttpcoreTransport,
+    "aiohttp": AiohttpTransport,
 }
+
+
+def make(name: str, context: ssl.SSLContext, max_connections: int) -> STSTransport:
+    """The transport ``name``, bounded as the server bounds its own."""
+    return CLIENTS[name](ssl_context=context, max_connections=max_connections, max_body_bytes=MAX_RESPONSE_BYTES)
 
 
 def for_server(name: str, config: ServerConfig) -> STSTransport | None:
     """The transport ``name`` for the bench server of ``config``; None for ours (the server's own)."""
     if name == "ours":
         return None
-    return CLIENTS[name](ssl.create_default_context(cafile=config.sts_ca_bundle or None), config.sts_max_in_flight)
+    return make(name, ssl.create_default_context(cafile=config.sts_ca_bundle or None), config.sts_max_in_flight)
 
 
 # -- the transport alone: CPU per STS call -------------------------------------------------------
@@ -164,7 +157,7 @@ async def _calls(transport: STSTransport, origin: Origin, count: int, concurrenc
 
 def _round(name: str, origin: Origin, ca: str, count: int, concurrency: int) -> tuple[float, float]:
     async def measure() -> tuple[float, float]:
-        transport = CLIENTS[name](ssl.create_default_context(cafile=ca), concurrency)
+        transport = make(name, ssl.create_default_context(cafile=ca), concurrency)
         try:
             await _calls(transport, origin, concurrency * 2, concurrency)  # warm-up: the pool is full
             return await _calls(transport, origin, count, concurrency)
