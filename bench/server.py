@@ -61,12 +61,11 @@ def serve(config_path: str, port: int, state: str, log_path: str) -> None:
     from authenticator.server.config import load_config
     from authenticator.server.logs import configure_logging
     from authenticator.server.tls import ensure_certificate
+    from bench.sts_clients import for_server
 
     config = load_config(config_path)
     with open(log_path, "a", encoding="utf-8") as log:
         configure_logging("json", "info", stream=log)
-        from bench.sts_clients import for_server
-
         app, _ = build_app(config, sts_transport=for_server(os.environ.get("BENCH_STS_CLIENT", "ours"), config))
 
         async def trivial(request: Request) -> JSONResponse:
