@@ -16,7 +16,8 @@ can fail in the ways a network does, which moto cannot:
     throttle  400 with an STS Throttling error body
 
 Keep-alive HTTP/1.1 on 127.0.0.1 port 0, in its own event loop on a thread (``with StsStandIn(...)``)
-or as a process: ``python -m tests.support.sts_standin --delay 0.02 --dir DIR`` prints ``URL CA-PATH`` on stdout.
+or as a process (``spawn``): ``python -m tests.support.sts_standin --delay 0.02 --dir DIR`` prints
+``URL CA-PATH`` on stdout.
 With ``identities``, ``seen`` records each GetCallerIdentity's ``Host`` and ``x-k8s-aws-id``
 headers (``host``, ``cluster``). ``calls`` counts requests read (``GET /_calls`` answers it,
 uncounted), ``connections`` the connections accepted (``GET /_connections``, each probe's own
