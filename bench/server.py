@@ -37,6 +37,7 @@ from pathlib import Path
 
 from fastapi import Request  # the bench app's endpoint annotation is resolved in this module
 
+from tests.support import sts_standin
 from tests.support.processes import config_text, free_port, metric_sum, review_body
 from tests.support.sts_standin import ARN
 from tests.support.tokens import mint_token
@@ -60,12 +61,11 @@ def serve(config_path: str, port: int, state: str, log_path: str) -> None:
     from authenticator.server.config import load_config
     from authenticator.server.logs import configure_logging
     from authenticator.server.tls import ensure_certificate
+    from bench.sts_clients import for_server
 
     config = load_config(config_path)
     with open(log_path, "a", encoding="utf-8") as log:
         configure_logging("json", "info", stream=log)
-        from bench.sts_clients import for_server
-
         app, _ = build_app(config, sts_transport=for_server(os.environ.get("BENCH_STS_CLIENT", "ours"), config))
 
         async def trivial(request: Request) -> JSONResponse:
@@ -107,24 +107,7 @@ class Stack:
     """The STS stand-in (``delay``) and the webhook (``server`` config keys), both stopped on exit."""
 
     def __init__(self, work: Path, *, delay: float, **server: object) -> None:
-        standin = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.support.sts_standin",
-                "--delay",
-                str(delay),
-                "--dir",
-                str(work),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        self.standin = standin
-        assert standin.stdout is not None
-        self.sts_url, ca = standin.stdout.readline().split()
+        self.standin, self.sts_url, ca = sts_standin.spawn(work, delay=delay)
         config = work / "config.yaml"
         config.write_text(config_text(self.sts_url, ca, ARN, **server))
         self.port = free_port()

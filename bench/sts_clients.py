@@ -11,12 +11,9 @@ import argparse
 import asyncio
 import ssl
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 
 import httpcore
 import httpx
@@ -24,8 +21,7 @@ import httpx
 from authenticator.server.config import ServerConfig
 from authenticator.sts import MAX_RESPONSE_BYTES
 from authenticator.sts_transport import KeepAliveTransport, Origin, STSTransport
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.sts_standin import spawn
 
 
 def _describe(exc: BaseException) -> str:
@@ -119,31 +115,24 @@ class AiohttpTransport:
             await self._session.close()  # type: ignore[attr-defined]
 
 
-def _ours(context: ssl.SSLContext, max_connections: int) -> STSTransport:
-    return KeepAliveTransport(ssl_context=context, max_connections=max_connections, max_body_bytes=MAX_RESPONSE_BYTES)
-
-
-def _httpcore(context: ssl.SSLContext, max_connections: int) -> STSTransport:
-    return HttpcoreTransport(ssl_context=context, max_connections=max_connections, max_body_bytes=MAX_RESPONSE_BYTES)
-
-
-def _aiohttp(context: ssl.SSLContext, max_connections: int) -> STSTransport:
-    return AiohttpTransport(ssl_context=context, max_connections=max_connections, max_body_bytes=MAX_RESPONSE_BYTES)
-
-
-# Each made from the SSL context that trusts STS and the bound on connections (stsMaxInFlight).
-CLIENTS: dict[str, Callable[[ssl.SSLContext, int], STSTransport]] = {
-    "ours": _ours,
-    "httpcore": _httpcore,
-    "aiohttp": _aiohttp,
+# Each takes the SSL context that trusts STS and the bound on connections (stsMaxInFlight).
+CLIENTS: dict[str, Callable[..., STSTransport]] = {
+    "ours": KeepAliveTransport,
+    "httpcore": HttpcoreTransport,
+    "aiohttp": AiohttpTransport,
 }
+
+
+def make(name: str, context: ssl.SSLContext, max_connections: int) -> STSTransport:
+    """The transport ``name``, bounded as the server bounds its own."""
+    return CLIENTS[name](ssl_context=context, max_connections=max_connections, max_body_bytes=MAX_RESPONSE_BYTES)
 
 
 def for_server(name: str, config: ServerConfig) -> STSTransport | None:
     """The transport ``name`` for the bench server of ``config``; None for ours (the server's own)."""
     if name == "ours":
         return None
-    return CLIENTS[name](ssl.create_default_context(cafile=config.sts_ca_bundle or None), config.sts_max_in_flight)
+    return make(name, ssl.create_default_context(cafile=config.sts_ca_bundle or None), config.sts_max_in_flight)
 
 
 # -- the transport alone: CPU per STS call -------------------------------------------------------
@@ -168,7 +157,7 @@ async def _calls(transport: STSTransport, origin: Origin, count: int, concurrenc
 
 def _round(name: str, origin: Origin, ca: str, count: int, concurrency: int) -> tuple[float, float]:
     async def measure() -> tuple[float, float]:
-        transport = CLIENTS[name](ssl.create_default_context(cafile=ca), concurrency)
+        transport = make(name, ssl.create_default_context(cafile=ca), concurrency)
         try:
             await _calls(transport, origin, concurrency * 2, concurrency)  # warm-up: the pool is full
             return await _calls(transport, origin, count, concurrency)
@@ -195,24 +184,8 @@ def main() -> int:
     parser.add_argument("clients", nargs="*", default=["ours", "aiohttp", "httpcore"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-sts-") as work:
-        standin = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.support.sts_standin",
-                "--delay",
-                str(args.delay),
-                "--dir",
-                work,
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
+        standin, url, ca = spawn(work, delay=args.delay)
         try:
-            assert standin.stdout is not None
-            url, ca = standin.stdout.readline().split()
             origin: Origin = ("https", "127.0.0.1", int(url.rsplit(":", 1)[1]))
             cpu: dict[str, list[float]] = {name: [] for name in args.clients}
             wall: dict[str, list[float]] = {name: [] for name in args.clients}

@@ -319,23 +319,37 @@ class _Handler(BaseHTTPRequestHandler):
         if name is not None:
             obj = self.server_ref.get(key, name)
             if obj is None:
-                return self._send_json(404, status_body(404, "NotFound", f'{key[0]} "{name}" not found'))
+                return self._missing(key, name)
             return self._send_json(200, obj)
         selected = _selected_name(query.get("fieldSelector"))
         if query.get("watch") in ("true", "1", "True"):
             return self._watch(key, selected, query)
         self._send_json(200, self.server_ref._list(key, selected))
 
-    def do_POST(self) -> None:
+    def _write(self, *, named: bool) -> tuple[Key, str | None, dict[str, Any]] | None:
+        """(key, name, body) of an authorized POST (``named=False``) or PUT (``named=True``);
+        None once the error answer is sent. The body is read before any 404, to keep the
+        connection usable."""
         route = self._route()
         if not self._authorized():
-            return
+            return None
         body = self._body()
-        if route is None or route[1] is not None:
-            return self._not_found()
+        if route is None or (route[1] is not None) != named:
+            self._not_found()
+            return None
         if body is None:
-            return self._send_json(400, status_body(400, "BadRequest", "body is not a JSON object"))
-        key = route[0]
+            self._send_json(400, status_body(400, "BadRequest", "body is not a JSON object"))
+            return None
+        return route[0], route[1], body
+
+    def _missing(self, key: Key, name: str) -> None:
+        self._send_json(404, status_body(404, "NotFound", f'{key[0]} "{name}" not found'))
+
+    def do_POST(self) -> None:
+        write = self._write(named=False)
+        if write is None:
+            return
+        key, _, body = write
         name = (body.get("metadata") or {}).get("name")
         if not name:
             return self._send_json(422, status_body(422, "Invalid", "metadata.name is required"))
@@ -347,15 +361,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(201, obj)
 
     def do_PUT(self) -> None:
-        route = self._route()
-        if not self._authorized():
+        write = self._write(named=True)
+        if write is None:
             return
-        body = self._body()
-        if route is None or route[1] is None:
-            return self._not_found()
-        if body is None:
-            return self._send_json(400, status_body(400, "BadRequest", "body is not a JSON object"))
-        key, name, _ = route
+        key, name, body = write
+        assert name is not None  # named=True
         standin = self.server_ref
         conflict = status_body(
             409, "Conflict", "Operation cannot be fulfilled: the object has been modified; please apply your changes"
@@ -363,7 +373,7 @@ class _Handler(BaseHTTPRequestHandler):
         with standin._cond:
             existing = standin._objects.get(key, {}).get(name)
             if existing is None:
-                return self._send_json(404, status_body(404, "NotFound", f'{key[0]} "{name}" not found'))
+                return self._missing(key, name)
             sent_rv = (body.get("metadata") or {}).get("resourceVersion")
             if standin._conflicts > 0:
                 standin._conflicts -= 1
@@ -381,7 +391,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._not_found()
         key, name, _ = route
         if not self.server_ref.delete(key, name):
-            return self._send_json(404, status_body(404, "NotFound", f'{key[0]} "{name}" not found'))
+            return self._missing(key, name)
         self._send_json(200, status_body(200, "", "deleted") | {"status": "Success"})
 
     # -- watch ----------------------------------------------------------------------------

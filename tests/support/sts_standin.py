@@ -16,7 +16,8 @@ can fail in the ways a network does, which moto cannot:
     throttle  400 with an STS Throttling error body
 
 Keep-alive HTTP/1.1 on 127.0.0.1 port 0, in its own event loop on a thread (``with StsStandIn(...)``)
-or as a process: ``python -m tests.support.sts_standin --delay 0.02 --dir DIR`` prints ``URL CA-PATH`` on stdout.
+or as a process (``spawn``): ``python -m tests.support.sts_standin --delay 0.02 --dir DIR`` prints
+``URL CA-PATH`` on stdout.
 With ``identities``, ``seen`` records each GetCallerIdentity's ``Host`` and ``x-k8s-aws-id``
 headers (``host``, ``cluster``). ``calls`` counts requests read (``GET /_calls`` answers it,
 uncounted), ``connections`` the connections accepted (``GET /_connections``, each probe's own
@@ -31,6 +32,7 @@ import json
 import socket
 import ssl
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -226,6 +228,21 @@ def _headers_seen(head: bytes) -> dict[str, str]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return {"host": headers.get("host", ""), "cluster": headers.get("x-k8s-aws-id", "")}
+
+
+def spawn(directory: Path | str, *, delay: float) -> tuple[subprocess.Popen[str], str, str]:
+    """The stand-in as a child process, off the caller's CPU (the benchmarks): (process, URL,
+    CA path). Closing the process's stdin stops it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", __name__, "--delay", str(delay), "--dir", str(directory)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],  # where ``tests`` is importable
+    )
+    assert process.stdout is not None
+    url, ca = process.stdout.readline().split()
+    return process, url, ca
 
 
 def main() -> int:
