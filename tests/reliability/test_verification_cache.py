@@ -25,7 +25,7 @@ from authenticator.verifier import TokenVerifier
 from tests.support.identities import user_identity
 from tests.support.mapping import FakeMapper
 from tests.support.sts import FakeSTS
-from tests.support.tokens import NOW, make_token
+from tests.support.tokens import NOW, CountingParse, make_token
 
 AWS = get_partition("aws")
 SERVER_DEFAULTS = ServerConfig(cluster_id="cache-test")
@@ -312,15 +312,6 @@ def test_a_mapping_change_applies_to_a_cached_identity_at_once(tmp_path: Path) -
         assert len(sts.calls) == 1  # all three used the one verified identity
 
     run(scenario())
-
-
-class CountingParse:
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def __call__(self, token: str, **kwargs: object) -> PresignedRequest:
-        self.calls += 1
-        return parse_token(token, **kwargs)  # type: ignore[arg-type]
 
 
 def _recalling_reviewer(cache: VerifiedIdentityCache, clock: Clock, parse: CountingParse) -> Reviewer:

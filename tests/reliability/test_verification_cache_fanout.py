@@ -20,7 +20,7 @@ from authenticator.verifier import TokenVerifier
 from tests.support.identities import user_identity
 from tests.support.mapping import FakeMapper
 from tests.support.sts import FakeSTS
-from tests.support.tokens import NOW, encode, make_token
+from tests.support.tokens import NOW, CountingParse, encode, make_token
 
 AWS = get_partition("aws")
 ALICE_KEY = "AKIAEXAMPLEKEY000001"
@@ -41,15 +41,6 @@ class PerKeySTS(FakeSTS):
             await self.gate.wait()
         key = request.access_key_id
         return user_identity(f"u{key}", access_key_id=key, user_id=f"AIDA{key}")
-
-
-class CountingParse:
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def __call__(self, token: str, **kwargs: object) -> PresignedRequest:
-        self.calls += 1
-        return parse_token(token, **kwargs)  # type: ignore[arg-type]
 
 
 def setup(

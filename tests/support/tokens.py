@@ -26,6 +26,8 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+from authenticator.token import PresignedRequest, parse_token
+
 TOKEN_PREFIX = "k8s-aws-v1."
 
 # The reference's deterministic vector (docs/token.md §1).
@@ -489,3 +491,14 @@ def botocore_token(
     access_key_id: str, secret: str, session_token: str | None = None, *, cluster_id: str, host: str = HOST
 ) -> str:
     return encode(botocore_url(access_key_id, secret, session_token, cluster_id=cluster_id, host=host))
+
+
+class CountingParse:
+    """``parse_token`` that counts its calls: shows when a review skipped parsing (a recall)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, token: str, **kwargs: object) -> PresignedRequest:
+        self.calls += 1
+        return parse_token(token, **kwargs)  # type: ignore[arg-type]
