@@ -21,7 +21,7 @@ YAML is turned into JSON and decoded with Go's ``encoding/json``, so
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Literal
@@ -191,16 +191,28 @@ def _role_path_warning(rolearn: str) -> str | None:
     return None
 
 
-def _parse_role(item: object, index: int, section: str) -> EntryResult:
+def _parse_entry(
+    item: object,
+    index: int,
+    section: str,
+    known: Sequence[str],
+    build: Callable[[Mapping[str, object], _EntryReader], RoleMapping | UserMapping | None],
+) -> EntryResult:
+    """The steps every entry shares; ``build`` reads the section's own fields into its mapping."""
     if not isinstance(item, dict):
         issue = Issue(
             section, index, "entry_not_mapping", f"entry is {type_name(item)}, not a mapping: dropped", "error"
         )
         return EntryResult(index, item, {}, {}, (), None, (issue,))
-    fields, spellings, unknown = _fold_keys(item, ROLE_KEYS)
+    fields, spellings, unknown = _fold_keys(item, known)
     reader = _EntryReader(section, index, spellings)
     for key in unknown:
         reader.issue("unknown_key", f"unknown key {key!r} is ignored", "info")
+    mapping = build(fields, reader)
+    return EntryResult(index, item, fields, spellings, unknown, mapping, tuple(reader.issues))
+
+
+def _role_mapping(fields: Mapping[str, object], reader: _EntryReader) -> RoleMapping | None:
     rolearn = reader.string(fields, "rolearn")
     sso = reader.sso(fields)
     username = reader.string(fields, "username")
@@ -220,7 +232,7 @@ def _parse_role(item: object, index: int, section: str) -> EntryResult:
         if warning:
             reader.issue("role_path", warning, "warning", key="rolearn")
         mapping = RoleMapping(username=username, groups=groups, rolearn=rolearn, userid=userid)
-    return EntryResult(index, item, fields, spellings, unknown, mapping, tuple(reader.issues))
+    return mapping
 
 
 def _sso_matcher(sso: tuple[str, str, str], reader: _EntryReader) -> SSOMatcher | None:
@@ -246,26 +258,15 @@ def _sso_matcher(sso: tuple[str, str, str], reader: _EntryReader) -> SSOMatcher 
     return SSOMatcher(permission_set_name=permission_set, account_id=account, partition=partition or "aws")
 
 
-def _parse_user(item: object, index: int, section: str) -> EntryResult:
-    if not isinstance(item, dict):
-        issue = Issue(
-            section, index, "entry_not_mapping", f"entry is {type_name(item)}, not a mapping: dropped", "error"
-        )
-        return EntryResult(index, item, {}, {}, (), None, (issue,))
-    fields, spellings, unknown = _fold_keys(item, USER_KEYS)
-    reader = _EntryReader(section, index, spellings)
-    for key in unknown:
-        reader.issue("unknown_key", f"unknown key {key!r} is ignored", "info")
+def _user_mapping(fields: Mapping[str, object], reader: _EntryReader) -> UserMapping | None:
     userarn = reader.string(fields, "userarn")
     username = reader.string(fields, "username")
     groups = reader.groups(fields)
     userid = reader.string(fields, "userid") or None
-    mapping: UserMapping | None = None
     if not userarn:
         reader.issue("entry_invalid", "value for userarn must be supplied: entry dropped", "error")
-    else:
-        mapping = UserMapping(userarn=userarn, username=username, groups=groups, userid=userid)
-    return EntryResult(index, item, fields, spellings, unknown, mapping, tuple(reader.issues))
+        return None
+    return UserMapping(userarn=userarn, username=username, groups=groups, userid=userid)
 
 
 def _duplicate_issues(section: str, entries: Sequence[EntryResult]) -> list[tuple[int, Issue]]:
@@ -302,13 +303,13 @@ def _duplicate_issues(section: str, entries: Sequence[EntryResult]) -> list[tupl
 
 def parse_role_entries(items: Sequence[object], section: str = "mapRoles") -> tuple[EntryResult, ...]:
     """Every list item of a mapRoles section (or server.mapRoles), reference semantics."""
-    entries = [_parse_role(item, i, section) for i, item in enumerate(items)]
+    entries = [_parse_entry(item, i, section, ROLE_KEYS, _role_mapping) for i, item in enumerate(items)]
     return _with_duplicates(section, entries)
 
 
 def parse_user_entries(items: Sequence[object], section: str = "mapUsers") -> tuple[EntryResult, ...]:
     """Every list item of a mapUsers section (or server.mapUsers), reference semantics."""
-    entries = [_parse_user(item, i, section) for i, item in enumerate(items)]
+    entries = [_parse_entry(item, i, section, USER_KEYS, _user_mapping) for i, item in enumerate(items)]
     return _with_duplicates(section, entries)
 
 
