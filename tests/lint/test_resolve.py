@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 from pathlib import Path
@@ -10,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from authenticator.lint.cli import main
-from authenticator.lint.resolve import identity_for, resolve_text
-from authenticator.mapping.chain import MappingChain, MappingDenied
+from authenticator.lint.resolve import resolve_text
+from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.sources.file import MountedFileSource
+from tests.support.aws_auth import server_answer
 
 CONFIGMAP = """\
 apiVersion: v1
@@ -126,13 +126,8 @@ def test_same_answer_as_the_server_source(tmp_path: Path, arn: str) -> None:
     """resolve agrees with the server's MountedFile source + chain loading the same file."""
     manifest = tmp_path / "aws-auth.yaml"
     manifest.write_text(CONFIGMAP)
-    identity, _ = identity_for(arn)
     chain = MappingChain([MountedFileSource(aws_auth_file=str(manifest))])
-    try:
-        server = asyncio.run(chain.map(identity))
-        expected = (True, server.username, server.groups)
-    except MappingDenied:
-        expected = (False, None, ())
+    expected = server_answer(chain, arn)
     result = resolve_text(str(manifest), CONFIGMAP, arn)
     assert (result.mapped, result.username, result.groups) == expected
 
