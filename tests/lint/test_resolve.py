@@ -12,15 +12,11 @@ from authenticator.lint.cli import main
 from authenticator.lint.resolve import resolve_text
 from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.sources.file import MountedFileSource
-from tests.support.aws_auth import server_answer
+from tests.support.aws_auth import HEADER, server_answer
 
-CONFIGMAP = """\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: aws-auth
-  namespace: kube-system
-data:
+CONFIGMAP = (
+    HEADER
+    + """\
   mapRoles: |
     - rolearn: arn:aws:iam::739275461218:role/teams/platform/admin
       username: "admin:{{SessionName}}"
@@ -43,6 +39,7 @@ data:
   mapAccounts: |
     - "210987654321"
 """
+)
 
 
 def resolve(arn: str, **kwargs: str):
