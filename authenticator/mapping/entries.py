@@ -37,9 +37,11 @@ __all__ = [
     "EntryResult",
     "Issue",
     "IssueCode",
+    "PrincipalKey",
     "Severity",
     "parse_role_entries",
     "parse_user_entries",
+    "principal_key",
 ]
 
 ROLE_KEYS = ("rolearn", "sso", "username", "groups", "userid")
@@ -269,22 +271,33 @@ def _user_mapping(fields: Mapping[str, object], reader: _EntryReader) -> UserMap
     return UserMapping(userarn=userarn, username=username, groups=groups, userid=userid)
 
 
+PrincipalKey = str | tuple[str, SSOMatcher | None]
+
+
+def principal_key(mapping: RoleMapping | UserMapping) -> PrincipalKey:
+    """Who a kept entry maps: its ARN (case-insensitive) or its sso matcher. Two entries with
+    the same key map the same principals, and the last one wins."""
+    if isinstance(mapping, RoleMapping):
+        return mapping.rolearn.lower() if mapping.rolearn else ("sso", mapping.sso)
+    return mapping.userarn.lower()
+
+
 def _duplicate_issues(section: str, entries: Sequence[EntryResult]) -> list[tuple[int, Issue]]:
     """(index of the later entry, its duplicate warning) for every entry an earlier one repeats."""
-    seen: dict[object, int] = {}
+    seen: dict[PrincipalKey, int] = {}
     issues: list[tuple[int, Issue]] = []
     for entry in entries:
         m = entry.mapping
-        key: object
-        if isinstance(m, RoleMapping) and m.rolearn:
-            key, label = m.rolearn.lower(), f"rolearn {m.rolearn}"
-        elif isinstance(m, RoleMapping) and m.sso is not None:
-            key, label = ("sso", m.sso), f"sso {m.sso.permission_set_name}@{m.sso.account_id}"
-        elif isinstance(m, UserMapping):
-            key, label = m.userarn.lower(), f"userarn {m.userarn}"
-        else:
+        if m is None:
             continue
+        key = principal_key(m)
         if key in seen:
+            if isinstance(m, UserMapping):
+                label = f"userarn {m.userarn}"
+            elif m.rolearn or m.sso is None:
+                label = f"rolearn {m.rolearn}"
+            else:
+                label = f"sso {m.sso.permission_set_name}@{m.sso.account_id}"
             issues.append(
                 (
                     entry.index,
