@@ -39,6 +39,7 @@ from authenticator.mapping.chain import (
 )
 from authenticator.mapping.model import MappingSet, RoleMapping
 from authenticator.mapping.sources.dynamicfile import DynamicFileError, parse_dynamic_file
+from authenticator.mapping.sources.modes import DYNAMIC_FILE, EKS_CONFIGMAP
 from authenticator.mapping.yamlv2 import AwsAuthLoader
 
 __all__ = ["Resolution", "ResolveError", "identity_for", "resolve_text", "run_resolve"]
@@ -138,14 +139,14 @@ def _source_for(target: Target) -> tuple[MappingSource, dict[str, tuple[str, ...
     if target.kind == "configmap":
         data = _construct(target.data_node)
         data = {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
-        return _StaticSource("EKSConfigMap", parse_aws_auth(data).mapping_set), {}
+        return _StaticSource(EKS_CONFIGMAP, parse_aws_auth(data).mapping_set), {}
     if target.kind == "dynamicfile":
         # The DynamicFile source's own reader (all or nothing); a rejected file maps nobody.
         try:
             content = parse_dynamic_file(target.text)
         except DynamicFileError:
-            return _StaticSource("DynamicFile", MappingSet()), {}
-        return _StaticSource("DynamicFile", MappingSet(content.roles, content.users, content.accounts)), {}
+            return _StaticSource(DYNAMIC_FILE, MappingSet()), {}
+        return _StaticSource(DYNAMIC_FILE, MappingSet(content.roles, content.users, content.accounts)), {}
     # The server config file, read by the server's own loader; its MountedFile source, strict as at start.
     from authenticator.server.composition import build_mounted_file_source
     from authenticator.server.config import load_config_text

@@ -21,7 +21,7 @@ YAML is turned into JSON and decoded with Go's ``encoding/json``, so
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Literal
@@ -37,9 +37,11 @@ __all__ = [
     "EntryResult",
     "Issue",
     "IssueCode",
+    "PrincipalKey",
     "Severity",
     "parse_role_entries",
     "parse_user_entries",
+    "principal_key",
 ]
 
 ROLE_KEYS = ("rolearn", "sso", "username", "groups", "userid")
@@ -191,16 +193,28 @@ def _role_path_warning(rolearn: str) -> str | None:
     return None
 
 
-def _parse_role(item: object, index: int, section: str) -> EntryResult:
+def _parse_entry(
+    item: object,
+    index: int,
+    section: str,
+    known: Sequence[str],
+    build: Callable[[Mapping[str, object], _EntryReader], RoleMapping | UserMapping | None],
+) -> EntryResult:
+    """The steps every entry shares; ``build`` reads the section's own fields into its mapping."""
     if not isinstance(item, dict):
         issue = Issue(
             section, index, "entry_not_mapping", f"entry is {type_name(item)}, not a mapping: dropped", "error"
         )
         return EntryResult(index, item, {}, {}, (), None, (issue,))
-    fields, spellings, unknown = _fold_keys(item, ROLE_KEYS)
+    fields, spellings, unknown = _fold_keys(item, known)
     reader = _EntryReader(section, index, spellings)
     for key in unknown:
         reader.issue("unknown_key", f"unknown key {key!r} is ignored", "info")
+    mapping = build(fields, reader)
+    return EntryResult(index, item, fields, spellings, unknown, mapping, tuple(reader.issues))
+
+
+def _role_mapping(fields: Mapping[str, object], reader: _EntryReader) -> RoleMapping | None:
     rolearn = reader.string(fields, "rolearn")
     sso = reader.sso(fields)
     username = reader.string(fields, "username")
@@ -220,7 +234,7 @@ def _parse_role(item: object, index: int, section: str) -> EntryResult:
         if warning:
             reader.issue("role_path", warning, "warning", key="rolearn")
         mapping = RoleMapping(username=username, groups=groups, rolearn=rolearn, userid=userid)
-    return EntryResult(index, item, fields, spellings, unknown, mapping, tuple(reader.issues))
+    return mapping
 
 
 def _sso_matcher(sso: tuple[str, str, str], reader: _EntryReader) -> SSOMatcher | None:
@@ -246,44 +260,44 @@ def _sso_matcher(sso: tuple[str, str, str], reader: _EntryReader) -> SSOMatcher 
     return SSOMatcher(permission_set_name=permission_set, account_id=account, partition=partition or "aws")
 
 
-def _parse_user(item: object, index: int, section: str) -> EntryResult:
-    if not isinstance(item, dict):
-        issue = Issue(
-            section, index, "entry_not_mapping", f"entry is {type_name(item)}, not a mapping: dropped", "error"
-        )
-        return EntryResult(index, item, {}, {}, (), None, (issue,))
-    fields, spellings, unknown = _fold_keys(item, USER_KEYS)
-    reader = _EntryReader(section, index, spellings)
-    for key in unknown:
-        reader.issue("unknown_key", f"unknown key {key!r} is ignored", "info")
+def _user_mapping(fields: Mapping[str, object], reader: _EntryReader) -> UserMapping | None:
     userarn = reader.string(fields, "userarn")
     username = reader.string(fields, "username")
     groups = reader.groups(fields)
     userid = reader.string(fields, "userid") or None
-    mapping: UserMapping | None = None
     if not userarn:
         reader.issue("entry_invalid", "value for userarn must be supplied: entry dropped", "error")
-    else:
-        mapping = UserMapping(userarn=userarn, username=username, groups=groups, userid=userid)
-    return EntryResult(index, item, fields, spellings, unknown, mapping, tuple(reader.issues))
+        return None
+    return UserMapping(userarn=userarn, username=username, groups=groups, userid=userid)
+
+
+PrincipalKey = str | tuple[str, SSOMatcher | None]
+
+
+def principal_key(mapping: RoleMapping | UserMapping) -> PrincipalKey:
+    """Who a kept entry maps: its ARN (case-insensitive) or its sso matcher. Two entries with
+    the same key map the same principals, and the last one wins."""
+    if isinstance(mapping, RoleMapping):
+        return mapping.rolearn.lower() if mapping.rolearn else ("sso", mapping.sso)
+    return mapping.userarn.lower()
 
 
 def _duplicate_issues(section: str, entries: Sequence[EntryResult]) -> list[tuple[int, Issue]]:
     """(index of the later entry, its duplicate warning) for every entry an earlier one repeats."""
-    seen: dict[object, int] = {}
+    seen: dict[PrincipalKey, int] = {}
     issues: list[tuple[int, Issue]] = []
     for entry in entries:
         m = entry.mapping
-        key: object
-        if isinstance(m, RoleMapping) and m.rolearn:
-            key, label = m.rolearn.lower(), f"rolearn {m.rolearn}"
-        elif isinstance(m, RoleMapping) and m.sso is not None:
-            key, label = ("sso", m.sso), f"sso {m.sso.permission_set_name}@{m.sso.account_id}"
-        elif isinstance(m, UserMapping):
-            key, label = m.userarn.lower(), f"userarn {m.userarn}"
-        else:
+        if m is None:
             continue
+        key = principal_key(m)
         if key in seen:
+            if isinstance(m, UserMapping):
+                label = f"userarn {m.userarn}"
+            elif m.rolearn or m.sso is None:
+                label = f"rolearn {m.rolearn}"
+            else:
+                label = f"sso {m.sso.permission_set_name}@{m.sso.account_id}"
             issues.append(
                 (
                     entry.index,
@@ -302,13 +316,13 @@ def _duplicate_issues(section: str, entries: Sequence[EntryResult]) -> list[tupl
 
 def parse_role_entries(items: Sequence[object], section: str = "mapRoles") -> tuple[EntryResult, ...]:
     """Every list item of a mapRoles section (or server.mapRoles), reference semantics."""
-    entries = [_parse_role(item, i, section) for i, item in enumerate(items)]
+    entries = [_parse_entry(item, i, section, ROLE_KEYS, _role_mapping) for i, item in enumerate(items)]
     return _with_duplicates(section, entries)
 
 
 def parse_user_entries(items: Sequence[object], section: str = "mapUsers") -> tuple[EntryResult, ...]:
     """Every list item of a mapUsers section (or server.mapUsers), reference semantics."""
-    entries = [_parse_user(item, i, section) for i, item in enumerate(items)]
+    entries = [_parse_entry(item, i, section, USER_KEYS, _user_mapping) for i, item in enumerate(items)]
     return _with_duplicates(section, entries)
 
 

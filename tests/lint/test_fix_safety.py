@@ -19,18 +19,10 @@ from authenticator.lint.engine import fix_text, lint_text
 from authenticator.lint.findings import Finding, Severity
 from authenticator.lint.registry import Rule, RuleContext, all_rules, get_rule
 from authenticator.lint.rules._common import arn_entries, scalar_edit
+from tests.support.aws_auth import HEADER, configmap
 
 CORPUS = Path(__file__).parent / "corpus"
 FILES = sorted(p.name for p in CORPUS.iterdir() if p.name != "expected.yaml")
-
-HEAD = """\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: aws-auth
-  namespace: kube-system
-data:
-"""
 
 
 def server_view(text: str) -> list[object]:
@@ -71,7 +63,7 @@ def test_fix_keeps_the_servers_reading_of_every_corpus_file(name: str) -> None:
 
 @pytest.mark.parametrize("rule", [r for r in all_rules() if r.fixable], ids=lambda r: r.id)
 def test_fix_keeps_the_servers_reading_of_each_fixable_example(rule: Rule) -> None:
-    text = HEAD + "".join(f"  {line}\n" if line else "\n" for line in rule.examples()["failing"].splitlines())
+    text = configmap(rule.examples()["failing"])
     fixed = fix_text("x.yaml", text, LintConfig())
     assert fixed != text
     assert server_view(fixed) == server_view(text)
@@ -84,7 +76,7 @@ def test_only_respelling_rules_stay_fixable() -> None:
 # -- AA204: a session ARN is one person; the role ARN is everyone who can assume the role ------
 
 SESSION_ENTRY = (
-    HEAD
+    HEADER
     + """\
   mapRoles: |
     - rolearn: arn:aws:sts::739275461218:assumed-role/admin/jane
@@ -117,7 +109,7 @@ def test_session_arn_suggestion_reaches_the_user(tmp_path: Path, monkeypatch: py
 
 
 def test_role_path_is_a_suggestion() -> None:
-    text = HEAD + (
+    text = HEADER + (
         "  mapRoles: |\n"
         "    - rolearn: arn:aws:iam::739275461218:role/teams/platform/admin\n"
         "      username: admin\n"
@@ -129,13 +121,13 @@ def test_role_path_is_a_suggestion() -> None:
 
 def test_sso_role_path_is_a_suggestion() -> None:
     arn = "arn:aws:iam::739275461218:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"
-    text = HEAD + (f'  mapRoles: |\n    - rolearn: {arn}\n      username: "sso:{{{{SessionName}}}}"\n')
+    text = HEADER + (f'  mapRoles: |\n    - rolearn: {arn}\n      username: "sso:{{{{SessionName}}}}"\n')
     hint = _fix_leaves_unchanged(text, "AA203")
     assert "use arn:aws:iam::739275461218:role/AWSReservedSSO_Admin_0123456789abcdef" in hint
 
 
 def test_quoting_a_template_that_makes_a_section_load_is_a_suggestion() -> None:
-    text = HEAD + (
+    text = HEADER + (
         "  mapRoles: |\n"
         "    - rolearn: arn:aws:iam::739275461218:role/admin\n"
         "      username: {{SessionName}}\n"
@@ -146,7 +138,7 @@ def test_quoting_a_template_that_makes_a_section_load_is_a_suggestion() -> None:
 
 
 def test_renaming_an_ignored_data_key_is_a_suggestion() -> None:
-    text = HEAD + (
+    text = HEADER + (
         "  MapRoles: |\n"
         "    - rolearn: arn:aws:iam::739275461218:role/admin\n"
         "      username: admin\n"
@@ -157,7 +149,7 @@ def test_renaming_an_ignored_data_key_is_a_suggestion() -> None:
 
 
 def test_quoting_an_sso_account_the_server_drops_is_a_suggestion() -> None:
-    text = HEAD + (
+    text = HEADER + (
         "  mapRoles: |\n"
         "    - sso:\n"
         "        permissionSetName: Admin\n"
@@ -179,7 +171,7 @@ def test_quoting_an_account_of_the_server_config_is_a_suggestion() -> None:
 
 
 def test_map_accounts_string_is_still_quoted() -> None:
-    text = HEAD + "  mapAccounts: |\n    - 012345670123\n"
+    text = HEADER + "  mapAccounts: |\n    - 012345670123\n"
     fixed = fix_text("x.yaml", text, LintConfig())
     assert fixed == text.replace("- 012345670123", '- "012345670123"')
     assert server_view(fixed) == server_view(text)
@@ -188,7 +180,7 @@ def test_map_accounts_string_is_still_quoted() -> None:
 def test_key_case_is_not_renamed_when_two_spellings_fold_together() -> None:
     # The server takes the spelling that sorts last (Username: dev); renaming both to
     # "username" would leave the choice to the YAML loader.
-    text = HEAD + (
+    text = HEADER + (
         "  mapRoles: |\n"
         "    - rolearn: arn:aws:iam::739275461218:role/dev\n"
         "      USERNAME: admin\n"
@@ -203,7 +195,7 @@ def test_key_case_is_not_renamed_when_two_spellings_fold_together() -> None:
 
 
 def test_key_case_alone_is_still_renamed() -> None:
-    text = HEAD + (
+    text = HEADER + (
         "  mapRoles: |\n"
         "    - roleARN: arn:aws:iam::739275461218:role/dev\n"
         '      username: "dev:{{SessionName}}"\n'
@@ -235,7 +227,7 @@ def test_fix_refuses_edits_that_change_the_servers_reading(monkeypatch: pytest.M
 
     rules = [*engine._rules(LintConfig()), _widening_rule()]
     monkeypatch.setattr(engine, "_rules", lambda config: rules)
-    text = HEAD + (
+    text = HEADER + (
         "  mapRoles: |\n"
         "    - roleARN: arn:aws:iam::739275461218:role/dev\n"
         '      username: "dev:{{SessionName}}"\n'

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 from pathlib import Path
@@ -10,17 +9,14 @@ from pathlib import Path
 import pytest
 
 from authenticator.lint.cli import main
-from authenticator.lint.resolve import identity_for, resolve_text
-from authenticator.mapping.chain import MappingChain, MappingDenied
+from authenticator.lint.resolve import resolve_text
+from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.sources.file import MountedFileSource
+from tests.support.aws_auth import HEADER, server_answer
 
-CONFIGMAP = """\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: aws-auth
-  namespace: kube-system
-data:
+CONFIGMAP = (
+    HEADER
+    + """\
   mapRoles: |
     - rolearn: arn:aws:iam::739275461218:role/teams/platform/admin
       username: "admin:{{SessionName}}"
@@ -43,6 +39,7 @@ data:
   mapAccounts: |
     - "210987654321"
 """
+)
 
 
 def resolve(arn: str, **kwargs: str):
@@ -126,13 +123,8 @@ def test_same_answer_as_the_server_source(tmp_path: Path, arn: str) -> None:
     """resolve agrees with the server's MountedFile source + chain loading the same file."""
     manifest = tmp_path / "aws-auth.yaml"
     manifest.write_text(CONFIGMAP)
-    identity, _ = identity_for(arn)
     chain = MappingChain([MountedFileSource(aws_auth_file=str(manifest))])
-    try:
-        server = asyncio.run(chain.map(identity))
-        expected = (True, server.username, server.groups)
-    except MappingDenied:
-        expected = (False, None, ())
+    expected = server_answer(chain, arn)
     result = resolve_text(str(manifest), CONFIGMAP, arn)
     assert (result.mapped, result.username, result.groups) == expected
 

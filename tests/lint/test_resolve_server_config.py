@@ -3,17 +3,17 @@ server's own MountedFile source, refused where the server would refuse to start.
 
 from __future__ import annotations
 
-import asyncio
 import io
 from pathlib import Path
 
 import pytest
 
 from authenticator.lint.cli import main
-from authenticator.lint.resolve import ResolveError, identity_for, resolve_text
-from authenticator.mapping.chain import MappingChain, MappingDenied
+from authenticator.lint.resolve import ResolveError, resolve_text
+from authenticator.mapping.chain import MappingChain
 from authenticator.server.composition import build_sources
 from authenticator.server.config import load_config
+from tests.support.aws_auth import server_answer
 
 CONFIG = """\
 clusterID: prod
@@ -48,15 +48,10 @@ ARNS = [
 def test_same_answer_as_the_server(tmp_path: Path, arn: str) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(CONFIG)
-    identity, _ = identity_for(arn)
     chain = MappingChain(
         build_sources(config := load_config(str(path))), reserved_prefixes=config.reserved_prefix_config
     )
-    try:
-        mapped = asyncio.run(chain.map(identity))
-        expected = (True, mapped.username, mapped.groups)
-    except MappingDenied:
-        expected = (False, None, ())
+    expected = server_answer(chain, arn)
     result = resolve_text(str(path), CONFIG, arn)
     assert (result.mapped, result.username, result.groups) == expected
 

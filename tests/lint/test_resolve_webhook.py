@@ -14,6 +14,7 @@ import pytest
 from authenticator.demo.apiserver import ApiServerStandIn
 from authenticator.demo.sts_peer import StsPeer
 from authenticator.lint.resolve import resolve_text
+from tests.support.aws_auth import HEADER
 from tests.support.processes import ServerProcess
 from tests.support.tokens import botocore_token
 
@@ -26,13 +27,9 @@ def _token(access_key_id: str, secret: str, session_token: str | None = None) ->
 
 
 def _configmap(account: str) -> str:
-    return f"""\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: aws-auth
-  namespace: kube-system
-data:
+    return (
+        HEADER
+        + f"""\
   mapRoles: |
     - rolearn: arn:aws:iam::{account}:role/developer
       username: "dev:{{{{SessionName}}}}"
@@ -50,6 +47,7 @@ data:
   mapAccounts: |
     - "{OTHER_ACCOUNT}"
 """
+    )
 
 
 class World:

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from authenticator.lint.document import Entry
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.mapping.model import RoleMapping, SSOMatcher, UserMapping
+from authenticator.mapping.entries import PrincipalKey, principal_key
 
 ID = "AA601"
 SLUG = "duplicate-arn"
@@ -45,18 +45,12 @@ SEVERITY = "error"
 SUMMARY = "the same ARN twice: the earlier entry is silently dead"
 
 
-def _key(mapping: RoleMapping | UserMapping) -> str | tuple[str, SSOMatcher | None]:
-    if isinstance(mapping, RoleMapping):
-        return mapping.rolearn.lower() if mapping.rolearn else ("sso", mapping.sso)
-    return mapping.userarn.lower()
-
-
 def check(ctx: RuleContext) -> Iterator[Finding]:
     for section in ctx.target.sections.values():
-        groups: dict[str | tuple[str, SSOMatcher | None], list[Entry]] = {}
+        groups: dict[PrincipalKey, list[Entry]] = {}
         for entry in section.entries:
             if entry.result.mapping is not None:  # kept
-                groups.setdefault(_key(entry.result.mapping), []).append(entry)
+                groups.setdefault(principal_key(entry.result.mapping), []).append(entry)
         for same in groups.values():
             if len(same) < 2:
                 continue
