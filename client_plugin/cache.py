@@ -74,7 +74,7 @@ _CLOCK_SKEW = 5 * 60
 _FORMAT_VERSION = 2
 _TOKEN_HEADER = f"eks-iam-authenticator token {_FORMAT_VERSION}"
 _TOKEN_LINES = ("key", "token", "signed_at", "expires_at", "credentials_expire_at")
-_SUFFIX = {"token": ".txt", "creds": ".json"}
+_SUFFIX = {"token": ".txt", "creds": ".json", "botocore": ".json"}
 # Never follow a link at the directory's or an entry's own name; a FIFO must not block the open.
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _ENTRY_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -199,7 +199,7 @@ class FileCache:
 
     def load_credentials(self, material: Mapping[str, Any], now: float) -> CachedCredentials | None:
         key = canonical_key(material)
-        entry = self._read_entry("creds", key, self._file("creds", key))
+        entry = self._read_entry("creds", key)
         if entry is None:
             return None
         try:
@@ -227,7 +227,7 @@ class FileCache:
             "host": creds.host,
             "signing_region": creds.signing_region,
         }
-        self._write_entry("creds", key, self._file("creds", key), document)
+        self._write_entry("creds", key, document)
 
     # -- a dict-like view for botocore's credential providers -----------------
 
@@ -236,8 +236,9 @@ class FileCache:
 
     # -- entries: JSON bound to their key ------------------------------------
 
-    def _read_entry(self, kind: str, key: str, name: str) -> dict[str, Any] | None:
-        """The JSON entry ``name`` when it is of ``kind`` and was written for ``key``."""
+    def _read_entry(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The JSON entry of ``kind`` for ``key``, when it was written for that key."""
+        name = self._file(kind, key)
         data = self._read(name)
         if data is None:
             return None
@@ -258,11 +259,11 @@ class FileCache:
             return None
         return entry
 
-    def _write_entry(self, kind: str, key: str, name: str, fields: Mapping[str, Any]) -> None:
+    def _write_entry(self, kind: str, key: str, fields: Mapping[str, Any]) -> None:
         import json  # only writers pay for it
 
         document = {"version": _FORMAT_VERSION, "kind": kind, "key": key, **fields}
-        self._write(name, json.dumps(document, separators=(",", ":"), default=_json_default))
+        self._write(self._file(kind, key), json.dumps(document, separators=(",", ":"), default=_json_default))
 
     # -- files ---------------------------------------------------------------
 
@@ -414,10 +415,6 @@ class BotocoreCache:
     def __init__(self, cache: FileCache) -> None:
         self._cache = cache
 
-    @staticmethod
-    def _name(key: str) -> str:
-        return f"botocore-{sha256(key.encode()).hexdigest()}.json"
-
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self._get(key) is not None
 
@@ -428,10 +425,10 @@ class BotocoreCache:
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._cache._write_entry("botocore", key, self._name(key), {"value": value})
+        self._cache._write_entry("botocore", key, {"value": value})
 
     def _get(self, key: str) -> Any:
-        entry = self._cache._read_entry("botocore", key, self._name(key))
+        entry = self._cache._read_entry("botocore", key)
         return None if entry is None else entry.get("value")
 
 

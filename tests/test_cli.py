@@ -66,8 +66,7 @@ def _imported(path: Path) -> set[str]:
 def test_imports_between_the_packages_go_one_way() -> None:
     # The binary's entry point (authenticator.cli) uses the plugin; the plugin uses nothing of
     # the server but the shared partition table, the settings' defaults and the base of user
-    # errors; nothing else in
-    # authenticator uses the plugin.
+    # errors; nothing else in authenticator uses the plugin.
     for path in sorted((REPO / "client_plugin").rglob("*.py")):
         server = {name for name in _imported(path) if name.split(".")[0] == "authenticator"}
         assert server <= {"authenticator.partitions", "authenticator.defaults", "authenticator.errors"}, path

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import socket
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +22,7 @@ from authenticator.lint import live
 from client_plugin import cli as plugin_cli
 from client_plugin.errors import PluginError
 from client_plugin.flags import parse_token_argv
+from tests.support.processes import free_port
 
 
 def _one_error_line(text: str, prefix: str) -> None:
@@ -105,10 +105,8 @@ def forbidding_apiserver() -> Iterator[str]:
 
 @pytest.fixture
 def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    # A port just bound and closed: nothing listens there, so a connection is refused at once.
+    return free_port()
 
 
 def _live(kubeconfig: Path, *extra: str) -> tuple[int, str]:

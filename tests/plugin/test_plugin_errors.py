@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 
 from authenticator.demo._tls import serving
 from tests.support.plugin import base_env, decode_token, env_credentials, run_plugin, write_aws_config
+from tests.support.processes import free_port
 
 ROLE = "arn:aws:iam::123456789012:role/eks-admin"
 
@@ -44,10 +44,8 @@ def refusing_sts() -> Iterator[str]:
 
 @pytest.fixture
 def closed_port() -> int:
-    # Bind and close: nothing listens there afterwards, so a connection is refused at once.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    # A port just bound and closed: nothing listens there, so a connection is refused at once.
+    return free_port()
 
 
 def _fails(result_args: tuple[str, ...], env: dict[str, str], fragment: str) -> str:
