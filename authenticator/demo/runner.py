@@ -39,7 +39,8 @@ def _say(step: str, text: str = "") -> None:
         print(f"    {line}")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now (the demo's and the tests' servers)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]  # (host, port) for AF_INET
@@ -215,7 +216,7 @@ def _run(peer_class: Any, find_kubectl: Any) -> int:
             config_path.write_text(yaml.safe_dump(config, sort_keys=False))
             _say("3. The webhook's configuration (server.yaml)", yaml.safe_dump(config["server"], sort_keys=False))
 
-            port = _free_port()
+            port = free_port()
             with _webhook(config_path, port, work / "server.log") as url:
                 _say(
                     "4. The webhook is serving",

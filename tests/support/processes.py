@@ -12,7 +12,6 @@ import os
 import queue
 import re
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -23,18 +22,13 @@ from typing import Any, Self
 
 import httpx
 
+from authenticator.demo.runner import free_port
 from tests.support.tokens import WEBHOOK_CLUSTER
 
 BOUND_SECONDS = 30  # how long a test waits for anything before it fails
 V1 = "authentication.k8s.io/v1"
 
 STARTUP_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ServerProcess:
