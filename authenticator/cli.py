@@ -109,10 +109,12 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     server.add_argument("--master", help="API server URL for the cluster sources")
 
     init = command("init", "write the TLS certificate, key and webhook kubeconfig")
-    init.add_argument("--hostname", default=HOSTNAME)
-    init.add_argument("--address", default=ADDRESS)
-    init.add_argument("--port", type=int, default=PORT)
-    init.add_argument("--state-dir", default=".")
+    # No defaults here: the config file (-c) fills what the flags leave unset (commands._init_config).
+    init.add_argument("--hostname", help=f"hostname the API server dials, in the certificate ({HOSTNAME})")
+    init.add_argument("--address", help=f"address the server listens on, in the certificate ({ADDRESS})")
+    init.add_argument("--port", type=int, help=f"port in the webhook URL ({PORT})")
+    init.add_argument("--state-dir", help="where to write cert.pem, key.pem and the kubeconfig (.)")
+    init.add_argument("--renew", action="store_true", help="write a new certificate and key even if the old are valid")
 
     verify = command("verify", "verify one token against STS and print the identity")
     verify.add_argument("-t", "--token", required=True)

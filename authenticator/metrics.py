@@ -70,6 +70,11 @@ crd_watch_failures = Counter(
     "Failed lists or watches of the IAMIdentityMapping objects (the CRD source).",
     namespace=NAMESPACE,
 )
+certificate_expiry = Gauge(
+    "certificate_expiry_timestamp_seconds",
+    "Expiry (notAfter) of the webhook's TLS certificate, in Unix seconds.",
+    namespace=NAMESPACE,
+)
 mapping_source_loaded = Gauge(
     "mapping_source_loaded",
     "1 once a mapping source has loaded at least once.",

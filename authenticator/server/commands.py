@@ -18,6 +18,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,10 +113,31 @@ def prepare_files(config: ServerConfig) -> TlsFiles:
     from authenticator.server.tls import ensure_certificate
 
     tls = ensure_certificate(config.state_dir, config.hostname, config.address)
+    _certificate_expiry(tls)
     if not config.kubeconfig_pregenerated:
         path = write_webhook_kubeconfig(config.kubeconfig_path, tls.cert_path, config.hostname, config.port)
         _log.info("wrote the webhook kubeconfig", extra={"fields": {"path": str(path)}})
     return tls
+
+
+def _certificate_expiry(tls: TlsFiles, now: datetime | None = None) -> None:
+    """Export the certificate's expiry, and warn at start when it is near: the API server refuses an
+    expired webhook certificate, and every review with it."""
+    from authenticator import metrics
+    from authenticator.server.tls import RENEW_WITHIN
+
+    metrics.certificate_expiry.set(tls.not_after.timestamp())
+    left = tls.not_after - (now or datetime.now(UTC))
+    if left <= RENEW_WITHIN:
+        when = "expired on" if left.total_seconds() <= 0 else f"expires in {left.days} days, on"
+        _log.warning(
+            "the webhook certificate %s %s %s: renew it with `%s init --renew` and give the API server the new "
+            "kubeconfig",
+            tls.cert_path,
+            when,
+            f"{tls.not_after:%Y-%m-%d}",
+            PROG,
+        )
 
 
 def uvicorn_settings(host: str, port: int, tls: TlsFiles) -> dict[str, Any]:
@@ -190,25 +212,61 @@ def run_init(args: argparse.Namespace) -> int:
     return _handled("init", _init, args)
 
 
+def _init_config(args: argparse.Namespace) -> tuple[ServerConfig, Path, Path]:
+    """The config ``init`` writes for (``-c`` file, flags on top) and where: the state directory
+    (``--state-dir``, else the file's ``stateDir``, else ``.``) and the kubeconfig's path."""
+    config, warnings = load_config_with_warnings(getattr(args, "config", None), overrides_from_args(args))
+    for warning in warnings:
+        _log.warning(warning)
+    given = config.model_fields_set
+    state_dir = Path(config.state_dir if "state_dir" in given else ".")
+    kubeconfig = Path(config.generate_kubeconfig) if config.generate_kubeconfig else state_dir / KUBECONFIG_FILENAME
+    return config, state_dir, kubeconfig
+
+
 def _init(args: argparse.Namespace) -> int:
+    import shlex
+
     from authenticator.server.kubeconfig import write_webhook_kubeconfig
     from authenticator.server.tls import ensure_certificate
 
-    state_dir = Path(args.state_dir)
+    config, state_dir, kubeconfig_path = _init_config(args)
     try:
-        tls = ensure_certificate(state_dir, args.hostname, args.address)
-        kubeconfig = write_webhook_kubeconfig(state_dir / KUBECONFIG_FILENAME, tls.cert_path, args.hostname, args.port)
+        tls = ensure_certificate(state_dir, config.hostname, config.address, renew="always" if args.renew else "stale")
+        kubeconfig = write_webhook_kubeconfig(kubeconfig_path, tls.cert_path, config.hostname, config.port)
     except OSError as exc:  # where the user asked us to write: theirs to fix
         raise UserError(f"cannot write into {state_dir}: {exc}") from None
-    cert_word = "wrote" if tls.generated else "kept existing"
-    sys.stdout.write(
-        f"{cert_word} {tls.cert_path} and {tls.key_path}\n"
-        f"wrote {kubeconfig}\n"
-        f"start the API server with --authentication-token-webhook-config-file={kubeconfig.resolve()}\n"
-        f"  (and optionally --authentication-token-webhook-version=v1)\n"
-        f"start the webhook with: {PROG} server --state-dir {state_dir} --hostname {args.hostname} "
-        f"--address {args.address} --port {args.port} --kubeconfig-pregenerated\n"
-    )
+    cert, key = tls.cert_path.resolve(), tls.key_path.resolve()
+    until = f"valid until {tls.not_after:%Y-%m-%d}"
+    if tls.replaced:
+        what = f"renewed {cert} and {key} {tls.replaced} ({until})"
+    elif tls.generated:
+        what = f"wrote {cert} and {key} ({until})"
+    else:
+        what = f"kept {cert} and {key} ({until}, names {config.hostname})"
+    server = [PROG, "server", "-i", config.cluster_id]
+    if getattr(args, "config", None):
+        server += ["-c", str(Path(args.config).resolve())]
+    server += [
+        "--state-dir",
+        str(state_dir.resolve()),
+        "--hostname",
+        config.hostname,
+        "--address",
+        config.address,
+        "--port",
+        str(config.port),
+        "--kubeconfig-pregenerated",
+    ]
+    lines = [what, f"wrote {kubeconfig.resolve()}"]
+    if tls.replaced:
+        lines.append("the API server trusts only the certificate in that kubeconfig: give it the new one")
+    lines += [
+        f"start the API server with --authentication-token-webhook-config-file={kubeconfig.resolve()}",
+        "  (and optionally --authentication-token-webhook-version=v1)",
+        f"start the webhook with: {shlex.join(server)}",
+    ]
+    sys.stdout.write("".join(line + "\n" for line in lines))
     return 0
 
 

@@ -76,15 +76,16 @@ def test_init_writes_cert_key_and_kubeconfig(tmp_path: Path) -> None:
     assert f"--authentication-token-webhook-config-file={kubeconfig.resolve()}" in result.stdout
     # a second run keeps the certificate the API server already trusts
     cert = (state / "cert.pem").read_bytes()
-    again = _run("init", "--state-dir", str(state), "--port", "4443")
+    again = _run("init", "-i", "demo", "--state-dir", str(state), "--port", "4443")
     assert again.returncode == 0
     assert (state / "cert.pem").read_bytes() == cert
-    assert "kept existing" in again.stdout
+    assert f"kept {state / 'cert.pem'}" in again.stdout
 
 
 def test_init_default_state_dir_is_the_current_directory(tmp_path: Path) -> None:
-    result = _run("init", cwd=tmp_path)
+    result = _run("init", "-i", "demo", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    assert f"{tmp_path.resolve() / 'key.pem'}" in result.stdout  # says where, though not asked for a place
     assert {p.name for p in tmp_path.iterdir()} >= {"cert.pem", "key.pem", "aws-iam-authenticator.kubeconfig"}
 
 
