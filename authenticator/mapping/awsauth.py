@@ -25,8 +25,8 @@ Decisions where the reference is silent or odd (**ours**):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import yaml
@@ -45,6 +45,7 @@ __all__ = [
     "SECTIONS",
     "AwsAuthResult",
     "DecodedSection",
+    "Locate",
     "SectionResult",
     "decode_section",
     "parse_accounts",
@@ -58,6 +59,11 @@ MAP_ACCOUNTS = "mapAccounts"
 SECTIONS = (MAP_ROLES, MAP_USERS, MAP_ACCOUNTS)  # data keys are case-sensitive
 BLANK_SECTION_VALUES = frozenset({"", '""', "''", "``"})
 
+# (section, 0-based line, 0-based column inside the section string) -> 1-based (line, column) in the
+# file the section came from (the server's MountedFile passes one, so that its errors name the
+# same positions as ``aws-auth lint``; authenticator.mapping.sources._awsauth_log.file_locator).
+Locate = Callable[[str, int, int], tuple[int, int]]
+
 
 @dataclass(frozen=True, slots=True)
 class SectionResult:
@@ -68,7 +74,7 @@ class SectionResult:
     entries: tuple[EntryResult, ...] = ()  # mapRoles / mapUsers
     accounts: tuple[str, ...] = ()  # mapAccounts, raw text
     error: str | None = None  # why the section failed; then the last good value is used
-    error_line: int | None = None  # 1-based, inside the section string
+    error_line: int | None = None  # 1-based, inside the section string (in the file when located)
     error_column: int | None = None
     issues: tuple[Issue, ...] = ()  # entry-level and section-level issues, errors included
     kept_previous: bool = False  # failed, and a previous good value is being used
@@ -155,10 +161,18 @@ def decode_section(name: str, raw: object) -> DecodedSection:
     return DecodedSection(node, value, more)
 
 
-def _parse_section(name: str, data: Mapping[str, object]) -> SectionResult:
+def _parse_section(name: str, data: Mapping[str, object], locate: Locate | None = None) -> SectionResult:
     if name not in data:
         return SectionResult(name, False, None, None)
-    return section_result(name, data[name], decode_section(name, data[name]))
+    decoded = decode_section(name, data[name])
+    if locate is not None and decoded.yaml_error is not None and decoded.error_line and decoded.error_column:
+        # The message names the position in the file, not inside the section string.
+        problem, _, _ = yaml_error_text(decoded.yaml_error)
+        problem = problem.removesuffix(f" (line {decoded.error_line}, column {decoded.error_column})")
+        line, column = locate(name, decoded.error_line - 1, decoded.error_column - 1)
+        error = f"{name} is not valid YAML: {problem} (line {line}, column {column})"
+        decoded = replace(decoded, error=error, error_line=line, error_column=column)
+    return section_result(name, data[name], decoded)
 
 
 def section_result(name: str, raw: object, decoded: DecodedSection) -> SectionResult:
@@ -199,14 +213,17 @@ def section_result(name: str, raw: object, decoded: DecodedSection) -> SectionRe
     return SectionResult(name, True, raw, value, entries=entries, issues=entry_issues)
 
 
-def parse_aws_auth(data: Mapping[str, object] | None, previous: AwsAuthResult | None = None) -> AwsAuthResult:
+def parse_aws_auth(
+    data: Mapping[str, object] | None, previous: AwsAuthResult | None = None, *, locate: Locate | None = None
+) -> AwsAuthResult:
     """Parse the ``data`` of an aws-auth ConfigMap.
 
     A section that fails keeps its value from ``previous`` (the last result, itself already
-    last-known-good), or is empty on a first load. An absent section is empty.
+    last-known-good), or is empty on a first load. An absent section is empty. ``locate`` maps
+    YAML error positions to the file the data came from (else they are inside the section).
     """
     data = data or {}
-    sections = {name: _parse_section(name, data) for name in SECTIONS}
+    sections = {name: _parse_section(name, data, locate) for name in SECTIONS}
     failed = {name for name, section in sections.items() if section.error is not None}
     if previous is not None:
         for name in failed:

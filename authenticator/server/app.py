@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from pydantic import ValidationError
 
 from authenticator import metrics
-from authenticator.server.logs import log_review
+from authenticator.server.logs import log_malformed, log_review
 from authenticator.server.models import API_VERSIONS, V1, TokenReviewRequest, TokenReviewResponse, TokenReviewStatus
 from authenticator.server.models import UserInfo as WireUser
 from authenticator.server.review import INTERNAL_ERROR, ReviewResult
@@ -55,8 +55,8 @@ def create_app(
     problems: Callable[[], Mapping[str, Mapping[str, str]]] | None = None,
 ) -> FastAPI:
     """The webhook app. ``readiness()`` maps each mapping source's name to whether it has loaded
-    at least once; ``problems()`` (optional) maps a source's name to its failing sections and why
-    (it keeps serving their last good value: shown on /readyz, still 200); ``on_startup`` and
+    at least once; ``problems()`` (optional) maps a source's name to its failing sections, why, and
+    what is served instead (shown on /readyz as given, still 200); ``on_startup`` and
     ``on_shutdown`` run in the app's lifespan (source watchers, closing the STS client).
     ``clock`` measures latency only."""
 
@@ -77,7 +77,9 @@ def create_app(
         try:
             review = await _read_review(request)
         except _Malformed as exc:
-            _latency(metrics.MALFORMED_REQUEST).observe(clock() - started)
+            latency = clock() - started
+            _latency(metrics.MALFORMED_REQUEST).observe(latency)
+            log_malformed(exc.reason, exc.status, latency)
             body = TokenReviewResponse(
                 apiVersion=exc.api_version,  # type: ignore[arg-type]
                 status=TokenReviewStatus(authenticated=False, error=f"malformed request: {exc.reason}"),
@@ -109,7 +111,7 @@ def create_app(
             why = [f"{src} {section}: {reason}" for src in waiting for section, reason in failing.get(src, {}).items()]
             return PlainTextResponse("\n".join([f"not ready: waiting for {', '.join(waiting)}", *why]), status_code=503)
         degraded = [
-            f"{source} {section}: {reason} (serving the last good value)"
+            f"{source} {section}: {reason}"  # the reason says what is served instead
             for source, sections in failing.items()
             for section, reason in sections.items()
         ]

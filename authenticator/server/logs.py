@@ -21,10 +21,23 @@ from authenticator import defaults
 if TYPE_CHECKING:
     from authenticator.server.review import ReviewResult
 
-__all__ = ["JsonFormatter", "TextFormatter", "configure_logging", "log_review", "review_fields"]
+__all__ = ["JsonFormatter", "TextFormatter", "configure_logging", "log_malformed", "log_review", "review_fields"]
 
 REVIEW_LOGGER = "authenticator.review"
+HTTP_LOGGER = "authenticator.server.http"  # what uvicorn's own lines (start, stop, errors) are logged as
 _HANDLER_NAME = "eks-iam-authenticator"
+
+
+class _Rename(logging.Filter):
+    """Gives uvicorn's records our logger name: an operator filters one namespace, not ``uvicorn.error``
+    (the name uvicorn uses for its start and stop lines, which are not errors)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.name = HTTP_LOGGER
+        return True
+
+
+_RENAME = _Rename(_HANDLER_NAME)
 
 
 # (second, "YYYY-MM-DDTHH:MM:SS") of the last line: every review writes a line, and formatting the
@@ -98,6 +111,8 @@ def configure_logging(
         logger.addHandler(handler)
         logger.setLevel(level)
         logger.propagate = False
+        if name.startswith("uvicorn") and _RENAME not in logger.filters:
+            logger.addFilter(_RENAME)
 
 
 def review_fields(result: ReviewResult, latency_seconds: float) -> dict[str, Any]:
@@ -125,6 +140,12 @@ def review_fields(result: ReviewResult, latency_seconds: float) -> dict[str, Any
 
 
 _review_log = logging.getLogger(REVIEW_LOGGER)
+
+
+def log_malformed(reason: str, status: int, latency_seconds: float) -> None:
+    """One line for a request that is not a TokenReview (400, 413): why, never the body."""
+    fields = {"result": "malformed_request", "status": status, "latency_ms": round(latency_seconds * 1000, 3)}
+    _review_log.warning("malformed request: %s", reason, extra={"fields": fields})
 
 
 def log_review(result: ReviewResult, latency_seconds: float) -> None:

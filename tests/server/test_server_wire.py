@@ -197,7 +197,7 @@ def test_readyz_names_failing_sections_but_stays_200() -> None:
     reviewer = Reviewer(
         verifier=TokenVerifier(sts=FakeSTS(), partition=get_partition("aws")), mapper=FakeMapper(lambda i: None)
     )
-    failing = {"MountedFile": {"mapRoles": "YAML error at line 3"}}
+    failing = {"MountedFile": {"mapRoles": "YAML error at line 3 (serving the last good value)"}}
     client = TestClient(create_app(reviewer, lambda: {"MountedFile": True}, problems=lambda: failing))
     response = client.get("/readyz")
     assert response.status_code == 200

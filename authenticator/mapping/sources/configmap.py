@@ -18,7 +18,7 @@ from authenticator import metrics
 from authenticator.kube.watch import Backoff
 from authenticator.mapping.awsauth import AwsAuthResult, parse_aws_auth
 from authenticator.mapping.model import MappingSet
-from authenticator.mapping.sources._awsauth_log import log_result
+from authenticator.mapping.sources._awsauth_log import failures, log_result
 from authenticator.mapping.sources._published import SourceStatus
 from authenticator.mapping.sources._watched import WatchedSource
 from authenticator.mapping.sources.modes import EKS_CONFIGMAP
@@ -57,10 +57,10 @@ class EKSConfigMapSource(WatchedSource):
         self.exists: bool | None = None  # None until the first list
 
     def status(self) -> SourceStatus:
-        failures = dict(self._result.failed_sections) if self._result is not None else {}
+        failing = failures(self._result)
         if self.exists is False:
-            failures["configmap"] = f"{self.namespace}/{self.configmap_name} does not exist"
-        return SourceStatus(self.name, self.ready, failures)
+            failing["configmap"] = f"{self.namespace}/{self.configmap_name} does not exist (no mappings from it)"
+        return SourceStatus(self.name, self.ready, failing)
 
     # -- WatchHandler ---------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from authenticator.errors import UserError
 from authenticator.identity import Identity
 from authenticator.mapping.entries import EntryResult, parse_role_entries, parse_user_entries
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
+from authenticator.mapping.sources._awsauth_log import counted
 from authenticator.mapping.sources._poll import POLL_INTERVAL, Poller
 from authenticator.mapping.sources._published import PublishedMappings, SourceStatus
 from authenticator.mapping.sources.modes import DYNAMIC_FILE
@@ -230,7 +231,8 @@ class DynamicFileSource(PublishedMappings):
         return kind, entry
 
     def status(self) -> SourceStatus:
-        failures = {FILE_SECTION: self._failure} if self._failure else {}
+        kept = " (serving the last good value)" if self._content is not None else ""
+        failures = {FILE_SECTION: self._failure + kept} if self._failure else {}
         if self._missing:
             failures[FILE_SECTION] = f"{self.path} does not exist"
         return SourceStatus(self.name, self.ready, failures)
@@ -279,13 +281,13 @@ class DynamicFileSource(PublishedMappings):
         self._failure = None
         self._publish_snapshot(snapshot, loaded=True)
         _log.info(
-            "%s: loaded %s (version %r): %d roles, %d users, %d accounts%s",
+            "%s: loaded %s (version %r): %s, %s, %s%s",
             self.name,
             self.path,
             content.version,
-            len(content.roles),
-            len(content.users),
-            len(content.accounts),
+            counted(len(content.roles), "role"),
+            counted(len(content.users), "user"),
+            counted(len(content.accounts), "account"),
             self._latency(content.last_updated),
         )
 

@@ -18,7 +18,7 @@ from authenticator.mapping.awsauth import AwsAuthResult, parse_aws_auth
 from authenticator.mapping.manifest import ManifestError, load_configmap_manifest
 from authenticator.mapping.model import MappingSet
 from authenticator.mapping.server_mappings import parse_server_mappings
-from authenticator.mapping.sources._awsauth_log import log_result
+from authenticator.mapping.sources._awsauth_log import failures, file_locator, log_result
 from authenticator.mapping.sources._poll import POLL_INTERVAL, Poller
 from authenticator.mapping.sources._published import PublishedMappings, SourceStatus
 from authenticator.mapping.sources.modes import MOUNTED_FILE
@@ -60,7 +60,7 @@ class MountedFileSource(PublishedMappings):
             with open(aws_auth_file, encoding="utf-8") as handle:
                 text = handle.read()
             data = load_configmap_manifest(text)
-            self._apply(parse_aws_auth(data, None), stat)
+            self._apply(parse_aws_auth(data, None, locate=file_locator(aws_auth_file, text)), stat)
         self._mark_loaded()  # the constructor loads or raises
 
     # -- status ---------------------------------------------------------------------------
@@ -71,10 +71,10 @@ class MountedFileSource(PublishedMappings):
         return self._result
 
     def status(self) -> SourceStatus:
-        failures = dict(self._result.failed_sections) if self._result is not None else {}
+        failing = failures(self._result)
         if self._file_failure is not None:
-            failures[FILE_SECTION] = self._file_failure
-        return SourceStatus(self.name, self.ready, failures)
+            failing[FILE_SECTION] = f"{self._file_failure} (serving the last good mappings)"
+        return SourceStatus(self.name, self.ready, failing)
 
     # -- reloading ------------------------------------------------------------------------
 
@@ -110,7 +110,7 @@ class MountedFileSource(PublishedMappings):
         except ManifestError as err:
             self._fail(f"aws-auth file: {err}", stat)
             return None
-        result = parse_aws_auth(data, self._result)
+        result = parse_aws_auth(data, self._result, locate=file_locator(self.aws_auth_file, text))
         self._apply(result, stat)
         return result
 
