@@ -126,7 +126,8 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     version = command("version", "print the version")
     version.add_argument("-o", "--output", choices=("json",))
 
-    command("demo", "run the whole flow on this machine, without AWS")
+    demo = command("demo", "run the whole flow on this machine, without AWS")
+    demo.add_argument("--keep", action="store_true", help="leave the demo's directory (config, certificate, logs)")
 
     # As the reference's `add`; defined here, not by edit.add_arguments, because importing the
     # edit module means importing the kubernetes client for every command line parsed.

@@ -1,7 +1,9 @@
 """`eks-iam-authenticator demo` runs the whole flow and shows each answer."""
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 
 def test_demo_runs_the_whole_flow() -> None:
@@ -22,3 +24,6 @@ def test_demo_runs_the_whole_flow() -> None:
     assert "X-Amz-Signature" not in out
     for line in out.splitlines():
         assert not (line.strip().startswith("token k8s-aws-v1.") and "…" not in line)
+    # Without --keep the demo's directory (named in the commands it shows) is removed.
+    named = re.search(r"--kubeconfig (/\S+)/kubeconfig ", out)
+    assert named and not Path(named.group(1)).exists()
