@@ -28,10 +28,10 @@ import httpx
 import yaml
 
 from authenticator.errors import UserError
+from authenticator.server.commands import PROG, invocation
 
 CLUSTER_ID = "demo"
 REGION = "us-east-1"
-PROG = "eks-iam-authenticator"
 _WAIT_SECONDS = 30.0
 _V1 = "authentication.k8s.io/v1"
 
@@ -121,7 +121,7 @@ def _mint(profiles: _Profiles, profile: str, home: Path) -> str:
 
 
 def _review_commands(profiles: _Profiles, profile: str, url: str, ca: str) -> list[str]:
-    mint = profiles.shell([PROG, *_token_args(profile), "--token-only"])
+    mint = profiles.shell([invocation(), *_token_args(profile), "--token-only"])
     body = json.dumps({"apiVersion": _V1, "kind": "TokenReview", "spec": {"token": "TOKEN"}})
     before, after = body.split("TOKEN")
     data = f'{shlex.quote(before)}"$TOKEN"{shlex.quote(after)}'
@@ -294,7 +294,7 @@ def _run(peer_class: Any, find_kubectl: Any, work: Path) -> int:
                 "4. The webhook is serving",
                 f"{url}/authenticate (TLS; certificate generated into its state dir)\n"
                 f"webhook kubeconfig for the API server: {state / 'webhook.kubeconfig'}",
-                [shlex.join([PROG, "server", "-c", str(config_path), "--port", str(port)])],
+                [shlex.join([invocation(), "server", "-c", str(config_path), "--port", str(port)])],
             )
             ca = str(state / "cert.pem")
             with httpx.Client(verify=ca if Path(ca).exists() else False, timeout=30.0) as client:

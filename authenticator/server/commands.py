@@ -36,10 +36,23 @@ if TYPE_CHECKING:  # the server's heavy imports wait until a handler needs them
     from authenticator.identity import Identity
     from authenticator.server.tls import TlsFiles
 
-__all__ = ["listen_socket", "prepare_files", "run_init", "run_server", "run_verify", "uvicorn_settings"]
+__all__ = ["invocation", "listen_socket", "prepare_files", "run_init", "run_server", "run_verify", "uvicorn_settings"]
 
 PROG = "eks-iam-authenticator"
 _log = logging.getLogger("authenticator.server")
+
+
+def invocation() -> str:
+    """How to run this program in a command line printed for the user to paste: its name when that
+    name on PATH is this installation, else the full path of the console script beside this Python
+    (a virtual environment that is not activated)."""
+    import shutil
+
+    beside = Path(sys.executable).parent / PROG
+    found = shutil.which(PROG)
+    if not beside.is_file() or (found is not None and Path(found).resolve() == beside.resolve()):
+        return PROG
+    return str(beside)
 
 
 def _fail(command: str, message: str) -> int:
@@ -244,7 +257,7 @@ def _init(args: argparse.Namespace) -> int:
         what = f"wrote {cert} and {key} ({until})"
     else:
         what = f"kept {cert} and {key} ({until}, names {config.hostname})"
-    server = [PROG, "server", "-i", config.cluster_id]
+    server = [invocation(), "server", "-i", config.cluster_id]
     if getattr(args, "config", None):
         server += ["-c", str(Path(args.config).resolve())]
     server += [

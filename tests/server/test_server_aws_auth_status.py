@@ -15,35 +15,29 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.aws_auth import configmap
 from tests.support.processes import ServerProcess
 
 AWS_AUTH = str(Path(sys.executable).parent / "aws-auth")
 
-HEADER = """\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: aws-auth
-  namespace: kube-system
-data:
-  mapRoles: |
-"""
 BROKEN = """\
-    - rolearn: arn:aws:iam::111122223333:role/admins
-      username: admin
-     groups:
-        - system:masters
+mapRoles: |
+  - rolearn: arn:aws:iam::111122223333:role/admins
+    username: admin
+   groups:
+      - system:masters
 """
 GOOD = """\
-    - rolearn: arn:aws:iam::111122223333:role/admins
-      username: admin
-      groups:
-        - system:masters
+mapRoles: |
+  - rolearn: arn:aws:iam::111122223333:role/admins
+    username: admin
+    groups:
+      - system:masters
 """
 USERS = """\
-  mapUsers: |
-    - userarn: arn:aws:iam::111122223333:user/alice
-      username: alice
+mapUsers: |
+  - userarn: arn:aws:iam::111122223333:user/alice
+    username: alice
 """
 
 
@@ -57,7 +51,7 @@ def _lint_position(path: Path) -> tuple[int, int]:
 @pytest.fixture
 def aws_auth(tmp_path: Path) -> Path:
     path = tmp_path / "aws-auth.yaml"
-    path.write_text(HEADER + BROKEN + USERS)
+    path.write_text(configmap(BROKEN + USERS))
     return path
 
 
@@ -99,9 +93,9 @@ def test_readyz_of_a_section_broken_from_the_start_says_nothing_is_served(
 
 
 def test_readyz_after_a_good_value_says_it_is_served(server: ServerProcess, aws_auth: Path) -> None:
-    aws_auth.write_text(HEADER + GOOD + USERS)
+    aws_auth.write_text(configmap(GOOD + USERS))
     server.wait_for("mapRoles applied (1 entry)")
-    aws_auth.write_text(HEADER + BROKEN + USERS + "\n")  # another size: the poller sees a change
+    aws_auth.write_text(configmap(BROKEN + USERS) + "\n")  # another size: the poller sees a change
     server.wait_for("keeping the last good mapRoles (1 entry)")
     with _client(server) as client:
         ready = client.get("/readyz")

@@ -15,7 +15,7 @@ import httpx
 import yaml
 
 from authenticator.demo.runner import free_port
-from authenticator.server.tls import certificate_expiry, generate_certificate, write_private
+from authenticator.server.tls import certificate_expiry, generate_certificate, why_renew, write_private
 from tests.support.processes import ServerProcess, metric_sum
 
 CLI = str(Path(sys.executable).parent / "eks-iam-authenticator")
@@ -120,13 +120,12 @@ def test_the_printed_server_command_works_when_pasted(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     line = next(x for x in result.stdout.splitlines() if x.startswith("start the webhook with: "))
     words = shlex.split(line.removeprefix("start the webhook with: "))
-    assert words[:4] == ["eks-iam-authenticator", "server", "-i", "pasted"]
+    # The program's name, or its full path when that name on PATH is not this installation.
+    assert Path(words[0]).name == "eks-iam-authenticator" and words[1:4] == ["server", "-i", "pasted"]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     # Pasted in another directory, the installed command runs it.
-    process = subprocess.Popen(
-        [CLI, *words[1:]], cwd=elsewhere, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+    process = subprocess.Popen(words, cwd=elsewhere, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     # The URL of init's kubeconfig, which the API server would dial.
     health_url = _server_url(tmp_path / "state" / "aws-iam-authenticator.kubeconfig").replace(
         "/authenticate", "/healthz"
@@ -162,3 +161,18 @@ def test_server_warns_about_a_certificate_near_its_end_and_exports_its_expiry(tm
         with httpx.Client(verify=ca, timeout=10) as client:
             metrics = client.get(f"https://localhost:{server.port}/metrics").text
     assert metric_sum(metrics, "certificate_expiry_timestamp_seconds") == certificate_expiry(cert).timestamp()
+
+
+def test_why_renew_with_the_clock_injected() -> None:
+    issued = datetime(2026, 1, 1, tzinfo=UTC)
+    cert, _ = generate_certificate("webhook.example", "127.0.0.1", now=issued)
+    end = certificate_expiry(cert)
+    assert why_renew(cert, "webhook.example", issued + timedelta(days=1)) is None
+    assert why_renew(cert, "webhook.example", end - timedelta(days=31)) is None
+    assert why_renew(cert, "webhook.example", end - timedelta(days=29)) == (
+        f"because the old one expires on {end:%Y-%m-%d}, within 30 days"
+    )
+    assert why_renew(cert, "webhook.example", end) == f"because the old one expired on {end:%Y-%m-%d}"
+    assert why_renew(cert, "other.example", issued) == "because the old one does not name other.example"
+    assert why_renew(cert, "127.0.0.1", issued) is None  # the listen address is named too
+    assert why_renew(b"not a certificate", "webhook.example", issued) == "because the old one is not a PEM certificate"
