@@ -174,13 +174,22 @@ _ASSUMING = ("AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
 
 
 def _configured_role(session: botocore.session.Session, request: TokenRequest) -> str | None:
-    """The role botocore's own providers assume: the profile's ``role_arn``, else ``AWS_ROLE_ARN``
-    (web identity). A role chain through source profiles names its last role, the one asked for."""
+    """The role botocore's own providers assume: the profile's ``role_arn`` (with the roles of
+    its ``source_profile`` chain, any of which may be the one refused), else ``AWS_ROLE_ARN``."""
     try:
-        role = session.get_scoped_config().get("role_arn")
-    except botocore.exceptions.ProfileNotFound:
-        role = None
-    return str(role) if role else request.env.get("AWS_ROLE_ARN") or None
+        profiles = session.full_config.get("profiles", {})
+        name = session.get_config_variable("profile") or "default"
+    except botocore.exceptions.BotoCoreError:
+        profiles, name = {}, "default"
+    chain: list[str] = []
+    seen: set[str] = set()
+    while name not in seen and isinstance(profiles.get(name), dict) and profiles[name].get("role_arn"):
+        seen.add(name)
+        chain.append(str(profiles[name]["role_arn"]))
+        name = profiles[name].get("source_profile") or ""
+    if not chain:
+        return request.env.get("AWS_ROLE_ARN") or None
+    return chain[0] if len(chain) == 1 else f"{chain[0]} (or a role it is chained from: {', '.join(chain[1:])})"
 
 
 def _describe(exc: Exception, *, role_arn: str | None = None) -> str:

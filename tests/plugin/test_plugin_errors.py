@@ -105,6 +105,23 @@ def test_profile_assume_role_refused(home: Path, refusing_sts: str) -> None:
     _fails(("-i", "c", "--cache"), env, f"AssumeRole of {ROLE} failed: AccessDenied")
 
 
+def test_chained_profile_refused_names_the_chain(home: Path, refusing_sts: str) -> None:
+    inner = "arn:aws:iam::123456789012:role/hop"
+    write_aws_config(
+        home,
+        credentials="[base]\naws_access_key_id = AKIABASEKEYEXAMPLE00\naws_secret_access_key = s\n",
+        config=f"[profile admin]\nrole_arn = {ROLE}\nsource_profile = hop\n"
+        f"[profile hop]\nrole_arn = {inner}\nsource_profile = base\n",
+    )
+    env = base_env(home, AWS_ENDPOINT_URL_STS=refusing_sts)
+    # The refused call may be any role of the chain (here the first, hop): all are named.
+    _fails(
+        ("-i", "c", "--profile", "admin"),
+        env,
+        f"AssumeRole of {ROLE} (or a role it is chained from: {inner}) failed: AccessDenied",
+    )
+
+
 def test_web_identity_refused_names_the_role(home: Path, refusing_sts: str) -> None:
     token_file = home / "web-identity-token"
     token_file.write_text("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
