@@ -42,6 +42,7 @@ _HANDLERS = {
     "verify": "authenticator.server.commands:run_verify",
     "demo": "authenticator.demo.runner:run",
     "add": "authenticator.mapping.sources.edit:run_add",
+    "remove": "authenticator.mapping.sources.edit:run_remove",
 }
 
 
@@ -129,19 +130,10 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     demo = command("demo", "run the whole flow on this machine, without AWS")
     demo.add_argument("--keep", action="store_true", help="leave the demo's directory (config, certificate, logs)")
 
-    # As the reference's `add`; defined here, not by edit.add_arguments, because importing the
-    # edit module means importing the kubernetes client for every command line parsed.
-    add = command("add", "add an entry to the kube-system/aws-auth ConfigMap")
-    kinds = add.add_subparsers(dest="add_kind", metavar="role|user", required=True, parser_class=Parser)
-    for kind in ("role", "user"):
-        p = kinds.add_parser(kind, help=f"map an IAM {kind} in kube-system/aws-auth")
-        p.add_argument(f"--{kind}arn", required=True, help=f"IAM {kind} ARN")
-        p.add_argument("--username", required=True, help="Kubernetes username (may use {{...}} placeholders)")
-        p.add_argument("--groups", action="append", default=[], help="Kubernetes groups (comma-separated, repeatable)")
-        p.add_argument("--kubeconfig", help="kubeconfig of the cluster (default: in-cluster)")
-        p.add_argument("--master", "--master-url", dest="master", help="API server URL (overrides the kubeconfig's)")
-        # The reference asks before writing unless --prompt=false; this command never asks.
-        p.add_argument("--prompt", nargs="?", const="true", metavar="BOOL", help="accepted and ignored: never prompts")
+    # add / remove: their flags live beside their handler, in a module that imports only argparse.
+    from authenticator.mapping.sources.edit_args import add_edit_commands
+
+    add_edit_commands(command, Parser)
     return parser
 
 

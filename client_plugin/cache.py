@@ -2,8 +2,9 @@
 
 Three kinds of entries live in one private directory:
 
-- ``token-<key>.txt``: a token, reused while it has ≥ 60 s of its 14 minutes left
-  and never past the expiry of the credentials that signed it;
+- ``token-<key>.txt``: a token, reused while it has ≥ 60 s left before the expiry kubectl
+  was told (client_plugin.expiry: its 14 minutes, cut short by the end of the credentials
+  that signed it);
 - ``creds-<key>.json``: temporary credentials that came from AssumeRole (``--role``,
   a profile's ``role_arn``, MFA), SSO, web identity or a process — never long-term
   keys — reused while ``CREDS_MARGIN`` of their life is left, so that a fresh token
@@ -33,6 +34,7 @@ import stat
 import sys
 
 from client_plugin._record import Record
+from client_plugin.expiry import token_expiry
 
 # CPython's built-in SHA-256 spares loading OpenSSL (~10 ms) on the cache-hit path.
 if sys.version_info >= (3, 12):
@@ -113,15 +115,18 @@ class CachedToken(Record):
     _hidden = ("token",)
     token: str
     signed_at: int  # epoch seconds
-    expires_at: int  # what kubectl is told: signed_at + 14 min
+    expires_at: int  # what kubectl was told: client_plugin.expiry.token_expiry
     credentials_expire_at: int | None  # None: long-term keys
+
+    def expiry(self) -> int:
+        """The instant kubectl is told, recomputed from the entry's own times: an entry written
+        with a later ``expires_at`` (by an older version, or by hand) cannot outlive its credentials."""
+        return min(self.expires_at, token_expiry(self.signed_at, self.credentials_expire_at))
 
     def usable(self, now: float) -> bool:
         if self.signed_at > now + _CLOCK_SKEW:
             return False
-        if now + TOKEN_MARGIN > self.expires_at:
-            return False
-        return self.credentials_expire_at is None or now + TOKEN_MARGIN <= self.credentials_expire_at
+        return now + TOKEN_MARGIN <= self.expiry()
 
 
 class CachedCredentials(Record):

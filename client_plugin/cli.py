@@ -15,7 +15,8 @@ import time
 
 from client_plugin.cache import CachedCredentials, CachedToken, FileCache, default_cache_dir
 from client_plugin.errors import PluginError
-from client_plugin.exec_credential import format_exec_credential, parse_exec_info
+from client_plugin.exec_credential import ExecInfo, format_exec_credential, parse_exec_info
+from client_plugin.expiry import token_expiry
 from client_plugin.request import TokenRequest, explicit_region
 
 TYPE_CHECKING = False
@@ -71,15 +72,24 @@ def execute(
     return 0
 
 
-def _request(args: Args, env: Mapping[str, str]) -> TokenRequest:
+def _request(args: Args, env: Mapping[str, str], info: ExecInfo) -> TokenRequest:
     cluster_id = (getattr(args, "cluster_id", None) or "").strip()
+    region = explicit_region(args.region, env)
+    if not cluster_id and info.cluster_id:
+        # provideClusterInfo: the kubeconfig's cluster names its id and region (docs/exec-plugin.md).
+        # Its region is the cluster's own, so it comes before AWS_REGION (but after --region).
+        cluster_id = info.cluster_id
+        region = args.region or info.region or region
     if not cluster_id:
-        raise PluginError("no cluster id: pass -i/--cluster-id or set KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID")
+        raise PluginError(
+            "no cluster id: pass -i/--cluster-id, set KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID, "
+            "or give the cluster's exec extension a cluster-id with provideClusterInfo: true"
+        )
     if args.external_id and not args.role:
         raise PluginError("--external-id needs -r/--role")
     return TokenRequest(
         cluster_id=cluster_id,
-        region=explicit_region(args.region, env),
+        region=region,
         profile=args.profile or None,
         role_arn=args.role or None,
         external_id=args.external_id or None,
@@ -90,10 +100,10 @@ def _request(args: Args, env: Mapping[str, str]) -> TokenRequest:
 
 
 def _token_output(args: Args, *, env: Mapping[str, str], stderr: TextIO, clock: Callable[[], float]) -> str:
-    request = _request(args, env)
     info = parse_exec_info(env.get("KUBERNETES_EXEC_INFO"))
     if info.warning:
         stderr.write(f"{_PROG}: warning: {info.warning}\n")
+    request = _request(args, env, info)
 
     def answer(token: str, expires_at: float) -> str:
         return token if args.token_only else format_exec_credential(info.api_version, token, expires_at)
@@ -104,15 +114,17 @@ def _token_output(args: Args, *, env: Mapping[str, str], stderr: TextIO, clock: 
     if cache is not None:
         hit = cache.load_token(request.token_key(), now)
         if hit is not None:
-            return answer(hit.token, hit.expires_at)
+            return answer(hit.token, hit.expiry())
         cached_creds = cache.load_credentials(request.credentials_key(), now)
 
     if cached_creds is not None:
         creds = cached_creds
     else:
-        creds = _resolve(request, cache=cache, now=now, interactive=info.interactive)
+        creds = _resolve(request, cache=cache, now=now, interactive=info.interactive, stderr=stderr)
     signature = _sign(creds, request.cluster_id, clock())
-    signed_at, expires_at = int(signature.signed_at.timestamp()), int(signature.expires_at.timestamp())
+    signed_at = int(signature.signed_at.timestamp())
+    # Never past the end of the credentials that signed it (reference issue #590).
+    expires_at = token_expiry(signed_at, creds.expires_at)
     if cache is not None:
         cache.store_token(request.token_key(), CachedToken(signature.token, signed_at, expires_at, creds.expires_at))
     return answer(signature.token, expires_at)
@@ -124,13 +136,17 @@ def _aware(epoch_seconds: float) -> datetime:
     return datetime.fromtimestamp(epoch_seconds, UTC)
 
 
-def _resolve(request: TokenRequest, *, cache: FileCache | None, now: float, interactive: bool) -> CachedCredentials:
+def _resolve(
+    request: TokenRequest, *, cache: FileCache | None, now: float, interactive: bool, stderr: TextIO
+) -> CachedCredentials:
     # The slow path: botocore is imported here, and only here.
     from client_plugin import credentials
 
     resolved = credentials.resolve(
         request, now=_aware(now), cache=cache.botocore_view() if cache is not None else None, interactive=interactive
     )
+    for warning in resolved.warnings:
+        stderr.write(f"{_PROG}: warning: {warning}\n")
     creds = resolved.credentials
     entry = CachedCredentials(
         creds.access_key_id,

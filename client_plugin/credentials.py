@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
+import botocore
 import botocore.exceptions
 import botocore.session
 
@@ -55,6 +56,7 @@ class Resolved:
     host: str  # always from the partition table
     signing_region: str
     cacheable: bool  # temporary credentials that did not come from the environment
+    warnings: tuple[str, ...] = ()  # one line each, for stderr
 
 
 def _truthy(value: object) -> bool:
@@ -80,6 +82,26 @@ def _where_to_sign(session: botocore.session.Session, request: TokenRequest) -> 
         raise PluginError(str(exc)) from None
     # The global host signs for us-east-1, as every SDK does.
     return region, host, "us-east-1" if host == GLOBAL_STS_HOST else region
+
+
+def _unknown_region_warning(session: botocore.session.Session, region: str) -> str | None:
+    """A warning when no partition botocore knows lists ``region``; None when one does.
+
+    The region is used all the same (its partition follows from its name, docs/token.md §2):
+    a region newer than the installed botocore must work. A typo is what the warning is for.
+    botocore's partitions.json (~7 KB) is read, not its 1.3 MB endpoints file.
+    """
+    try:
+        data = session.get_component("data_loader").load_data("partitions")
+    except botocore.exceptions.DataNotFoundError:  # a botocore without partitions.json: cannot tell
+        return None
+    partitions = data.get("partitions", []) if isinstance(data, dict) else []
+    if any(region in (p.get("regions") or {}) for p in partitions if isinstance(p, dict)):
+        return None
+    return (
+        f"region {region!r} is not a region of any AWS partition known to botocore {botocore.__version__}; "
+        "using it anyway (a new region, or a typo?)"
+    )
 
 
 def _stderr_prompter(interactive: bool) -> Callable[[str], str]:
@@ -141,22 +163,51 @@ def _assume_role(session: botocore.session.Session, request: TokenRequest, regio
     params: dict[str, Any] = {"RoleArn": request.role_arn, "RoleSessionName": session_name}
     if request.external_id:
         params["ExternalId"] = request.external_id
-    return client.assume_role(**params)["Credentials"]
+    try:
+        return client.assume_role(**params)["Credentials"]
+    except botocore.exceptions.ClientError as exc:
+        raise PluginError(_describe(exc, role_arn=request.role_arn)) from None
 
 
-def _describe(exc: Exception) -> str:
+# The STS operations that assume a role: their failure names the role.
+_ASSUMING = ("AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
+
+
+def _configured_role(session: botocore.session.Session, request: TokenRequest) -> str | None:
+    """The role botocore's own providers assume: the profile's ``role_arn`` (with the roles of
+    its ``source_profile`` chain, any of which may be the one refused), else ``AWS_ROLE_ARN``."""
+    try:
+        profiles = session.full_config.get("profiles", {})
+        name = session.get_config_variable("profile") or "default"
+    except botocore.exceptions.BotoCoreError:
+        profiles, name = {}, "default"
+    chain: list[str] = []
+    seen: set[str] = set()
+    while name not in seen and isinstance(profiles.get(name), dict) and profiles[name].get("role_arn"):
+        seen.add(name)
+        chain.append(str(profiles[name]["role_arn"]))
+        name = profiles[name].get("source_profile") or ""
+    if not chain:
+        return request.env.get("AWS_ROLE_ARN") or None
+    return chain[0] if len(chain) == 1 else f"{chain[0]} (or a role it is chained from: {', '.join(chain[1:])})"
+
+
+def _describe(exc: Exception, *, role_arn: str | None = None) -> str:
     if isinstance(exc, botocore.exceptions.ClientError):
         error = exc.response.get("Error", {})
-        operation = getattr(exc, "operation_name", "the STS call")
-        return f"{operation} failed: {error.get('Code', 'Unknown')}: {error.get('Message', '')}".rstrip(": ")
+        operation = getattr(exc, "operation_name", None) or "the STS call"
+        what = f"{operation} of {role_arn}" if role_arn and operation in _ASSUMING else operation
+        return f"{what} failed: {error.get('Code', 'Unknown')}: {error.get('Message', '')}".rstrip(": ")
     return str(exc) or type(exc).__name__
 
 
 def resolve(request: TokenRequest, *, now: datetime, cache: Any | None = None, interactive: bool = True) -> Resolved:
     """Credentials to sign with, and where: raises PluginError on any expected failure."""
+    session: botocore.session.Session | None = None
     try:
         session = _base_session(request, cache, interactive)
         region, host, signing_region = _where_to_sign(session, request)
+        unknown = _unknown_region_warning(session, region)
         # botocore's own STS clients (a profile's role_arn, web identity) then use the
         # region resolved in our order (AWS_REGION included) instead of none at all.
         session.set_config_variable("region", region)
@@ -180,6 +231,9 @@ def resolve(request: TokenRequest, *, now: datetime, cache: Any | None = None, i
             cacheable = credentials.expires_at is not None and getattr(base, "method", "") not in ("env", "explicit")
     except PluginError:
         raise
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+    except botocore.exceptions.ClientError as exc:  # from botocore's own providers: a profile's role
+        role = _configured_role(session, request) if session is not None else None
+        raise PluginError(_describe(exc, role_arn=role)) from None
+    except botocore.exceptions.BotoCoreError as exc:
         raise PluginError(_describe(exc)) from None
-    return Resolved(credentials, region, host, signing_region, cacheable)
+    return Resolved(credentials, region, host, signing_region, cacheable, (unknown,) if unknown else ())

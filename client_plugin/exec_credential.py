@@ -33,19 +33,24 @@ class ExecInfo(Record):
     """What kubectl told us in ``KUBERNETES_EXEC_INFO``.
 
     ``warning``: to print on stderr when the requested version was not usable.
+    ``cluster_id`` and ``region``: the keys ``cluster-id`` and ``region`` of ``spec.cluster.config``,
+    which kubectl sends with ``provideClusterInfo: true`` from the cluster's
+    ``client.authentication.k8s.io/exec`` extension (None when absent).
     """
 
-    _fields = ("api_version", "interactive", "warning")
+    _fields = ("api_version", "interactive", "warning", "cluster_id", "region")
     __slots__ = _fields
     api_version: str
     interactive: bool
     warning: str | None
+    cluster_id: str | None
+    region: str | None
 
 
 # The exact values kubectl (client-go's JSON encoder) sets, without its trailing newline.
 _KUBECTL_EXEC_INFO = {
     f'{{"kind":"ExecCredential","apiVersion":"{version}","spec":{{"interactive":{flag}}}}}': ExecInfo(
-        version, interactive, None
+        version, interactive, None, None, None
     )
     for version in _SUPPORTED
     for interactive, flag in ((False, "false"), (True, "true"))
@@ -59,7 +64,7 @@ def parse_exec_info(raw: str | None) -> ExecInfo:
     v1alpha1 apiVersion → v1beta1 with a warning. Not a JSON object → PluginError.
     """
     if raw is None or not raw.strip():
-        return ExecInfo(API_V1BETA1, True, None)
+        return ExecInfo(API_V1BETA1, True, None, None, None)
     known = _KUBECTL_EXEC_INFO.get(raw[:-1] if raw.endswith("\n") else raw)
     if known is not None:
         return known
@@ -72,15 +77,34 @@ def parse_exec_info(raw: str | None) -> ExecInfo:
     if not isinstance(info, dict):
         raise PluginError("KUBERNETES_EXEC_INFO is not a JSON object")
     spec = info.get("spec")
-    interactive = bool(spec.get("interactive", False)) if isinstance(spec, dict) else False
+    if not isinstance(spec, dict):
+        spec = {}
+    interactive = bool(spec.get("interactive", False))
+    cluster_id, region = _cluster_config(spec.get("cluster"))
     version = info.get("apiVersion")
     if version in _SUPPORTED:
-        return ExecInfo(version, interactive, None)
+        return ExecInfo(version, interactive, None, cluster_id, region)
     return ExecInfo(
         API_V1BETA1,
         interactive,
         warning=f"KUBERNETES_EXEC_INFO asks for apiVersion {version!r}; answering with {API_V1BETA1}",
+        cluster_id=cluster_id,
+        region=region,
     )
+
+
+def _cluster_config(cluster: object) -> tuple[str | None, str | None]:
+    """``cluster-id`` and ``region`` from ``spec.cluster.config``: the cluster's exec extension as
+    written in the kubeconfig, any object; a key that is absent or not a non-empty string is None."""
+    config = cluster.get("config") if isinstance(cluster, dict) else None
+    if not isinstance(config, dict):
+        return None, None
+
+    def text(key: str) -> str | None:
+        value = config.get(key)
+        return value.strip() or None if isinstance(value, str) else None
+
+    return text("cluster-id"), text("region")
 
 
 def format_timestamp(epoch_seconds: float) -> str:

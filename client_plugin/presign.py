@@ -9,12 +9,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 __all__ = [
     "CLUSTER_ID_HEADER",
-    "TOKEN_LIFETIME",
     "TOKEN_PREFIX",
     "URL_EXPIRES_SECONDS",
     "Signature",
@@ -27,8 +26,6 @@ CLUSTER_ID_HEADER = "x-k8s-aws-id"
 # STS ignores X-Amz-Expires and accepts the URL for 15 minutes; 60 is what every
 # client sends (old verifiers insist on 0..60).
 URL_EXPIRES_SECONDS = 60
-# What clients report to kubectl: one minute short of STS's 15, so kubectl refreshes early.
-TOKEN_LIFETIME = timedelta(minutes=14)
 
 _ALGORITHM = "AWS4-HMAC-SHA256"
 _SERVICE = "sts"
@@ -44,10 +41,6 @@ class Signature:
     def __init__(self, url: str, signed_at: datetime) -> None:
         self.url = url
         self.signed_at = signed_at
-
-    @property
-    def expires_at(self) -> datetime:
-        return self.signed_at + TOKEN_LIFETIME
 
     @property
     def token(self) -> str:

@@ -3,6 +3,10 @@
 - ``--kubeconfig`` given: that file (its current context); ``--master`` overrides the server URL.
 - only ``--master``: that URL, no credentials (a local, insecure-port style API server).
 - neither: the in-cluster service account (KUBERNETES_SERVICE_HOST/PORT and the mounted token).
+
+``load_user_api_client`` is what a person's command uses (``aws-auth lint --live``,
+``eks-iam-authenticator add|remove``): as kubectl, the kubeconfig (``--kubeconfig``, else
+``$KUBECONFIG``, else ``~/.kube/config``) and its context, else the in-cluster account.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from authenticator.errors import UserError
 
-__all__ = ["KubeConfigError", "load_api_client"]
+__all__ = ["KubeConfigError", "load_api_client", "load_user_api_client"]
 
 
 class KubeConfigError(UserError):
@@ -46,6 +50,49 @@ def load_api_client(*, kubeconfig: str | None = None, master: str | None = None)
                 f"not running in a cluster and neither --kubeconfig nor --master given ({_one_line(err)})"
             ) from None
     return k8s_client.ApiClient(configuration)
+
+
+def load_user_api_client(
+    *, kubeconfig: str | None = None, context: str | None = None, master: str | None = None
+) -> k8s_client.ApiClient:
+    """A client as kubectl builds one: ``kubeconfig`` or the default kubeconfig (``$KUBECONFIG``,
+    else ``~/.kube/config``) with ``context`` (default: its current one), ``master`` overriding its
+    server; without any kubeconfig file, ``master`` alone, else the in-cluster service account."""
+    configuration = k8s_client.Configuration()
+    if kubeconfig and not os.path.exists(kubeconfig):
+        raise KubeConfigError(f"kubeconfig {kubeconfig} does not exist")
+    path = kubeconfig or _default_kubeconfig()
+    if path is None:
+        if master:
+            configuration.host = master.rstrip("/")
+            return k8s_client.ApiClient(configuration)
+        try:
+            k8s_config.load_incluster_config(client_configuration=configuration)
+        except ConfigException:
+            raise KubeConfigError(
+                "no kubeconfig (--kubeconfig, $KUBECONFIG or ~/.kube/config) and not running in a cluster"
+            ) from None
+        return k8s_client.ApiClient(configuration)
+    try:
+        k8s_config.load_kube_config(
+            config_file=path, context=context, client_configuration=configuration, persist_config=False
+        )
+    except (ConfigException, OSError, ValueError, TypeError, yaml.YAMLError) as err:
+        # The kubernetes client reports a malformed kubeconfig with any of these.
+        raise KubeConfigError(f"cannot load the kubeconfig: {_one_line(err)}") from None
+    if master:
+        configuration.host = master.rstrip("/")
+    return k8s_client.ApiClient(configuration)
+
+
+def _default_kubeconfig() -> str | None:
+    """``$KUBECONFIG`` (the kubernetes client merges a ``:``-separated list) or ``~/.kube/config``,
+    when one of its files exists."""
+    from kubernetes.config.kube_config import ENV_KUBECONFIG_PATH_SEPARATOR
+
+    value = os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    paths = [os.path.expanduser(p) for p in value.split(ENV_KUBECONFIG_PATH_SEPARATOR) if p]
+    return value if any(os.path.exists(p) for p in paths) else None
 
 
 def _one_line(err: BaseException) -> str:

@@ -49,15 +49,15 @@ def fetch_live_manifest(*, kubeconfig: str | None = None, context: str | None = 
     """The cluster's aws-auth as a manifest; ``LiveError`` when the kubeconfig is unusable, the API
     server is unreachable or it refuses the read."""
     import urllib3.exceptions
-    from kubernetes import client, config
+    from kubernetes import client
     from kubernetes.client.exceptions import ApiException, OpenApiException
 
-    try:
-        config.load_kube_config(config_file=kubeconfig, context=context)
-    except (config.ConfigException, OSError, ValueError, TypeError, yaml.YAMLError) as err:
-        # The kubernetes client reports a malformed kubeconfig with any of these.
-        raise LiveError(f"cannot load the kubeconfig: {_first_line(err)}") from None
-    api = client.CoreV1Api()
+    from authenticator.kube.client import KubeConfigError, load_user_api_client
+
+    try:  # the same kubeconfig lookup as `eks-iam-authenticator add` (kubectl's)
+        api = client.CoreV1Api(load_user_api_client(kubeconfig=kubeconfig, context=context))
+    except KubeConfigError as err:
+        raise LiveError(str(err)) from None
     try:
         cm = api.read_namespaced_config_map(_NAME, _NAMESPACE)
     except ApiException as err:

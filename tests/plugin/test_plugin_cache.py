@@ -251,11 +251,14 @@ def test_token_entry_is_plain_lines_with_epoch_seconds(tmp_path: Path) -> None:
     assert cache.load_token(key, E0) == CachedToken("k8s-aws-v1.x", E0, E0 + 14 * MIN, E0 + 30 * MIN)
 
 
-def test_token_is_not_reused_within_a_minute_of_its_credentials_expiry(tmp_path: Path) -> None:
+def test_token_is_reused_until_a_minute_before_the_expiry_kubectl_was_told(tmp_path: Path) -> None:
+    # Credentials ending at 5 min: kubectl was told 4 min (client_plugin.expiry), and the cache
+    # follows that instant with its usual minute of margin, even for an entry that claims 14 min.
     cache = FileCache(str(tmp_path / "c"), stderr=io.StringIO())
     cache.store_token({"k": 1}, CachedToken("k8s-aws-v1.x", E0, E0 + 14 * MIN, E0 + 5 * MIN))
-    assert cache.load_token({"k": 1}, E0 + 4 * MIN) is not None
-    assert cache.load_token({"k": 1}, E0 + 4 * MIN + 1) is None
+    hit = cache.load_token({"k": 1}, E0 + 3 * MIN)
+    assert hit is not None and hit.expiry() == E0 + 4 * MIN
+    assert cache.load_token({"k": 1}, E0 + 3 * MIN + 1) is None
 
 
 _VALID = (

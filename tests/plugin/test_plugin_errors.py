@@ -83,7 +83,8 @@ def test_assume_role_refused(home: Path, refusing_sts: str) -> None:
     line = _fails(
         ("-i", "c", "-r", ROLE),
         env_credentials(home, AWS_ENDPOINT_URL_STS=refusing_sts),
-        "AssumeRole failed: AccessDenied",
+        # Which role's AssumeRole failed, in our words (STS's message says "sts:AssumeRole on resource").
+        f"AssumeRole of {ROLE} failed: AccessDenied",
     )
     assert "not authorized to perform: sts:AssumeRole" in line
 
@@ -100,7 +101,34 @@ def test_profile_assume_role_refused(home: Path, refusing_sts: str) -> None:
         config=f"[profile admin]\nrole_arn = {ROLE}\nsource_profile = base\n",
     )
     env = base_env(home, AWS_PROFILE="admin", AWS_ENDPOINT_URL_STS=refusing_sts)
-    _fails(("-i", "c", "--cache"), env, "AccessDenied")
+    # botocore's own assume-role provider failed: the role is the profile's role_arn.
+    _fails(("-i", "c", "--cache"), env, f"AssumeRole of {ROLE} failed: AccessDenied")
+
+
+def test_chained_profile_refused_names_the_chain(home: Path, refusing_sts: str) -> None:
+    inner = "arn:aws:iam::123456789012:role/hop"
+    write_aws_config(
+        home,
+        credentials="[base]\naws_access_key_id = AKIABASEKEYEXAMPLE00\naws_secret_access_key = s\n",
+        config=f"[profile admin]\nrole_arn = {ROLE}\nsource_profile = hop\n"
+        f"[profile hop]\nrole_arn = {inner}\nsource_profile = base\n",
+    )
+    env = base_env(home, AWS_ENDPOINT_URL_STS=refusing_sts)
+    # The refused call may be any role of the chain (here the first, hop): all are named.
+    _fails(
+        ("-i", "c", "--profile", "admin"),
+        env,
+        f"AssumeRole of {ROLE} (or a role it is chained from: {inner}) failed: AccessDenied",
+    )
+
+
+def test_web_identity_refused_names_the_role(home: Path, refusing_sts: str) -> None:
+    token_file = home / "web-identity-token"
+    token_file.write_text("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
+    env = base_env(
+        home, AWS_ROLE_ARN=ROLE, AWS_WEB_IDENTITY_TOKEN_FILE=str(token_file), AWS_ENDPOINT_URL_STS=refusing_sts
+    )
+    _fails(("-i", "c"), env, f"AssumeRoleWithWebIdentity of {ROLE} failed: AccessDenied")
 
 
 @pytest.mark.parametrize("info", ["{not json\n", "[]\n"])
