@@ -107,12 +107,18 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     server.add_argument("--partition", help=f"AWS partition of the tokens to accept ({PARTITION})")
     server.add_argument("--kubeconfig", help="kubeconfig for the cluster sources")
     server.add_argument("--master", help="API server URL for the cluster sources")
+    server.add_argument(
+        "--admission", action="store_true", default=None, help="also serve the aws-auth guard (/validate/aws-auth)"
+    )
 
     init = command("init", "write the TLS certificate, key and webhook kubeconfig")
     init.add_argument("--hostname", default=HOSTNAME)
     init.add_argument("--address", default=ADDRESS)
     init.add_argument("--port", type=int, default=PORT)
     init.add_argument("--state-dir", default=".")
+    init.add_argument(
+        "--admission", action="store_true", help="also write the aws-auth guard's ValidatingWebhookConfiguration"
+    )
 
     verify = command("verify", "verify one token against STS and print the identity")
     verify.add_argument("-t", "--token", required=True)

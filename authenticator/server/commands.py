@@ -115,6 +115,12 @@ def prepare_files(config: ServerConfig) -> TlsFiles:
     if not config.kubeconfig_pregenerated:
         path = write_webhook_kubeconfig(config.kubeconfig_path, tls.cert_path, config.hostname, config.port)
         _log.info("wrote the webhook kubeconfig", extra={"fields": {"path": str(path)}})
+        if config.admission_enabled:  # the aws-auth guard's webhook configuration, beside it
+            from authenticator.admission import webhook_config
+
+            guard = config.kubeconfig_path.parent / webhook_config.FILENAME
+            webhook_config.write(guard, tls.cert_path, config.hostname, config.port)
+            _log.info("wrote the aws-auth guard's webhook configuration", extra={"fields": {"path": str(guard)}})
     return tls
 
 
@@ -198,6 +204,7 @@ def _init(args: argparse.Namespace) -> int:
     try:
         tls = ensure_certificate(state_dir, args.hostname, args.address)
         kubeconfig = write_webhook_kubeconfig(state_dir / KUBECONFIG_FILENAME, tls.cert_path, args.hostname, args.port)
+        guard = _write_guard(args, state_dir, tls.cert_path)
     except OSError as exc:  # where the user asked us to write: theirs to fix
         raise UserError(f"cannot write into {state_dir}: {exc}") from None
     cert_word = "wrote" if tls.generated else "kept existing"
@@ -207,9 +214,21 @@ def _init(args: argparse.Namespace) -> int:
         f"start the API server with --authentication-token-webhook-config-file={kubeconfig.resolve()}\n"
         f"  (and optionally --authentication-token-webhook-version=v1)\n"
         f"start the webhook with: {PROG} server --state-dir {state_dir} --hostname {args.hostname} "
-        f"--address {args.address} --port {args.port} --kubeconfig-pregenerated\n"
+        f"--address {args.address} --port {args.port} --kubeconfig-pregenerated"
+        f"{' --admission' if guard else ''}\n"
     )
+    if guard:
+        sys.stdout.write(f"wrote {guard}\nonce the webhook serves: kubectl apply -f {guard}\n")
     return 0
+
+
+def _write_guard(args: argparse.Namespace, state_dir: Path, cert_path: Path) -> Path | None:
+    """With ``--admission``: the aws-auth guard's ValidatingWebhookConfiguration, beside the kubeconfig."""
+    if not getattr(args, "admission", False):
+        return None
+    from authenticator.admission import webhook_config
+
+    return webhook_config.write(state_dir / webhook_config.FILENAME, cert_path, args.hostname, args.port)
 
 
 def _identity_json(identity: Identity) -> dict[str, str]:
