@@ -305,7 +305,8 @@ def _errors_reason(errors: list[Finding], target: Target | None) -> str:
 
 def _short(text: str) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= WARNING_LENGTH else text[: WARNING_LENGTH - 1] + "…"
+    # ASCII dots: the API server passes warnings on in HTTP headers
+    return text if len(text) <= WARNING_LENGTH else text[: WARNING_LENGTH - 3] + "..."
 
 
 def _warnings(warnings: list[Finding], target: Target | None) -> tuple[str, ...]:
