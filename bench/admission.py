@@ -1,0 +1,127 @@
+"""A1 (docs/performance.md): one AdmissionReview of the largest aws-auth a cluster can store, answered
+by the aws-auth guard of the real ``server`` process, wall time.
+
+The aws-auth is bench/lint.py's 1 MiB ConfigMap (about 7,000 mapRoles entries). The review is the
+most work the guard does: an UPDATE (the old object and a new one that differs in one entry, both
+1 MiB) by a requester whose ARN it maps, so the new object is linted and both are read for the
+lockout checks; a CREATE of the same object is shown beside it. Each time is one POST over TLS on a
+warm connection (the body already encoded), median of several runs after a warm-up. Anchor: the
+same POST of a review the guard lets through at once (a small ConfigMap elsewhere), in the same
+run. Prints value, anchor, ratio, target and pass/fail; exits 1 when the target is missed.
+
+    python -m bench.admission [--bytes 1048576] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.lint import ACCOUNT, MAX_BYTES, configmap
+from tests.support.processes import Webhook
+
+TARGET_SECONDS = 1.0
+
+
+def _review(operation: str, new: dict[str, Any], old: dict[str, Any] | None) -> bytes:
+    meta = new["metadata"]
+    role = f"arn:aws:iam::{ACCOUNT}:role/team-1"
+    body = {
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": str(uuid.uuid4()),
+            "kind": {"group": "", "version": "v1", "kind": "ConfigMap"},
+            "resource": {"group": "", "version": "v1", "resource": "configmaps"},
+            "name": meta["name"],
+            "namespace": meta.get("namespace", ""),
+            "operation": operation,
+            "userInfo": {
+                "username": "team-1:alice",
+                "extra": {"arn": [f"arn:aws:sts::{ACCOUNT}:assumed-role/team-1/alice"], "canonicalArn": [role]},
+            },
+            "object": new,
+            "oldObject": old,
+            "dryRun": False,
+        },
+    }
+    return json.dumps(body).encode()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): on a shared machine it drifts
+    far less than wall time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _time(webhook: Webhook, body: bytes, runs: int) -> tuple[float, float, dict[str, Any]]:
+    """(median wall seconds, median server CPU seconds, the last answer) of one review."""
+
+    def once() -> tuple[float, float, dict[str, Any]]:
+        cpu = _cpu_seconds(webhook.proc.pid)
+        start = time.perf_counter()
+        response = webhook.client.post("/validate/aws-auth", content=body, headers={"Content-Type": "application/json"})
+        elapsed = time.perf_counter() - start
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()["response"]
+        return elapsed, _cpu_seconds(webhook.proc.pid) - cpu, answer
+
+    once()  # warm-up: imports, first-use caches
+    samples = [once() for _ in range(runs)]
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples), samples[-1][2]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bytes", type=int, default=MAX_BYTES, help="size of the aws-auth ConfigMap")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    text, entries = configmap(args.bytes)
+    old = yaml.safe_load(text)
+    new = yaml.safe_load(text)
+    new["data"]["mapRoles"] = new["data"]["mapRoles"].replace("team-5:", "team-five:", 1)
+    small = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "other", "namespace": "default"}}
+    bodies = {
+        "update": _review("UPDATE", new, old),
+        "create": _review("CREATE", new, None),
+        "anchor": _review("CREATE", small, None),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "config.yaml"
+        config.write_text("clusterID: bench-admission\nserver:\n  admission:\n    enabled: true\n")
+        with Webhook(config, Path(tmp) / "state") as webhook:
+            anchor, anchor_cpu, _ = _time(webhook, bodies["anchor"], args.runs)
+            update, update_cpu, update_answer = _time(webhook, bodies["update"], args.runs)
+            create, create_cpu, create_answer = _time(webhook, bodies["create"], args.runs)
+            webhook.terminate()
+    size = len(text.encode())
+    print(f"{'id':<4} {'what':<44} {'value':>9} {'anchor':>9} {'ratio':>7} {'target':>10} {'result':>6}")
+    results = []
+    rows = (("UPDATE", update, update_cpu, update_answer), ("CREATE", create, create_cpu, create_answer))
+    for label, value, cpu, answer in rows:
+        ok = value <= TARGET_SECONDS
+        results.append(ok)
+        what = f"guard, {label} of {size / MAX_BYTES:.2f} MiB, {entries:,} mapRoles"
+        print(
+            f"{'A1':<4} {what:<44} {value:>8.3f}s {anchor:>8.3f}s {value / anchor:>6.0f}x "
+            f"{'<= ' + format(TARGET_SECONDS, '.3f') + 's':>10} {'pass' if ok else 'FAIL':>6}"
+        )
+        print(f"{'':<4} {'  (server CPU time of the same reviews)':<44} {cpu:>8.3f}s {anchor_cpu:>8.3f}s")
+        verdict = "allowed" if answer["allowed"] else "denied"
+        print(f"     the guard said: {verdict}, {len(answer.get('warnings') or [])} warnings")
+    print(f"     {size:,} bytes per object; load average {os.getloadavg()[0]:.2f}")
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
