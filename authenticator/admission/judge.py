@@ -35,6 +35,7 @@ __all__ = [
     "NODES_GROUP",
     "WARNING_LENGTH",
     "Verdict",
+    "is_aws_auth",
     "judge",
 ]
 
@@ -69,7 +70,7 @@ _ALLOW = Verdict(True, "allowed")
 def judge(request: AdmissionRequest, *, protect_requester: bool = True, lint: LintConfig | None = None) -> Verdict:
     """The verdict on ``request``: anything but ConfigMap kube-system/aws-auth on CREATE, UPDATE or
     DELETE is allowed without a word. ``dryRun`` requests are judged like the others."""
-    if not _is_aws_auth(request) or request.operation not in JUDGED_OPERATIONS:
+    if not is_aws_auth(request) or request.operation not in JUDGED_OPERATIONS:
         return _ALLOW
     with _no_gc():
         if request.operation == "DELETE":
@@ -100,7 +101,8 @@ def _metadata(obj: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return meta if isinstance(meta, Mapping) else {}
 
 
-def _is_aws_auth(request: AdmissionRequest) -> bool:
+def is_aws_auth(request: AdmissionRequest) -> bool:
+    """Whether the request is about the ConfigMap kube-system/aws-auth (whatever the operation)."""
     if request.kind.group != "" or request.kind.kind != "ConfigMap":
         return False
     meta = _metadata(request.object if request.object is not None else request.oldObject)

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from authenticator import metrics
 from authenticator.admission import PATH
-from authenticator.admission.judge import Verdict, judge
+from authenticator.admission.judge import Verdict, is_aws_auth, judge
 from authenticator.admission.models import (
     AdmissionResponse,
     AdmissionReview,
@@ -140,8 +140,8 @@ def _answer(uid: str, verdict: Verdict) -> Response:
 
 def _log_verdict(review: AdmissionReview, verdict: Verdict) -> None:
     request = review.request
-    if verdict.result == "allowed" and request.kind.kind != "ConfigMap":
-        return
+    if verdict.result == "allowed" and not is_aws_auth(request):
+        return  # another object the API server sent anyway (no matchConditions before 1.28)
     _log.info(
         "aws-auth admission review",
         extra={
