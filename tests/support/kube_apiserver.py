@@ -579,6 +579,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         route = self._route()
+        self._body()  # kubectl sends DeleteOptions: read them, or they would start the next request
         if not self._authorized():
             return
         if route is None or route[1] is None:
