@@ -108,6 +108,9 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     server.add_argument("--partition", help=f"AWS partition of the tokens to accept ({PARTITION})")
     server.add_argument("--kubeconfig", help="kubeconfig for the cluster sources")
     server.add_argument("--master", help="API server URL for the cluster sources")
+    server.add_argument(
+        "--admission", action="store_true", default=None, help="also serve the aws-auth guard (/validate/aws-auth)"
+    )
 
     init = command("init", "write the TLS certificate, key and webhook kubeconfig")
     # No defaults here: the config file (-c) fills what the flags leave unset (commands._init_config).
@@ -116,6 +119,12 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     init.add_argument("--port", type=int, help=f"port in the webhook URL ({PORT})")
     init.add_argument("--state-dir", help="where to write cert.pem, key.pem and the kubeconfig (.)")
     init.add_argument("--renew", action="store_true", help="write a new certificate and key even if the old are valid")
+    init.add_argument(
+        "--admission",
+        action="store_true",
+        default=None,
+        help="also write the aws-auth guard's ValidatingWebhookConfiguration",
+    )
 
     verify = command("verify", "verify one token against STS and print the identity")
     verify.add_argument("-t", "--token", required=True)

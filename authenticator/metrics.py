@@ -113,3 +113,11 @@ sts_in_flight_limit_rejections = Counter(
     "Reviews answered 429 because no STS call slot freed up in time (server.stsMaxInFlight).",
     namespace=NAMESPACE,
 )
+
+# The aws-auth guard (issue 17, docs/admission.md): `result` is allowed, warned, denied or malformed.
+admission_reviews = Counter(
+    "admission_reviews",
+    "AdmissionReviews answered by the aws-auth guard (/validate/aws-auth), by result.",
+    ["result"],
+    namespace=NAMESPACE,
+)

@@ -53,12 +53,13 @@ def create_app(
     registry: CollectorRegistry = REGISTRY,
     clock: Callable[[], float] = time.perf_counter,
     problems: Callable[[], Mapping[str, Mapping[str, str]]] | None = None,
+    admission: Callable[[Request], Awaitable[Response]] | None = None,
 ) -> FastAPI:
     """The webhook app. ``readiness()`` maps each mapping source's name to whether it has loaded
     at least once; ``problems()`` (optional) maps a source's name to its failing sections, why, and
     what is served instead (shown on /readyz as given, still 200); ``on_startup`` and
     ``on_shutdown`` run in the app's lifespan (source watchers, closing the STS client).
-    ``clock`` measures latency only."""
+    ``clock`` measures latency only; ``admission`` is the aws-auth guard's endpoint, if enabled."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -97,6 +98,10 @@ def create_app(
     # time - a third of a cache hit's time in the app. The app has no OpenAPI, and the wire
     # (405s, their Allow header, redirects) is the same as for an @app.post route.
     app.add_route("/authenticate", authenticate, methods=["POST"])
+    if admission is not None:  # the aws-auth guard (docs/admission.md), when enabled
+        from authenticator.admission import PATH
+
+        app.add_route(PATH, admission, methods=["POST"])
 
     @app.get("/healthz")
     async def healthz() -> Response:

@@ -130,6 +130,9 @@ def prepare_files(config: ServerConfig) -> TlsFiles:
     if not config.kubeconfig_pregenerated:
         path = write_webhook_kubeconfig(config.kubeconfig_path, tls.cert_path, config.hostname, config.port)
         _log.info("wrote the webhook kubeconfig", extra={"fields": {"path": str(path)}})
+        guard = _write_guard(config, path.parent, tls.cert_path)
+        if guard:
+            _log.info("wrote the aws-auth guard's webhook configuration", extra={"fields": {"path": str(guard)}})
     return tls
 
 
@@ -247,6 +250,7 @@ def _init(args: argparse.Namespace) -> int:
     try:
         tls = ensure_certificate(state_dir, config.hostname, config.address, renew="always" if args.renew else "stale")
         kubeconfig = write_webhook_kubeconfig(kubeconfig_path, tls.cert_path, config.hostname, config.port)
+        guard = _write_guard(config, kubeconfig.parent, tls.cert_path)
     except OSError as exc:  # where the user asked us to write: theirs to fix
         raise UserError(f"cannot write into {state_dir}: {exc}") from None
     cert, key = tls.cert_path.resolve(), tls.key_path.resolve()
@@ -271,6 +275,8 @@ def _init(args: argparse.Namespace) -> int:
         str(config.port),
         "--kubeconfig-pregenerated",
     ]
+    if guard:
+        server.append("--admission")
     lines = [what, f"wrote {kubeconfig.resolve()}"]
     if tls.replaced:
         lines.append("the API server trusts only the certificate in that kubeconfig: give it the new one")
@@ -279,8 +285,20 @@ def _init(args: argparse.Namespace) -> int:
         "  (and optionally --authentication-token-webhook-version=v1)",
         f"start the webhook with: {shlex.join(server)}",
     ]
+    if guard:
+        lines += [f"wrote {guard.resolve()}", f"once the webhook serves: kubectl apply -f {guard.resolve()}"]
     sys.stdout.write("".join(line + "\n" for line in lines))
     return 0
+
+
+def _write_guard(config: ServerConfig, directory: Path, cert_path: Path) -> Path | None:
+    """With the guard on (``--admission`` or ``server.admission.enabled``): its
+    ValidatingWebhookConfiguration, in ``directory`` (the kubeconfig's)."""
+    if not config.admission_enabled:
+        return None
+    from authenticator.admission import webhook_config
+
+    return webhook_config.write(directory / webhook_config.FILENAME, cert_path, config.hostname, config.port)
 
 
 def _identity_json(identity: Identity) -> dict[str, str]:

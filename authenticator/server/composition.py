@@ -241,5 +241,12 @@ def build_app(
         statuses = ((s.name, getattr(s, "status", None)) for s in sources)
         return {name: dict(status().failures) for name, status in statuses if callable(status)}
 
-    app = create_app(reviewer, readiness, on_startup=[start], on_shutdown=[stop], problems=problems)
+    admission = None
+    if config.admission_enabled:
+        from authenticator.admission.route import admission_endpoint
+
+        admission = admission_endpoint(protect_requester=config.admission_protect_requester)
+    app = create_app(
+        reviewer, readiness, on_startup=[start], on_shutdown=[stop], problems=problems, admission=admission
+    )
     return app, reviewer

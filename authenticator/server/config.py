@@ -67,7 +67,13 @@ _SERVER_KEYS = {
     "stsMaxInFlightWait": "sts_max_in_flight_wait",
     "stsTimeout": "sts_timeout",
 }
-_FIELD_TO_KEY = {f: "server." + k for k, f in _SERVER_KEYS.items()} | {f: k for k, f in _TOP_KEYS.items()}
+# The aws-auth guard (docs/admission.md): the keys of the nested ``server.admission`` mapping.
+_ADMISSION_KEYS = {"enabled": "admission_enabled", "protectRequester": "admission_protect_requester"}
+_FIELD_TO_KEY = (
+    {f: "server." + k for k, f in _SERVER_KEYS.items()}
+    | {f: k for k, f in _TOP_KEYS.items()}
+    | {f: "server.admission." + k for k, f in _ADMISSION_KEYS.items()}
+)
 
 # argparse attribute (authenticator/cli.py) -> ServerConfig field; a flag left unset is None.
 _FLAGS = {
@@ -84,6 +90,7 @@ _FLAGS = {
     "master": "master",
     "log_format": "log_format",
     "log_verbosity": "log_verbosity",
+    "admission": "admission_enabled",
 }
 
 
@@ -128,6 +135,9 @@ class ServerConfig(BaseModel):
     sts_max_in_flight: int = Field(default=defaults.STS_MAX_IN_FLIGHT, ge=1)
     sts_max_in_flight_wait: float = Field(default=defaults.STS_MAX_IN_FLIGHT_WAIT, ge=0)
     sts_timeout: float = Field(default=defaults.STS_TIMEOUT, gt=0, le=60)
+    # the aws-auth guard (docs/admission.md): off by default
+    admission_enabled: bool = False
+    admission_protect_requester: bool = True
 
     @field_validator("cluster_id")
     @classmethod
@@ -257,7 +267,9 @@ def _read_text(text: str, path: str) -> tuple[dict[str, Any], list[str]]:
                 raise ConfigError(f"config file {path}: server must be a mapping")
             for skey, svalue in value.items():
                 name = srv.get(str(skey).lower())
-                if name is None:
+                if str(skey).lower() == "admission":
+                    _read_admission(svalue, path, fields, unknown)
+                elif name is None:
                     unknown.append(f"server.{skey}")
                 else:
                     fields[name] = svalue
@@ -266,6 +278,21 @@ def _read_text(text: str, path: str) -> tuple[dict[str, Any], list[str]]:
         else:
             unknown.append(str(key))
     return fields, unknown
+
+
+def _read_admission(value: object, path: str, fields: dict[str, Any], unknown: list[str]) -> None:
+    """``server.admission``: a mapping of its own keys (case-insensitive, as the others)."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise ConfigError(f"config file {path}: server.admission must be a mapping")
+    keys = {k.lower(): f for k, f in _ADMISSION_KEYS.items()}
+    for key, item in value.items():
+        name = keys.get(str(key).lower())
+        if name is None:
+            unknown.append(f"server.admission.{key}")
+        else:
+            fields[name] = item
 
 
 def load_config(path: str | None, overrides: Mapping[str, Any] | None = None) -> ServerConfig:

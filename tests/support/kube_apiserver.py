@@ -19,10 +19,20 @@ IAMIdentityMapping CRD (``/apis/iamauthenticator.k8s.aws/v1alpha1/iamidentitymap
 Test controls: :meth:`apply`, :meth:`delete`, :meth:`compact`, :meth:`drop_watches`,
 :meth:`inject_conflicts`, and :attr:`requests` (method, path, query) for assertions.
 The real ``kubernetes`` Python client talks to it through :meth:`write_kubeconfig`.
+
+For kubectl (``kubectl apply``, ``--dry-run=server``) it also serves the legacy discovery
+documents (``/api``, ``/api/v1``, ``/apis``), merge-patches (PATCH) and ``dryRun=All``. With a
+ValidatingWebhookConfiguration registered (:meth:`register_admission`, e.g. the one our server
+writes), every write of a ConfigMap kube-system/aws-auth is first sent to that webhook as
+kube-apiserver sends it: an ``admission.k8s.io/v1`` AdmissionReview over TLS trusting the
+``caBundle``; a denial becomes the API's error (``admission webhook "<name>" denied the request:
+...``), warnings become ``Warning: 299`` headers, and a webhook that fails or does not answer in
+``timeoutSeconds`` is skipped under ``failurePolicy: Ignore``.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import json
@@ -30,6 +40,8 @@ import socket
 import ssl
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,6 +62,39 @@ TOKEN = "stand-in-token"
 
 # collection key: (plural, namespace or None)
 Key = tuple[str, str | None]
+
+
+@dataclass
+class AdmissionHook:
+    """One webhook of a ValidatingWebhookConfiguration, as the stand-in calls it."""
+
+    name: str
+    url: str
+    ca_pem: bytes
+    failure_policy: str = "Fail"
+    timeout: float = 10.0
+    operations: tuple[str, ...] = ("CREATE", "UPDATE", "DELETE")
+
+    @classmethod
+    def from_configuration(cls, configuration: dict[str, Any]) -> AdmissionHook:
+        (hook,) = configuration["webhooks"]
+        (rule,) = hook["rules"]
+        return cls(
+            name=hook["name"],
+            url=hook["clientConfig"]["url"],
+            ca_pem=base64.b64decode(hook["clientConfig"]["caBundle"]),
+            failure_policy=hook.get("failurePolicy", "Fail"),
+            timeout=float(hook.get("timeoutSeconds", 10)),
+            operations=tuple(rule["operations"]),
+        )
+
+
+@dataclass
+class _Admitted:
+    """What the webhook said: an error answer for the client (None: go on) and warnings."""
+
+    error: tuple[int, dict[str, Any]] | None
+    warnings: list[str]
 
 
 @dataclass
@@ -82,6 +127,11 @@ class KubeApiServer:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._tmp: Path | None = None
+        self.admission: AdmissionHook | None = None
+        # userInfo of the requests (every client authenticates with the one bearer token)
+        self.user_info: dict[str, Any] = {"username": "tester", "groups": ["system:masters", "system:authenticated"]}
+        self.admission_calls: list[dict[str, Any]] = []  # AdmissionReviews sent
+        self.admission_failures: list[str] = []  # calls that failed (then failurePolicy decided)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -140,6 +190,11 @@ class KubeApiServer:
         path.write_text(yaml.safe_dump(config))
         path.chmod(0o600)
         return path
+
+    def register_admission(self, configuration: dict[str, Any]) -> AdmissionHook:
+        """Send aws-auth writes to the webhook of ``configuration`` (a ValidatingWebhookConfiguration)."""
+        self.admission = AdmissionHook.from_configuration(configuration)
+        return self.admission
 
     # -- state, as a test sees it ---------------------------------------------------------
 
@@ -209,6 +264,80 @@ class KubeApiServer:
     def wait_for_watches(self, count: int, timeout: float = 10.0) -> bool:
         with self._cond:
             return self._cond.wait_for(lambda: self.active_watches >= count, timeout)
+
+    # -- admission ------------------------------------------------------------------------
+
+    def admit(
+        self,
+        operation: str,
+        key: Key,
+        name: str,
+        new: dict[str, Any] | None,
+        old: dict[str, Any] | None,
+        *,
+        dry_run: bool,
+    ) -> _Admitted:
+        """Ask the registered webhook, as kube-apiserver would, when its rules, namespaceSelector
+        (kube-system) and matchConditions (the name aws-auth) select this write."""
+        hook = self.admission
+        selected = key == ("configmaps", "kube-system") and name == "aws-auth"
+        if hook is None or not selected or operation not in hook.operations:
+            return _Admitted(None, [])
+        review = {
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": str(uuid.uuid4()),
+                "kind": {"group": "", "version": "v1", "kind": "ConfigMap"},
+                "resource": {"group": "", "version": "v1", "resource": "configmaps"},
+                "requestKind": {"group": "", "version": "v1", "kind": "ConfigMap"},
+                "requestResource": {"group": "", "version": "v1", "resource": "configmaps"},
+                "name": name,
+                "namespace": key[1],
+                "operation": operation,
+                "userInfo": copy.deepcopy(self.user_info),
+                "object": new,
+                "oldObject": old,
+                "dryRun": dry_run,
+            },
+        }
+        self.admission_calls.append(review)
+        try:
+            response = self._call(hook, review)
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # no usable answer
+            self.admission_failures.append(f"{type(exc).__name__}: {exc}")
+            if hook.failure_policy == "Ignore":
+                return _Admitted(None, [])
+            message = f'Internal error occurred: failed calling webhook "{hook.name}": {exc}'
+            return _Admitted((500, status_body(500, "InternalError", message)), [])
+        warnings = [str(w) for w in response.get("warnings") or []]
+        if response["allowed"] is True:
+            return _Admitted(None, warnings)
+        status = response.get("status") or {}
+        code = int(status.get("code") or 400)
+        message = f'admission webhook "{hook.name}" denied the request'
+        if status.get("message"):
+            message += f": {status['message']}"
+        return _Admitted((code, status_body(code, str(status.get("reason") or ""), message)), warnings)
+
+    @staticmethod
+    def _call(hook: AdmissionHook, review: dict[str, Any]) -> dict[str, Any]:
+        context = ssl.create_default_context(cadata=hook.ca_pem.decode("ascii"))
+        request = urllib.request.Request(
+            hook.url,
+            data=json.dumps(review).encode(),
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=hook.timeout, context=context) as answer:
+                doc = json.loads(answer.read())
+        except urllib.error.HTTPError as exc:  # any status but 200 is a failed call
+            raise OSError(f"the webhook answered {exc.code}") from None
+        response: dict[str, Any] = doc["response"]
+        if doc.get("kind") != "AdmissionReview" or response["uid"] != review["request"]["uid"]:
+            raise ValueError("not the AdmissionReview answer to this request")
+        return response
 
     # -- internals ------------------------------------------------------------------------
 
@@ -298,10 +427,13 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         return body if isinstance(body, dict) else None
 
-    def _send_json(self, code: int, body: dict[str, Any]) -> None:
+    def _send_json(self, code: int, body: dict[str, Any], warnings: list[str] | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
+        for warning in warnings or ():  # as kube-apiserver passes on admission warnings (UTF-8 bytes)
+            quoted = warning.replace("\\", "\\\\").replace('"', '\\"')
+            self.send_header("Warning", f'299 - "{quoted}"'.encode().decode("latin-1"))
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -309,9 +441,34 @@ class _Handler(BaseHTTPRequestHandler):
     def _not_found(self) -> None:
         self._send_json(404, status_body(404, "NotFound", "the server could not find the requested resource"))
 
+    def _discovery(self) -> bool:
+        """The legacy discovery documents kubectl reads to map a kind to its resource."""
+        path = urlsplit(self.path).path.rstrip("/")
+        if path == "/api":
+            self._send_json(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []})
+        elif path == "/api/v1":
+            resources = [
+                {
+                    "name": "configmaps",
+                    "singularName": "configmap",
+                    "namespaced": True,
+                    "kind": "ConfigMap",
+                    "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"],
+                    "shortNames": ["cm"],
+                }
+            ]
+            self._send_json(200, {"kind": "APIResourceList", "groupVersion": "v1", "resources": resources})
+        elif path == "/apis":
+            self._send_json(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+        else:
+            return False
+        return True
+
     def do_GET(self) -> None:
         route = self._route()
         if not self._authorized():
+            return
+        if route is None and self._discovery():
             return
         if route is None:
             return self._not_found()
@@ -326,8 +483,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._watch(key, selected, query)
         self._send_json(200, self.server_ref._list(key, selected))
 
-    def _write(self, *, named: bool) -> tuple[Key, str | None, dict[str, Any]] | None:
-        """(key, name, body) of an authorized POST (``named=False``) or PUT (``named=True``);
+    def _write(self, *, named: bool) -> tuple[Key, str | None, dict[str, Any], bool] | None:
+        """(key, name, body, dry run) of an authorized POST (``named=False``), PUT or PATCH (``named=True``);
         None once the error answer is sent. The body is read before any 404, to keep the
         connection usable."""
         route = self._route()
@@ -340,7 +497,7 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             self._send_json(400, status_body(400, "BadRequest", "body is not a JSON object"))
             return None
-        return route[0], route[1], body
+        return route[0], route[1], body, route[2].get("dryRun") == "All"
 
     def _missing(self, key: Key, name: str) -> None:
         self._send_json(404, status_body(404, "NotFound", f'{key[0]} "{name}" not found'))
@@ -349,22 +506,32 @@ class _Handler(BaseHTTPRequestHandler):
         write = self._write(named=False)
         if write is None:
             return
-        key, _, body = write
+        key, _, body, dry_run = write
         name = (body.get("metadata") or {}).get("name")
         if not name:
             return self._send_json(422, status_body(422, "Invalid", "metadata.name is required"))
         standin = self.server_ref
+        exists = status_body(409, "AlreadyExists", f'{key[0]} "{name}" already exists')
         with standin._cond:
             if name in standin._objects.get(key, {}):
-                return self._send_json(409, status_body(409, "AlreadyExists", f'{key[0]} "{name}" already exists'))
-            obj = standin._store(key, name, standin._build(key, name, body, None), "ADDED")
-        self._send_json(201, obj)
+                return self._send_json(409, exists)
+            obj = standin._build(key, name, body, None)
+        admitted = standin.admit("CREATE", key, name, obj, None, dry_run=dry_run)  # not under the lock
+        if admitted.error is not None:
+            return self._send_json(*admitted.error, warnings=admitted.warnings)
+        if dry_run:
+            return self._send_json(201, obj, warnings=admitted.warnings)
+        with standin._cond:
+            if name in standin._objects.get(key, {}):
+                return self._send_json(409, exists)
+            obj = standin._store(key, name, obj, "ADDED")
+        self._send_json(201, obj, warnings=admitted.warnings)
 
     def do_PUT(self) -> None:
         write = self._write(named=True)
         if write is None:
             return
-        key, name, body = write
+        key, name, body, dry_run = write
         assert name is not None  # named=True
         standin = self.server_ref
         conflict = status_body(
@@ -380,19 +547,55 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send_json(409, conflict)
             if sent_rv and sent_rv != existing["metadata"]["resourceVersion"]:
                 return self._send_json(409, conflict)
-            obj = standin._store(key, name, standin._build(key, name, body, existing), "MODIFIED")
-        self._send_json(200, obj)
+            existing = copy.deepcopy(existing)
+            obj = standin._build(key, name, body, existing)
+        self._update(key, name, obj, existing, dry_run)
+
+    def do_PATCH(self) -> None:
+        """A JSON merge patch (also what kubectl apply's strategic merge patch amounts to for a ConfigMap)."""
+        write = self._write(named=True)
+        if write is None:
+            return
+        key, name, patch, dry_run = write
+        assert name is not None  # named=True
+        standin = self.server_ref
+        with standin._cond:
+            existing = copy.deepcopy(standin._objects.get(key, {}).get(name))
+        if existing is None:
+            return self._missing(key, name)
+        obj = standin._build(key, name, _merge_patch(copy.deepcopy(existing), patch), existing)
+        self._update(key, name, obj, existing, dry_run)
+
+    def _update(self, key: Key, name: str, obj: dict[str, Any], existing: dict[str, Any], dry_run: bool) -> None:
+        standin = self.server_ref
+        admitted = standin.admit("UPDATE", key, name, obj, existing, dry_run=dry_run)
+        if admitted.error is not None:
+            return self._send_json(*admitted.error, warnings=admitted.warnings)
+        if dry_run:
+            return self._send_json(200, obj, warnings=admitted.warnings)
+        with standin._cond:
+            stored = standin._store(key, name, obj, "MODIFIED")
+        self._send_json(200, stored, warnings=admitted.warnings)
 
     def do_DELETE(self) -> None:
         route = self._route()
+        self._body()  # kubectl sends DeleteOptions: read them, or they would start the next request
         if not self._authorized():
             return
         if route is None or route[1] is None:
             return self._not_found()
-        key, name, _ = route
-        if not self.server_ref.delete(key, name):
+        key, name, query = route
+        standin = self.server_ref
+        existing = standin.get(key, name)
+        if existing is None:
             return self._missing(key, name)
-        self._send_json(200, status_body(200, "", "deleted") | {"status": "Success"})
+        dry_run = query.get("dryRun") == "All"
+        admitted = standin.admit("DELETE", key, name, None, existing, dry_run=dry_run)
+        if admitted.error is not None:
+            return self._send_json(*admitted.error, warnings=admitted.warnings)
+        if not dry_run and not standin.delete(key, name):
+            return self._missing(key, name)
+        self._send_json(200, status_body(200, "", "deleted") | {"status": "Success"}, warnings=admitted.warnings)
 
     # -- watch ----------------------------------------------------------------------------
 
@@ -488,6 +691,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: objects merge key by key, ``null`` removes a key, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merge_patch(result.get(key), value)
+    return result
 
 
 def _selected_name(selector: str | None) -> str | None:

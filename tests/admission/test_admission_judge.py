@@ -1,0 +1,58 @@
+"""The pure core, in-process: the linter must see exactly the text the API server sent, and a
+finding's position must come back inside that section's text, however the manifest the guard
+writes for the linter had to quote it."""
+
+from __future__ import annotations
+
+import pytest
+
+from authenticator.admission.judge import judge, manifest_text
+from authenticator.admission.models import AdmissionRequest
+from authenticator.lint.document import load_targets
+from tests.admission.conftest import ACCOUNT, NODES, configmap, review
+
+TRICKY = [
+    "- rolearn: x\r\n  username: y\r\n",  # CRLF
+    "  - rolearn: x\n",  # indented first line
+    "- a\n\n\n",  # kept blank lines
+    "- a",  # no final newline
+    "- a  \n- b\n",  # trailing spaces
+    "- é ü 😀\n",
+    "\t- x\n",
+    "- x\n\x85- y\n",  # NEL, a YAML line break
+    "- x\u2028y\n",
+    "- a\x7f\n",
+    "- a\ufeff\n",
+    "",
+    " ",
+    "- a: 'b\"c\\\\'\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY, ids=range(len(TRICKY)))
+def test_the_linter_reads_exactly_the_section_sent(text: str) -> None:
+    (target,) = load_targets("aws-auth", manifest_text({"mapRoles": text, "mapUsers": text}))
+    assert target.sections["mapRoles"].text == text
+    assert target.sections["mapUsers"].text == text
+
+
+WITH_PATH = f"- rolearn: arn:aws:iam::{ACCOUNT}:role/team/devs\n  username: d\n  groups: [devs]"
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        (NODES + WITH_PATH + "\n", "AA202 mapRoles 6:12"),  # a | block
+        (NODES + WITH_PATH + "  \n", "AA202 mapRoles 6:12"),  # trailing spaces: double-quoted
+        (NODES + WITH_PATH.replace("team/devs", "team/dévs") + "\n", "AA202 mapRoles 6:12"),
+        (WITH_PATH.replace("\n", "\r\n") + "\r\n", "AA202 mapRoles 1:12"),
+        (WITH_PATH.split("\n")[0], "AA202 mapRoles 1:12"),  # one line, no newline: single-quoted
+        ("  " + WITH_PATH.replace("\n", "\n  ") + "\n", "AA202 mapRoles 1:14"),  # indented block
+    ],
+    ids=["literal", "trailing-space", "non-ascii", "crlf", "one-line", "indented"],
+)
+def test_positions_are_inside_the_section_text(section: str, expected: str) -> None:
+    body = review("CREATE", configmap(section))
+    verdict = judge(AdmissionRequest.model_validate(body["request"]))
+    assert not verdict.allowed
+    assert expected in verdict.message
