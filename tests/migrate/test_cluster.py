@@ -14,15 +14,13 @@ import pytest
 from authenticator.demo.runner import free_port
 from authenticator.errors import UserError
 from authenticator.migrate.cluster import ClusterState, eks_client, load_entries, read_cluster
-from tests.support.eks_standin import ACCOUNT, EksStandIn
+from tests.support.eks_standin import ACCOUNT, ADMIN_POLICY, VIEW_POLICY, EksStandIn
 from tests.support.plugin import env_credentials, write_aws_config
 
 ADMIN = f"arn:aws:iam::{ACCOUNT}:role/team/admin"
 VIEWER = "arn:aws:iam::444455556666:role/viewer"
 NODES = f"arn:aws:iam::{ACCOUNT}:role/nodes/linux"
 FARGATE = f"arn:aws:iam::{ACCOUNT}:role/fargate-pods"
-ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
 
 
 @pytest.fixture(scope="module")
