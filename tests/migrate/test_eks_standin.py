@@ -393,3 +393,18 @@ def test_every_request_is_recorded(standin: EksStandIn, eks: Any) -> None:
     sent = standin.calls("CreateAccessEntry")[0]
     assert (sent["principalArn"], sent["kubernetesGroups"]) == (ROLE, ["devs"])
     assert "clientRequestToken" in sent  # botocore fills in the idempotency token
+
+
+def test_reset_forgets_eks_and_keeps_iam(standin: EksStandIn, eks: Any) -> None:
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[ACCOUNT]["global"]
+    iam.create_role("kept", "{}", "/", None, "", [], None)
+    make_cluster(eks)
+    eks.create_access_entry(clusterName="prod", principalArn=ROLE)
+    standin.reset()
+    assert standin.requests == []
+    assert error_of(eks.describe_cluster, name="prod")[0] == "ResourceNotFoundException"
+    make_cluster(eks)
+    assert eks.list_access_entries(clusterName="prod")["accessEntries"] == []
+    assert iam.get_role("kept").name == "kept"

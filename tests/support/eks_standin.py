@@ -43,7 +43,7 @@ change takes effect at once; the answer says ``InProgress``), IAM checks of the 
 
 Every request is recorded (``requests``: operation, method, raw path, the parameters read,
 status, error code), so a test can assert what a client sent. moto's state is process-global:
-``reset()`` forgets moto's (every service's) and this stand-in's state.
+``reset()`` forgets moto's EKS state and this stand-in's (not moto's IAM or STS).
 """
 
 from __future__ import annotations
@@ -359,10 +359,13 @@ class EksStandIn:
         self.stop()
 
     def reset(self) -> None:
-        """Forget every cluster, entry and recorded request, and moto's whole state (every service)."""
-        from moto.moto_api._internal.models import moto_api_backend
+        """Forget every cluster, entry and recorded request: moto's EKS state and this stand-in's.
+        moto's other services (IAM, for an ``StsPeer`` in the same process) are left alone."""
+        from moto.eks.models import eks_backends
 
-        moto_api_backend.reset()
+        # Per account: BackendDict.reset() is a class method that resets every service.
+        for account_backends in list(eks_backends.values()):
+            account_backends.reset()
         with self._lock:
             self._clusters.clear()
             self.requests.clear()
