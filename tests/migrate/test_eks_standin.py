@@ -408,3 +408,25 @@ def test_reset_forgets_eks_and_keeps_iam(standin: EksStandIn, eks: Any) -> None:
     make_cluster(eks)
     assert eks.list_access_entries(clusterName="prod")["accessEntries"] == []
     assert iam.get_role("kept").name == "kept"
+
+
+def test_answers_are_checked_against_the_output_shapes(standin: EksStandIn, eks: Any) -> None:
+    from tests.support.eks_standin import shape_problems
+
+    make_cluster(eks)
+    eks.create_access_entry(clusterName="prod", principalArn=ROLE, kubernetesGroups=["devs"])
+    eks.associate_access_policy(
+        clusterName="prod", principalArn=ROLE, policyArn=VIEW_POLICY, accessScope={"type": "cluster"}
+    )
+    eks.list_associated_access_policies(clusterName="prod", principalArn=ROLE)
+    eks.update_cluster_config(name="prod", accessConfig={"authenticationMode": "API"})
+    assert standin.model_errors == []
+    shape = standin.model.operation_model("DescribeAccessEntry").output_shape
+    problems = shape_problems(
+        shape, {"accessEntry": {"principalArn": ROLE, "groups": [], "kubernetesGroups": "devs", "createdAt": "x"}}, "A"
+    )
+    assert problems == [
+        "A.accessEntry.groups: not a member of AccessEntry",
+        "A.accessEntry.kubernetesGroups: expected a list",
+        "A.accessEntry.createdAt: expected timestamp, got str",
+    ]

@@ -9,7 +9,8 @@ in this process):
   template, on the raw, still-encoded path: principal ARNs arrive with ``%2F``), its parameters are
   read back from the URI, query and JSON body as the model places them, and validated against the
   operation's input shape (botocore's ``ParamValidator``): a request the model does not allow is
-  400 ``InvalidParameterException`` and is counted in ``model_errors``;
+  400 ``InvalidParameterException`` and is counted in ``model_errors``; the answers served here are
+  checked against the output shape the same way (a mismatch is a 500 and a ``model_errors`` line);
 - CreateAccessEntry, DescribeAccessEntry, ListAccessEntries, UpdateAccessEntry, DeleteAccessEntry,
   AssociateAccessPolicy, DisassociateAccessPolicy and ListAssociatedAccessPolicies are served here;
   DescribeCluster is moto's answer with ``accessConfig`` added; UpdateClusterConfig with
@@ -71,6 +72,7 @@ __all__ = [
     "VIEW_POLICY",
     "EksStandIn",
     "RecordedRequest",
+    "shape_problems",
 ]
 
 ACCOUNT = "123456789012"  # moto's default account: clusters created through the stand-in live there
@@ -536,9 +538,9 @@ class EksStandIn:
             handler = getattr(self, "_op_" + _snake(name))
             with self._lock:
                 answer: dict[str, Any] = handler(cluster, state, params)
-            return 200, [], json.dumps(answer).encode()
+            return 200, [], self._answer(name, answer)
         if name == "UpdateClusterConfig" and "accessConfig" in params:
-            return 200, [], json.dumps(self._update_mode(environ, params)).encode()
+            return 200, [], self._answer(name, self._update_mode(environ, params))
         status, headers, payload = self._moto_call(environ, method, path, query, body)
         if status >= 300:
             return status, headers, payload
@@ -567,6 +569,16 @@ class EksStandIn:
                 if state.mode != "CONFIG_MAP":
                     self._managed_entry(cluster, state, role, entry_type)
         return status, headers, payload
+
+    def _answer(self, name: str, answer: dict[str, Any]) -> bytes:
+        """The answer as JSON, checked against the operation's output shape: a member the model
+        does not have, or a value of the wrong type, is this stand-in's bug (500)."""
+        problems = shape_problems(self.model.operation_model(name).output_shape, answer, name)
+        if problems:
+            with self._lock:
+                self.model_errors.extend(problems)
+            raise ApiError(500, "ServerException", "; ".join(problems))
+        return json.dumps(answer).encode()
 
     def _update_mode(self, environ: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         others = sorted(set(params) - {"name", "accessConfig", "clientRequestToken"})
@@ -756,6 +768,50 @@ class EksStandIn:
         if token:
             answer["nextToken"] = token
         return answer
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "long": (int,),
+    "boolean": (bool,),
+    "timestamp": (int, float),
+    "double": (int, float),
+    "float": (int, float),
+}
+
+
+def shape_problems(shape: Shape | None, value: Any, where: str) -> list[str]:
+    """Where ``value`` (a JSON answer) does not fit ``shape``: unknown members, wrong types."""
+    if shape is None:
+        return [] if value in ({}, None) else [f"{where}: the model has no output here"]
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return [f"{where}: expected an object"]
+        problems = []
+        wire_names = {m.serialization.get("name", n): m for n, m in shape.members.items()}
+        for key, item in value.items():
+            member = wire_names.get(key)
+            if member is None:
+                problems.append(f"{where}.{key}: not a member of {shape.name}")
+            else:
+                problems.extend(shape_problems(member, item, f"{where}.{key}"))
+        return problems
+    if kind == "list":
+        if not isinstance(value, list):
+            return [f"{where}: expected a list"]
+        return [p for i, item in enumerate(value) for p in shape_problems(shape.member, item, f"{where}[{i}]")]
+    if kind == "map":
+        if not isinstance(value, dict):
+            return [f"{where}: expected a map"]
+        return [p for k, item in value.items() for p in shape_problems(shape.value, item, f"{where}[{k}]")]
+    expected = _JSON_TYPES.get(kind)
+    if expected is not None and (not isinstance(value, expected) or (kind != "boolean" and isinstance(value, bool))):
+        return [f"{where}: expected {kind}, got {type(value).__name__}"]
+    if getattr(shape, "enum", None) and value not in shape.enum:
+        return [f"{where}: {value!r} is not one of {shape.enum}"]
+    return []
 
 
 def _page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | None]:
