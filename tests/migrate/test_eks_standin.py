@@ -430,3 +430,16 @@ def test_answers_are_checked_against_the_output_shapes(standin: EksStandIn, eks:
         "A.accessEntry.kubernetesGroups: expected a list",
         "A.accessEntry.createdAt: expected timestamp, got str",
     ]
+
+
+def test_the_cluster_helper_makes_managed_roles_through_the_api(standin: EksStandIn, eks: Any) -> None:
+    nodes, windows, pods = (f"arn:aws:iam::{ACCOUNT}:role/{n}" for n in ("nodes", "windows", "pods"))
+    arn = standin.create_cluster("helper", node_roles=[nodes], windows_node_roles=[windows], fargate_roles=[pods])
+    assert arn == f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/helper"
+    assert eks.list_nodegroups(clusterName="helper")["nodegroups"] == ["nodes-0", "nodes-1"]
+    assert eks.list_fargate_profiles(clusterName="helper")["fargateProfileNames"] == ["fargate-0"]
+    types = {
+        p: eks.describe_access_entry(clusterName="helper", principalArn=p)["accessEntry"]["type"]
+        for p in eks.list_access_entries(clusterName="helper")["accessEntries"]
+    }
+    assert types == {nodes: "EC2_LINUX", windows: "EC2_WINDOWS", pods: "FARGATE_LINUX"}

@@ -398,6 +398,42 @@ class EksStandIn:
             config=Config(retries={"max_attempts": 1}, **config),
         )
 
+    def create_cluster(
+        self,
+        name: str = "prod",
+        mode: str = "API_AND_CONFIG_MAP",
+        *,
+        node_roles: Iterable[str] = (),
+        fargate_roles: Iterable[str] = (),
+        windows_node_roles: Iterable[str] = (),
+    ) -> str:
+        """A cluster in ``mode`` with one managed node group per node role and one Fargate profile
+        per pod execution role, made through the API as a user would; its ARN."""
+        eks = self.client()
+        try:
+            arn: str = eks.create_cluster(
+                name=name,
+                roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster",
+                resourcesVpcConfig={"subnetIds": ["subnet-1"]},
+                accessConfig={"authenticationMode": mode},
+            )["cluster"]["arn"]
+            groups = [(role, "AL2023_x86_64_STANDARD") for role in node_roles]
+            groups += [(role, "WINDOWS_CORE_2022_x86_64") for role in windows_node_roles]
+            for number, (role, ami) in enumerate(groups):
+                eks.create_nodegroup(
+                    clusterName=name, nodegroupName=f"nodes-{number}", subnets=["subnet-1"], nodeRole=role, amiType=ami
+                )
+            for number, role in enumerate(fargate_roles):
+                eks.create_fargate_profile(
+                    clusterName=name,
+                    fargateProfileName=f"fargate-{number}",
+                    podExecutionRoleArn=role,
+                    selectors=[{"namespace": f"apps-{number}"}],
+                )
+        finally:
+            eks.close()
+        return arn
+
     def calls(self, operation: str) -> list[dict[str, Any]]:
         """The parameters of every request of ``operation`` received so far, in order."""
         with self._lock:
