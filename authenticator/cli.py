@@ -18,7 +18,7 @@ import os
 import sys
 
 from authenticator import __version__
-from client_plugin.flags import FLAGS, GLOBAL, TOKEN, parse_token_argv
+from client_plugin.flags import FLAGS, GLOBAL, TOKEN, TOKEN_EXAMPLES, parse_token_argv
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,7 +42,40 @@ _HANDLERS = {
     "verify": "authenticator.server.commands:run_verify",
     "demo": "authenticator.demo.runner:run",
     "add": "authenticator.mapping.sources.edit:run_add",
+    "completion": "authenticator.completion:run",
 }
+
+
+def _examples() -> dict[str, str]:
+    """What each subcommand's help ends with: one or two command lines that work as written.
+    (token's are in client_plugin.flags, beside its flag table.) Built with the parser only, off
+    the token fast path."""
+    return {
+        PROG: f"""examples:
+  {PROG} init -i demo-cluster --state-dir ./state
+  {PROG} token -i demo-cluster""",
+        TOKEN: TOKEN_EXAMPLES,
+        "server": f"""examples:
+  {PROG} server -c config/server.yaml
+  {PROG} server -i demo-cluster --state-dir ./state --backend-mode MountedFile -c config/server.yaml""",
+        "init": f"""examples:
+  {PROG} init -i demo-cluster --hostname webhook.example.com --state-dir ./state
+  {PROG} init -c config/server.yaml""",
+        "verify": f"""examples:
+  {PROG} verify -i demo-cluster -t "$({PROG} token -i demo-cluster --token-only)"
+  {PROG} verify -i demo-cluster -t "$({PROG} token -i demo-cluster --token-only)" -o json""",
+        "version": f"""examples:
+  {PROG} version
+  {PROG} version -o json""",
+        "demo": f"""examples:
+  {PROG} demo""",
+        "add": f"""examples:
+  {PROG} add role --rolearn arn:aws:iam::111122223333:role/dev --username "dev:{{{{SessionName}}}}" --groups dev
+  {PROG} add user --userarn arn:aws:iam::111122223333:user/alice --username alice --groups a,b""",
+        "completion": f"""examples:
+  {PROG} completion bash > ~/.local/share/bash-completion/completions/{PROG}
+  {PROG} completion zsh > ~/.zfunc/_{PROG}     # with fpath+=(~/.zfunc) in ~/.zshrc""",
+    }
 
 
 def _add_flags(parser: argparse.ArgumentParser, scope: str, *, env: Mapping[str, str], defaults: bool) -> None:
@@ -79,12 +112,22 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
             raise SystemExit(1)
 
     env = os.environ if env is None else env
-    parser = Parser(prog=PROG, description="Amazon EKS-style IAM authentication for Kubernetes.")
+    examples = argparse.RawDescriptionHelpFormatter  # keeps the examples' lines as written
+    epilogs = _examples()
+    parser = Parser(
+        prog=PROG,
+        description="Amazon EKS-style IAM authentication for Kubernetes.",
+        epilog=epilogs[PROG],
+        formatter_class=examples,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}", help="print the version")
     _add_flags(parser, GLOBAL, env=env, defaults=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=Parser, help="what to do (COMMAND --help: its own help)"
+    )
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
+        p = sub.add_parser(name, help=help, description=help, epilog=epilogs.get(name), formatter_class=examples)
         _add_flags(p, GLOBAL, env=env, defaults=False)
         return p
 
@@ -95,7 +138,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     server.add_argument("--address", help=f"address to listen on ({ADDRESS})")
     server.add_argument("--port", type=int, help=f"port to listen on ({PORT})")
     server.add_argument("--hostname", help=f"hostname in the certificate and webhook kubeconfig ({HOSTNAME})")
-    server.add_argument("--state-dir", help="directory for cert.pem and key.pem")
+    server.add_argument("--state-dir", metavar="DIR", help="directory for cert.pem and key.pem")
     server.add_argument("--generate-kubeconfig", metavar="PATH", help="where to write the webhook kubeconfig")
     server.add_argument(
         "--kubeconfig-pregenerated",
@@ -105,40 +148,62 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     )
     server.add_argument("--backend-mode", metavar="LIST", help="ordered, comma-separated mapping sources")
     server.add_argument("--partition", help=f"AWS partition of the tokens to accept ({PARTITION})")
-    server.add_argument("--kubeconfig", help="kubeconfig for the cluster sources")
-    server.add_argument("--master", help="API server URL for the cluster sources")
+    server.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig for the cluster sources")
+    server.add_argument("--master", metavar="URL", help="API server URL for the cluster sources")
 
     init = command("init", "write the TLS certificate, key and webhook kubeconfig")
-    init.add_argument("--hostname", default=HOSTNAME)
-    init.add_argument("--address", default=ADDRESS)
-    init.add_argument("--port", type=int, default=PORT)
-    init.add_argument("--state-dir", default=".")
+    init.add_argument(
+        "--hostname", default=HOSTNAME, help=f"hostname the certificate names and the API server dials ({HOSTNAME})"
+    )
+    init.add_argument("--address", default=ADDRESS, help=f"address the server will listen on ({ADDRESS})")
+    init.add_argument("--port", type=int, default=PORT, help=f"port the server will listen on ({PORT})")
+    init.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        default=".",
+        help="where to write cert.pem, key.pem and the webhook kubeconfig (.)",
+    )
 
     verify = command("verify", "verify one token against STS and print the identity")
-    verify.add_argument("-t", "--token", required=True)
+    verify.add_argument("-t", "--token", required=True, help="the token to verify (k8s-aws-v1.…)")
     verify.add_argument(
         "--partition", help=f"AWS partition of the token (default: the config's server.partition, else {PARTITION})"
     )
-    verify.add_argument("-o", "--output", choices=("json",))
+    verify.add_argument("-o", "--output", choices=("json",), help="print the identity as JSON")
 
     version = command("version", "print the version")
-    version.add_argument("-o", "--output", choices=("json",))
+    version.add_argument("-o", "--output", choices=("json",), help='print {"Version": ...} as JSON')
 
     command("demo", "run the whole flow on this machine, without AWS")
 
     # As the reference's `add`; defined here, not by edit.add_arguments, because importing the
     # edit module means importing the kubernetes client for every command line parsed.
     add = command("add", "add an entry to the kube-system/aws-auth ConfigMap")
-    kinds = add.add_subparsers(dest="add_kind", metavar="role|user", required=True, parser_class=Parser)
+    kinds = add.add_subparsers(
+        dest="add_kind", metavar="role|user", required=True, parser_class=Parser, help="what to map"
+    )
     for kind in ("role", "user"):
-        p = kinds.add_parser(kind, help=f"map an IAM {kind} in kube-system/aws-auth")
+        p = kinds.add_parser(
+            kind,
+            help=f"map an IAM {kind} in kube-system/aws-auth",
+            description=f"Map an IAM {kind} in kube-system/aws-auth.",
+            epilog=epilogs["add"],
+            formatter_class=examples,
+        )
         p.add_argument(f"--{kind}arn", required=True, help=f"IAM {kind} ARN")
         p.add_argument("--username", required=True, help="Kubernetes username (may use {{...}} placeholders)")
         p.add_argument("--groups", action="append", default=[], help="Kubernetes groups (comma-separated, repeatable)")
-        p.add_argument("--kubeconfig", help="kubeconfig of the cluster (default: in-cluster)")
-        p.add_argument("--master", "--master-url", dest="master", help="API server URL (overrides the kubeconfig's)")
+        p.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig of the cluster (default: in-cluster)")
+        p.add_argument(
+            "--master", "--master-url", dest="master", metavar="URL", help="API server URL (overrides the kubeconfig's)"
+        )
         # The reference asks before writing unless --prompt=false; this command never asks.
         p.add_argument("--prompt", nargs="?", const="true", metavar="BOOL", help="accepted and ignored: never prompts")
+
+    completion = command("completion", f"print the shell completion script of {PROG}")
+    from authenticator.completion import add_shell_argument  # stdlib only until a script is printed
+
+    add_shell_argument(completion)
     return parser
 
 

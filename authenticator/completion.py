@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["SHELLS", "add_shell_argument", "completion_script"]
+__all__ = ["SHELLS", "add_shell_argument", "completion_script", "run"]
 
 # The shells shtab writes scripts for (shtab.SUPPORTED_SHELLS); listed here so that building
 # the parser does not import shtab.
@@ -42,3 +42,13 @@ def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
     _mark_paths(parser, shtab.FILE, shtab.DIRECTORY)
     script: str = shtab.complete(parser, shell=shell)
     return script if script.endswith("\n") else script + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    """``eks-iam-authenticator completion SHELL`` (``aws-auth completion`` is in its own CLI)."""
+    import sys
+
+    from authenticator.cli import build_parser
+
+    sys.stdout.write(completion_script(build_parser(), args.shell))
+    return 0

@@ -95,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}", help="print the version")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser, help="what to do (COMMAND --help: its own help)"
+    )
     sub.required = True
 
     lint = _subcommand(sub, "lint", "lint aws-auth ConfigMaps, server config files or DynamicFile JSON")
