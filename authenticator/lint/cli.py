@@ -258,7 +258,8 @@ def _lint(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextI
                 stdout.write(text)
         reports.append(lint_text(path, text, config))
     if not args.allow_empty and not any(r.targets or r.findings for r in reports):
-        where = "stdin" if args.paths == ["-"] else ", ".join(args.paths)
+        named = ["stdin" if p == "-" else p for p in args.paths] + ([LIVE_PATH] if args.live else [])
+        where = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
         raise UsageError(
             f"{PROG}: error: no aws-auth ConfigMap, server config or DynamicFile mappings in {where}"
             " (pass --allow-empty to accept that)"
