@@ -16,6 +16,7 @@ server looked at.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -458,7 +459,7 @@ def load_targets(path: str, text: str) -> list[Target]:
             first, first_column, end = _broken_document(masked, line, column)
             document = "\n".join(lines[first:end])
             if path == "-" or _MENTIONS_AWS_AUTH.search(document):
-                doc = _document_number(lines, first)
+                doc = _DocumentNumbers(lines).of(first)
                 # Its text is the file with every other document blanked: the rules that scan a
                 # file that does not parse (AA002, AA009) then see this document only.
                 own = "\n".join(row if first <= i < end else " " * len(row) for i, row in enumerate(lines))
@@ -476,15 +477,19 @@ def load_targets(path: str, text: str) -> list[Target]:
     return invalid + _targets_of(path, text, index, documents)
 
 
-def _document_number(lines: list[str], line: int) -> int:
-    """The 0-based number of the YAML document holding 0-based ``line`` (a file's documents are
-    numbered the same whether or not some of them parse)."""
-    starts = [i for i, row in enumerate(lines[: line + 1]) if row.startswith("---") and _DOCUMENT_MARKER.match(row)]
-    if not starts:
-        return 0
-    # A marker before any content opens the first document rather than a second one.
-    leading = all(not row.strip() or row.lstrip().startswith(("#", "%")) for row in lines[: starts[0]])
-    return len(starts) - (1 if leading else 0)
+class _DocumentNumbers:
+    """The 0-based number of the YAML document holding a 0-based line: a file's documents are
+    numbered the same whether or not some of them parse."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.starts = [i for i, row in enumerate(lines) if row.startswith("---") and _DOCUMENT_MARKER.match(row)]
+        # A marker before any content opens the first document rather than a second one.
+        first = self.starts[0] if self.starts else 0
+        self.leading = all(not row.strip() or row.lstrip().startswith(("#", "%")) for row in lines[:first])
+
+    def of(self, line: int) -> int:
+        opened = bisect.bisect_right(self.starts, line)
+        return max(0, opened - (1 if self.leading and opened else 0))
 
 
 def _broken_document(lines: list[str], line: int, column: int) -> tuple[int, int, int]:
@@ -495,7 +500,7 @@ def _broken_document(lines: list[str], line: int, column: int) -> tuple[int, int
     on_marker = line in markers and column <= 3
     before = [m for m in markers if m < line or (m == line and not on_marker)]
     first = before[-1] if before else 0
-    after = [m for m in markers if m > first and (m >= line or m == line)]
+    after = [m for m in markers if m > first and m >= line]
     end = after[0] if after else len(lines)
     first_column = 3 if first in markers else 0
     return first, min(first_column, len(lines[first])), max(end, first + 1)
@@ -503,9 +508,9 @@ def _broken_document(lines: list[str], line: int, column: int) -> tuple[int, int
 
 def _targets_of(path: str, text: str, index: TextIndex, documents: list[yaml.Node]) -> list[Target]:
     targets: list[Target] = []
-    lines = text.split("\n") if len(documents) > 1 else []
+    numbers = _DocumentNumbers(text.split("\n")) if len(documents) > 1 else None
     for root in documents:
-        doc = _document_number(lines, root.start_mark.line) if lines else 0
+        doc = numbers.of(root.start_mark.line) if numbers is not None else 0
         for obj in _objects(root):
             if _scalar(_mapping_get(obj, "kind")) is not None or _mapping_get(obj, "data") is not None:
                 if _looks_like_aws_auth(obj):
