@@ -447,6 +447,12 @@ def load_targets(path: str, text: str) -> list[Target]:
     if text.startswith("\ufeff"):
         text = text[1:]
     index = TextIndex(text)
+    try:
+        documents = list(yaml.compose_all(text, Loader=AwsAuthLoader))
+    except yaml.YAMLError:
+        documents = None  # read again below, one broken document at a time
+    if documents is not None:
+        return _targets_of(path, text, index, documents)
     lines = text.split("\n")
     masked = lines
     invalid: list[Target] = []
