@@ -242,13 +242,15 @@ def _concerns(finding: Finding, sections: tuple[str, ...]) -> bool:
     return finding.section is None or finding.section.rsplit(".", 1)[-1] in sections
 
 
-def _source_of(target: Target) -> str:
-    """The source a target stands for, named as what it is: a file is not the cluster's ConfigMap."""
+def _source_of(target: Target, via: dict[str, str]) -> str:
+    """The source a target stands for, named as what it is: a file is not the cluster's ConfigMap.
+    ``via``: awsAuthFile path -> the server config that names it."""
     if target.kind == "configmap":
-        return f"aws-auth ConfigMap manifest {target.path}"
+        config = via.get(target.path)
+        return f"aws-auth ConfigMap manifest {target.path}" + (f", the awsAuthFile of {config}" if config else "")
     if target.kind == "dynamicfile":
         return f"DynamicFile {target.path}"
-    return f"server config {target.path} (its MountedFile mappings)"
+    return f"server config {target.path}"
 
 
 def _account_target(targets: list[Target], account: str) -> Target | None:
@@ -295,6 +297,7 @@ def _resolve(
     sources: list[MappingSource] = []
     reserved: dict[str, tuple[str, ...]] = {}
     extra_findings: list[Finding] = []
+    via: dict[str, str] = {}  # awsAuthFile -> the server config naming it
     for target in list(targets):
         source, prefixes = _source_for(target)
         sources.append(source)
@@ -305,6 +308,7 @@ def _resolve(
             with contextlib.suppress(OSError, UnicodeDecodeError):
                 extra = Path(aws_auth_file).read_text(encoding="utf-8")
                 targets += [t for t in load_targets(aws_auth_file, extra) if t.kind == "configmap"]
+                via[aws_auth_file] = target.path
                 extra_findings.extend(lint_text(aws_auth_file, extra).findings)
     chain = MappingChain(sources, reserved_prefixes=reserved)
     findings = lint_text(path, text).findings + extra_findings
@@ -326,22 +330,22 @@ def _resolve(
             result.nearest = _nearest(targets, identity.canonical_arn, findings)
         else:
             result.entry = _entry_of(targets, denied.match)
-            _name_source(result, targets)
+            _name_source(result, targets, via)
         result.section_findings = section_findings
         return result
     result = Resolution(identity, note, True, mapped.match, mapped.username, mapped.groups)
     result.entry = _entry_of(targets, mapped.match)
-    _name_source(result, targets)
+    _name_source(result, targets, via)
     return result
 
 
-def _name_source(result: Resolution, targets: list[Target]) -> None:
+def _name_source(result: Resolution, targets: list[Target], via: dict[str, str]) -> None:
     if result.entry is not None:
         target: Target | None = result.entry.section.target
     else:
         target = _account_target(targets, result.identity.account_id)
     if target is not None:
-        result.source, result.source_path = _source_of(target), target.path
+        result.source, result.source_path = _source_of(target, via), target.path
 
 
 def _where(entry: Entry | None) -> str:

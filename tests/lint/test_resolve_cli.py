@@ -96,3 +96,29 @@ def test_resolve_colour(tmp_path: Path) -> None:
     assert ANSI not in resolve(tmp_path, *arn, env={"FORCE_COLOR": "1", "NO_COLOR": "1"})[1]
     denied = ("--arn", "arn:aws:iam::739275461218:user/nobody")
     assert f"{ANSI}1;31mDENIED{ANSI}0m" in resolve(tmp_path, *denied, "--color", "always")[1]
+
+
+def test_server_config_and_its_aws_auth_file_are_named(tmp_path: Path) -> None:
+    (tmp_path / "server.yaml").write_text(
+        "clusterID: c\nserver:\n  awsAuthFile: aws-auth.yaml\n  mapRoles:\n"
+        "    - rolearn: arn:aws:iam::739275461218:role/ci\n      username: ci\n      groups: [ci]\n"
+    )
+    (tmp_path / "aws-auth.yaml").write_text(MANIFEST)
+
+    def mapped_by(arn: str) -> str:
+        done = subprocess.run(
+            [AWS_AUTH, "resolve", "--arn", arn, "server.yaml"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        (line,) = [line for line in done.stdout.split("\n") if line.startswith("MAPPED")]
+        return line
+
+    assert mapped_by("arn:aws:sts::739275461218:assumed-role/ci/x").endswith("(server config server.yaml)")
+    assert mapped_by("arn:aws:sts::739275461218:assumed-role/developer/x").endswith(
+        "(aws-auth ConfigMap manifest aws-auth.yaml, the awsAuthFile of server.yaml)"
+    )
