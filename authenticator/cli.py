@@ -18,7 +18,7 @@ import os
 import sys
 
 from authenticator import __version__
-from client_plugin.flags import FLAGS, GLOBAL, TOKEN, parse_token_argv
+from client_plugin.flags import FLAGS, GLOBAL, TOKEN, TOKEN_EXAMPLES, parse_token_argv
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,7 +43,38 @@ _HANDLERS = {
     "demo": "authenticator.demo.runner:run",
     "add": "authenticator.mapping.sources.edit:run_add",
     "remove": "authenticator.mapping.sources.edit:run_remove",
+    "completion": "authenticator.completion:run",
 }
+
+
+def _examples() -> dict[str, str]:
+    """What each subcommand's help ends with: one or two command lines that work as written.
+    (token's are in client_plugin.flags, beside its flag table.) Built with the parser only, off
+    the token fast path."""
+    return {
+        PROG: f"""examples:
+  {PROG} init -i demo-cluster --state-dir ./state
+  {PROG} token -i demo-cluster""",
+        TOKEN: TOKEN_EXAMPLES,
+        "server": f"""examples:
+  {PROG} server -c config/server.yaml
+  {PROG} server -i demo-cluster --state-dir ./state --backend-mode MountedFile -c config/server.yaml""",
+        "init": f"""examples:
+  {PROG} init -i demo-cluster --hostname webhook.example.com --state-dir ./state
+  {PROG} init -c config/server.yaml""",
+        "verify": f"""examples:
+  {PROG} verify -i demo-cluster -t "$({PROG} token -i demo-cluster --token-only)"
+  {PROG} verify -i demo-cluster -t "$({PROG} token -i demo-cluster --token-only)" -o json""",
+        "version": f"""examples:
+  {PROG} version
+  {PROG} version -o json""",
+        "demo": f"""examples:
+  {PROG} demo
+  {PROG} demo --keep""",
+        "completion": f"""examples:
+  {PROG} completion bash > ~/.local/share/bash-completion/completions/{PROG}
+  {PROG} completion zsh > ~/.zfunc/_{PROG}     # with fpath+=(~/.zfunc) in ~/.zshrc""",
+    }
 
 
 def _add_flags(parser: argparse.ArgumentParser, scope: str, *, env: Mapping[str, str], defaults: bool) -> None:
@@ -80,12 +111,22 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
             raise SystemExit(1)
 
     env = os.environ if env is None else env
-    parser = Parser(prog=PROG, description="Amazon EKS-style IAM authentication for Kubernetes.")
+    examples = argparse.RawDescriptionHelpFormatter  # keeps the examples' lines as written
+    epilogs = _examples()
+    parser = Parser(
+        prog=PROG,
+        description="Amazon EKS-style IAM authentication for Kubernetes.",
+        epilog=epilogs[PROG],
+        formatter_class=examples,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}", help="print the version")
     _add_flags(parser, GLOBAL, env=env, defaults=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=Parser, help="what to do (COMMAND --help: its own help)"
+    )
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
+        p = sub.add_parser(name, help=help, description=help, epilog=epilogs.get(name), formatter_class=examples)
         _add_flags(p, GLOBAL, env=env, defaults=False)
         return p
 
@@ -96,7 +137,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     server.add_argument("--address", help=f"address to listen on ({ADDRESS})")
     server.add_argument("--port", type=int, help=f"port to listen on ({PORT})")
     server.add_argument("--hostname", help=f"hostname in the certificate and webhook kubeconfig ({HOSTNAME})")
-    server.add_argument("--state-dir", help="directory for cert.pem and key.pem")
+    server.add_argument("--state-dir", metavar="DIR", help="directory for cert.pem and key.pem")
     server.add_argument("--generate-kubeconfig", metavar="PATH", help="where to write the webhook kubeconfig")
     server.add_argument(
         "--kubeconfig-pregenerated",
@@ -106,18 +147,20 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     )
     server.add_argument("--backend-mode", metavar="LIST", help="ordered, comma-separated mapping sources")
     server.add_argument("--partition", help=f"AWS partition of the tokens to accept ({PARTITION})")
-    server.add_argument("--kubeconfig", help="kubeconfig for the cluster sources")
-    server.add_argument("--master", help="API server URL for the cluster sources")
+    server.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig for the cluster sources")
+    server.add_argument("--master", metavar="URL", help="API server URL for the cluster sources")
     server.add_argument(
         "--admission", action="store_true", default=None, help="also serve the aws-auth guard (/validate/aws-auth)"
     )
 
     init = command("init", "write the TLS certificate, key and webhook kubeconfig")
     # No defaults here: the config file (-c) fills what the flags leave unset (commands._init_config).
-    init.add_argument("--hostname", help=f"hostname the API server dials, in the certificate ({HOSTNAME})")
-    init.add_argument("--address", help=f"address the server listens on, in the certificate ({ADDRESS})")
-    init.add_argument("--port", type=int, help=f"port in the webhook URL ({PORT})")
-    init.add_argument("--state-dir", help="where to write cert.pem, key.pem and the kubeconfig (.)")
+    init.add_argument("--hostname", help=f"hostname the certificate names and the API server dials ({HOSTNAME})")
+    init.add_argument("--address", help=f"address the server will listen on, in the certificate ({ADDRESS})")
+    init.add_argument("--port", type=int, help=f"port the server will listen on, in the webhook URL ({PORT})")
+    init.add_argument(
+        "--state-dir", metavar="DIR", help="where to write cert.pem, key.pem and the webhook kubeconfig (.)"
+    )
     init.add_argument("--renew", action="store_true", help="write a new certificate and key even if the old are valid")
     init.add_argument(
         "--admission",
@@ -127,22 +170,28 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     )
 
     verify = command("verify", "verify one token against STS and print the identity")
-    verify.add_argument("-t", "--token", required=True)
+    verify.add_argument("-t", "--token", required=True, help="the token to verify (k8s-aws-v1.…)")
     verify.add_argument(
         "--partition", help=f"AWS partition of the token (default: the config's server.partition, else {PARTITION})"
     )
-    verify.add_argument("-o", "--output", choices=("json",))
+    verify.add_argument("-o", "--output", choices=("json",), help="print the identity as JSON")
 
     version = command("version", "print the version")
-    version.add_argument("-o", "--output", choices=("json",))
+    version.add_argument("-o", "--output", choices=("json",), help='print {"Version": ...} as JSON')
 
     demo = command("demo", "run the whole flow on this machine, without AWS")
     demo.add_argument("--keep", action="store_true", help="leave the demo's directory (config, certificate, logs)")
 
-    # add / remove: their flags live beside their handler, in a module that imports only argparse.
+    # add / remove: their flags live beside their handler, in a module that imports only argparse
+    # (importing the edit module means importing the kubernetes client).
     from authenticator.mapping.sources.edit_args import add_edit_commands
 
     add_edit_commands(command, Parser)
+
+    completion = command("completion", f"print the shell completion script of {PROG}")
+    from authenticator.completion import add_shell_argument  # stdlib only until a script is printed
+
+    add_shell_argument(completion)
     return parser
 
 

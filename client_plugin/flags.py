@@ -27,7 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["FLAGS", "GLOBAL", "TOKEN", "Flag", "parse_token_argv"]
+__all__ = ["FLAGS", "GLOBAL", "TOKEN", "TOKEN_EXAMPLES", "Flag", "parse_token_argv"]
 
 GLOBAL = "global"  # accepted before the subcommand and after any subcommand
 TOKEN = "token"  # accepted after ``token`` only
@@ -72,9 +72,23 @@ class Flag(Record):
 
 
 FLAGS = (
-    Flag("-i", "--cluster-id", scope=GLOBAL, env="KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID", help="cluster id"),
-    Flag("-c", "--config", scope=GLOBAL, metavar="FILE", help="configuration file"),
-    Flag("-l", "--log-format", scope=GLOBAL, choices=("text", "json"), default=LOG_FORMAT, help="log format"),
+    Flag(
+        "-i",
+        "--cluster-id",
+        scope=GLOBAL,
+        env="KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID",
+        metavar="ID",
+        help="cluster id the tokens are for (the server's clusterID)",
+    ),
+    Flag("-c", "--config", scope=GLOBAL, metavar="FILE", help="the server's configuration file (YAML)"),
+    Flag(
+        "-l",
+        "--log-format",
+        scope=GLOBAL,
+        choices=("text", "json"),
+        default=LOG_FORMAT,
+        help=f"log line format ({LOG_FORMAT})",
+    ),
     Flag(
         "-v",
         "--log-verbosity",
@@ -83,17 +97,26 @@ FLAGS = (
         metavar="LEVEL",
         help="log level: debug, info, warning, error",
     ),
-    Flag("--region", help="AWS region of the STS endpoint"),
-    Flag("--profile", help="AWS profile to sign with"),
-    Flag("-r", "--role", env="DEFAULT_ROLE", help="role ARN to assume"),
-    Flag("-e", "--external-id", help="external id for --role"),
-    Flag("-s", "--session-name", help="session name for --role"),
+    Flag(
+        "--region",
+        metavar="REGION",
+        help="AWS region of the STS endpoint (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1)",
+    ),
+    Flag("--profile", metavar="NAME", help="AWS profile to sign with (default: AWS_PROFILE, else the default chain)"),
+    Flag("-r", "--role", env="DEFAULT_ROLE", metavar="ARN", help="role ARN to assume, and sign as"),
+    Flag("-e", "--external-id", metavar="ID", help="external id for --role"),
+    Flag("-s", "--session-name", metavar="NAME", help="session name for --role"),
     Flag("--forward-session-name", switch=True, help="use the caller's own session name as the session name of --role"),
     Flag("--token-only", switch=True, help="print only the token"),
     Flag("--cache", switch=True, help="cache tokens and assumed-role credentials"),
 )
 
 _BY_NAME = {name: flag for flag in FLAGS for name in flag.names}
+
+# The end of ``token --help`` (argparse's, built only then: never on kubectl's calls).
+TOKEN_EXAMPLES = """examples:
+  eks-iam-authenticator token -i demo-cluster --cache
+  eks-iam-authenticator token -i demo-cluster -r arn:aws:iam::111122223333:role/k8s-admin --token-only"""
 
 
 def parse_token_argv(argv: Sequence[str], env: Mapping[str, str]) -> SimpleNamespace | None:

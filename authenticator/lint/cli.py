@@ -16,9 +16,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+from authenticator import __version__
+from authenticator.console import Palette, add_color_flag, palette_for
 from authenticator.errors import UserError
 from authenticator.lint.config import FAIL_ON, ConfigError, LintConfig, discover_config, load_config
-from authenticator.lint.engine import FileReport, exit_code, fix_text, lint_text
+from authenticator.lint.engine import FileReport, exit_code, fix_report, lint_text
 from authenticator.lint.findings import Finding
 from authenticator.lint.formats import FORMATS, render
 from authenticator.lint.registry import all_rules, get_rule
@@ -46,38 +48,101 @@ def _id_list(values: list[str] | None) -> tuple[str, ...]:
     return tuple(out)
 
 
+# Each subcommand's help ends with examples (argparse prints the epilog as written).
+_EXAMPLES = {
+    PROG: """examples:
+  aws-auth lint k8s/aws-auth.yaml
+  aws-auth resolve --arn arn:aws:iam::111122223333:role/admin k8s/aws-auth.yaml""",
+    "lint": """examples:
+  aws-auth lint k8s/                         # every .yaml/.yml/.json file under k8s/
+  kubectl get cm -n kube-system aws-auth -o yaml | aws-auth lint --format sarif - > aws-auth.sarif""",
+    "rule": """examples:
+  aws-auth rule AA202
+  aws-auth rule role-arn-has-path""",
+    "rules": """examples:
+  aws-auth rules
+  aws-auth rules --format json""",
+    "resolve": """examples:
+  aws-auth resolve --arn arn:aws:sts::111122223333:assumed-role/admin/alice k8s/aws-auth.yaml
+  aws-auth resolve --arn arn:aws:iam::111122223333:role/nodes --session-name i-0abc server.yaml""",
+    "completion": """examples:
+  aws-auth completion bash > ~/.local/share/bash-completion/completions/aws-auth
+  aws-auth completion zsh > ~/.zfunc/_aws-auth     # with fpath+=(~/.zfunc) in ~/.zshrc""",
+}
+
+
+def _subcommand(sub: argparse._SubParsersAction[_Parser], name: str, help: str) -> _Parser:
+    parser: _Parser = sub.add_parser(
+        name,
+        help=help,
+        description=help[:1].upper() + help[1:] + ".",
+        epilog=_EXAMPLES.get(name),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="pyproject.toml or .aws-auth-lint.yaml (default: discovered)")
+    parser.add_argument("--no-config", action="store_true", help="ignore configuration files")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Check and explain the aws-auth ConfigMap as the authenticator reads it.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser = _Parser(
+        prog=PROG,
+        description="Check and explain the aws-auth ConfigMap as the authenticator reads it.",
+        epilog=_EXAMPLES[PROG],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}", help="print the version")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser, help="what to do (COMMAND --help: its own help)"
+    )
     sub.required = True
 
-    lint = sub.add_parser("lint", help="lint aws-auth ConfigMaps, server config files or DynamicFile JSON")
+    lint = _subcommand(sub, "lint", "lint aws-auth ConfigMaps, server config files or DynamicFile JSON")
     lint.add_argument("paths", nargs="*", metavar="PATH", help="files, directories, or - for stdin")
     lint.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     lint.add_argument("--fail-on", choices=FAIL_ON, default=None, help="lowest severity that fails (default error)")
     lint.add_argument("--select", action="append", metavar="IDS", help="only these rule ids or prefixes (AA2,AA701)")
     lint.add_argument("--ignore", action="append", metavar="IDS", help="skip these rule ids or prefixes")
-    lint.add_argument("--config", metavar="FILE", help="pyproject.toml or .aws-auth-lint.yaml (default: discovered)")
-    lint.add_argument("--no-config", action="store_true", help="ignore configuration files")
+    _add_config_flags(lint)
     lint.add_argument("--fix", action="store_true", help="apply the safe fixes in place (stdin: print the result)")
     lint.add_argument("--diff", action="store_true", help="print the safe fixes as a unified diff; write nothing")
     lint.add_argument("--show-suppressed", action="store_true", help="also list suppressed findings (text format)")
+    lint.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="exit 0 when the paths hold no aws-auth object (default: exit 2; for hooks that pass every file)",
+    )
     lint.add_argument("--live", action="store_true", help=f"lint {LIVE_PATH} from the cluster (current kubeconfig)")
-    lint.add_argument("--kubeconfig", help="kubeconfig for --live (default: $KUBECONFIG or ~/.kube/config)")
+    lint.add_argument(
+        "--kubeconfig", metavar="FILE", help="kubeconfig for --live (default: $KUBECONFIG or ~/.kube/config)"
+    )
     lint.add_argument("--context", help="kubeconfig context for --live")
+    add_color_flag(lint)
 
-    rule = sub.add_parser("rule", help="explain one rule")
+    rule = _subcommand(sub, "rule", "explain one rule")
     rule.add_argument("rule_id", metavar="ID", help="rule id (AA202) or slug (role-arn-has-path)")
+    _add_config_flags(rule)
+    add_color_flag(rule)
 
-    rules = sub.add_parser("rules", help="list all rules")
-    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules = _subcommand(sub, "rules", "list all rules")
+    rules.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    _add_config_flags(rules)
 
-    resolve = sub.add_parser("resolve", help="show which entry maps an identity, with the server's mapping code")
+    resolve = _subcommand(sub, "resolve", "show which entry maps an identity, with the server's mapping code")
     resolve.add_argument("--arn", required=True, help="user, role or assumed-role (session) ARN")
     resolve.add_argument("--session-name", help="session name (for a role ARN, or to override the ARN's)")
     resolve.add_argument("--access-key-id", help="access key id, for {{AccessKeyID}}")
-    resolve.add_argument("--format", choices=("text", "json"), default="text")
+    resolve.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    add_color_flag(resolve)
     resolve.add_argument("path", metavar="PATH", help="aws-auth ConfigMap, server config or DynamicFile JSON")
+
+    completion = _subcommand(sub, "completion", "print the shell completion script of aws-auth")
+    from authenticator.completion import add_shell_argument
+
+    add_shell_argument(completion)
     return parser
 
 
@@ -146,11 +211,11 @@ def _config(args: argparse.Namespace) -> LintConfig:
         config = load_config(args.config)
     else:
         config = discover_config()
-    if args.select:
+    if getattr(args, "select", None):
         config.select = _id_list(args.select)
-    if args.ignore:
+    if getattr(args, "ignore", None):
         config.ignore = config.ignore + _id_list(args.ignore)
-    if args.fail_on:
+    if getattr(args, "fail_on", None):
         config.fail_on = args.fail_on
     return config
 
@@ -164,6 +229,9 @@ def _lint(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextI
     inputs: list[tuple[str, str | None]] = [(p, _read(p, stdin)) for p in _expand(args.paths)]
     if args.live:
         inputs.append((LIVE_PATH, _live_text(args.kubeconfig, args.context)))
+    to_stdin = args.fix and any(p == "-" for p, _ in inputs)
+    out = stderr if to_stdin else stdout
+    palette = palette_for(out, args.color)
     reports: list[FileReport] = []
     diffs: list[str] = []
     for path, text in inputs:
@@ -171,7 +239,7 @@ def _lint(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextI
             reports.append(_not_text(path))
             continue
         if args.fix or args.diff:
-            fixed = fix_text(path, text, config)
+            fixed, resolved = fix_report(path, text, config)
             if fixed != text:
                 if args.diff:
                     diffs.extend(
@@ -183,17 +251,34 @@ def _lint(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextI
                     stdout.write(fixed)
                 elif path != LIVE_PATH:
                     Path(path).write_text(fixed, encoding="utf-8")
-                text = fixed if not args.diff else text
+                if args.fix:
+                    _say_fixed(resolved, stderr, palette_for(stderr, args.color), live=path == LIVE_PATH)
+                    text = fixed
             elif args.fix and path == "-":
                 stdout.write(text)
         reports.append(lint_text(path, text, config))
+    if not args.allow_empty and not any(r.targets or r.findings for r in reports):
+        named = ["stdin" if p == "-" else p for p in args.paths] + ([LIVE_PATH] if args.live else [])
+        where = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+        raise UsageError(
+            f"{PROG}: error: no aws-auth ConfigMap, server config or DynamicFile mappings in {where}"
+            " (pass --allow-empty to accept that)"
+        )
+    code = exit_code((f for r in reports for f in r.findings), config.fail_on)
     if args.diff:
+        # The diff is the output; the exit code is lint's for the same (unfixed) files.
         stdout.write("".join(diffs))
-        return 1 if diffs else 0
-    out = stderr if args.fix and any(p == "-" for p, _ in inputs) else stdout
-    rendered = render(args.format, reports, show_suppressed=args.show_suppressed)
-    out.write(rendered)
-    return exit_code((f for r in reports for f in r.findings), config.fail_on)
+        return code
+    out.write(render(args.format, reports, show_suppressed=args.show_suppressed, palette=palette))
+    return code
+
+
+def _say_fixed(fixed: list[Finding], stderr: TextIO, palette: Palette, *, live: bool) -> None:
+    """One line on stderr per fix --fix applied (stdout may hold the fixed text or a report)."""
+    verb = "would fix (--live writes nothing)" if live else "fixed"
+    for finding in fixed:
+        where = palette.bold(f"{finding.path}:{finding.line}:{finding.column}:")
+        stderr.write(f"{where} {palette.good(verb)} {finding.rule} {finding.slug}: {finding.message}\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,16 +286,21 @@ def _lint(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextI
 
 
 def _rule(args: argparse.Namespace, stdout: TextIO) -> int:
+    from authenticator.lint.docs import terminal_text
+
     rule = get_rule(args.rule_id)
     if rule is None:
         raise UsageError(f"{PROG}: error: unknown rule {args.rule_id!r} (see `aws-auth rules`)")
-    fixable = ", fixable with --fix" if rule.fixable else ""
-    stdout.write(f"{rule.id} {rule.slug} ({rule.severity.label}{fixable})\n\n{rule.summary}\n\n{rule.help_text}\n")
+    override = _config(args).severity.get(rule.id)
+    severity = rule.severity_text(override) if override is not None else None
+    stdout.write(terminal_text(rule, severity=severity, palette=palette_for(stdout, args.color)))
     return 0
 
 
 def _rules(args: argparse.Namespace, stdout: TextIO) -> int:
     rules = all_rules()
+    # The severities lint reports: a configured override applies to every finding of its rule.
+    overrides = _config(args).severity
     if args.format == "json":
         import json
 
@@ -220,7 +310,10 @@ def _rules(args: argparse.Namespace, stdout: TextIO) -> int:
                     {
                         "id": r.id,
                         "slug": r.slug,
-                        "severity": r.severity.label,
+                        "severity": overrides.get(r.id, r.severity).label,
+                        "severities": (
+                            [overrides[r.id].label] if r.id in overrides else [s.label for s in r.severities]
+                        ),
                         "fixable": r.fixable,
                         "summary": r.summary,
                     }
@@ -232,10 +325,14 @@ def _rules(args: argparse.Namespace, stdout: TextIO) -> int:
         )
         return 0
     width = max(len(r.slug) for r in rules)
+    labels = {
+        r.id: "/".join(s.label for s in ((overrides[r.id],) if r.id in overrides else r.severities)) for r in rules
+    }
+    label_width = max(len(label) for label in labels.values())
     for r in rules:
         mark = "*" if r.fixable else " "
-        stdout.write(f"{r.id} {r.slug:<{width}} {r.severity.label:<7} {mark} {r.summary}\n")
-    stdout.write("(* fixable with --fix)\n")
+        stdout.write(f"{r.id} {r.slug:<{width}} {labels[r.id]:<{label_width}} {mark} {r.summary}\n")
+    stdout.write("(* fixable with --fix; a/b: severity a, b for some findings (aws-auth rule ID says when))\n")
     return 0
 
 
@@ -271,10 +368,15 @@ def main(
             return _rule(args, stdout)
         if args.command == "rules":
             return _rules(args, stdout)
+        if args.command == "completion":
+            from authenticator.completion import completion_script
+
+            stdout.write(completion_script(build_parser(), args.shell))
+            return 0
         from authenticator.lint.resolve import ResolveError, run_resolve
 
         try:
-            return run_resolve(args, stdout)
+            return run_resolve(args, stdout, palette=palette_for(stdout, args.color))
         except ResolveError as err:
             raise UsageError(f"{PROG}: error: {err}") from None
     except UsageError as err:

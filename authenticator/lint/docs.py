@@ -16,9 +16,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from authenticator.console import PLAIN, Palette
 from authenticator.lint.registry import TAB_MARK, Rule, all_rules
 
-__all__ = ["DEFAULT_PATH", "main", "render"]
+__all__ = ["DEFAULT_PATH", "main", "render", "terminal_text"]
 
 DEFAULT_PATH = Path("docs") / "lint-rules.md"
 COMMAND = "python -m authenticator.lint.docs"
@@ -37,6 +38,7 @@ _FAMILIES = {
 }
 _EXAMPLE_HEADING = re.compile(r"^(?:Failing|Passing) example::\s*$", re.MULTILINE)
 _RST_LITERAL = re.compile(r"``(.+?)``")
+_RST_LITERAL_ANY = re.compile(r"``(.+?)``", re.DOTALL)  # also across a line break
 
 
 def _markdown_code(inner: str) -> str:
@@ -78,10 +80,15 @@ def _example(yaml_text: str) -> list[str]:
     return ["```yaml", *shown.split("\n"), "```"]
 
 
+def _severity_markdown(rule: Rule) -> str:
+    others = "".join(f"; {s.label} {_inline(when)}" for s, when in rule.other_severities if s != rule.severity)
+    return f"Default severity **{rule.severity.label}**{others}"
+
+
 def _rule_section(rule: Rule) -> list[str]:
     tagline, body = _prose(rule)
     fix = "fixable with `aws-auth lint --fix`" if rule.fixable else "no automatic fix"
-    lines = [f"### {rule.id} {rule.slug}", "", f"Default severity **{rule.severity.label}**; {fix}.", ""]
+    lines = [f"### {rule.id} {rule.slug}", "", f"{_severity_markdown(rule)}; {fix}.", ""]
     lines += [f"{tagline}", ""]
     if body:
         lines += [body, ""]
@@ -90,6 +97,33 @@ def _rule_section(rule: Rule) -> list[str]:
         if kind in examples:
             lines += [f"{label}:", "", *_example(examples[kind]), ""]
     return lines
+
+
+def terminal_text(rule: Rule, *, severity: str | None = None, palette: Palette = PLAIN) -> str:
+    """The rule's documentation as plain text for a terminal (``aws-auth rule ID``): the
+    docstring's literals without their backquotes, its examples as indented blocks under a
+    heading. ``severity`` replaces the severity line's text (a configured override)."""
+    title, _, rest = rule.doc.partition("\n")
+    tagline = title.split(":", 1)[1].strip() if ":" in title else rule.summary
+    heading = _EXAMPLE_HEADING.search(rest)
+    body = _RST_LITERAL_ANY.sub(r"\1", (rest[: heading.start()] if heading else rest).strip())
+    fix = "fixable with aws-auth lint --fix" if rule.fixable else "no automatic fix"
+    tagline = _RST_LITERAL.sub(r"\1", tagline)
+    lines = [
+        palette.bold(f"{rule.id} {rule.slug}") + f": {tagline}",
+        f"severity: {severity or rule.severity_text()}; {fix}",
+        "",
+    ]
+    if body:
+        lines += [body, ""]
+    examples = rule.examples()
+    for kind, label in (("failing", "Failing example (reported)"), ("passing", "Passing example (clean)")):
+        if kind in examples:
+            shown = examples[kind].replace("\t", TAB_MARK).rstrip("\n")
+            lines += [palette.bold(f"{label}:"), "", *("    " + line if line else "" for line in shown.split("\n")), ""]
+    if TAB_MARK in "\n".join(lines):
+        lines += [f"(a {TAB_MARK} in an example stands for a tab character)", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def render(rules: Sequence[Rule] | None = None) -> str:

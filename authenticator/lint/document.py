@@ -16,6 +16,7 @@ server looked at.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -433,26 +434,89 @@ def _objects(node: yaml.Node) -> Iterator[yaml.MappingNode]:
     yield node
 
 
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t]|$)")
+
+
 def load_targets(path: str, text: str) -> list[Target]:
-    """Every lintable object in ``text``. A file that is not YAML is one ``invalid`` target when it
-    looks like aws-auth material (or comes from stdin); other broken YAML, such as a Helm
-    template met by a pre-commit hook, is not ours to report."""
+    """Every lintable object in ``text``, and one ``invalid`` target per YAML document that does
+    not parse: PyYAML stops at a file's first error, so a broken document is blanked out (same
+    lines, same offsets) and the file read again, until every document has been reached.
+
+    A broken document is reported when it looks like aws-auth material (or comes from stdin);
+    other broken YAML, such as a Helm template met by a pre-commit hook, is not ours to report."""
     if text.startswith("\ufeff"):
         text = text[1:]
     index = TextIndex(text)
     try:
         documents = list(yaml.compose_all(text, Loader=AwsAuthLoader))
-    except yaml.YAMLError as err:
-        if path != "-" and not _MENTIONS_AWS_AUTH.search(text):
-            return []
-        message, line, column = _yaml_problem(err)
-        return [Target(path, text, index, "invalid", error=(message, line + 1, column + 1))]
-    return _targets_of(path, text, index, documents)
+    except yaml.YAMLError:
+        documents = None  # read again below, one broken document at a time
+    if documents is not None:
+        return _targets_of(path, text, index, documents)
+    lines = text.split("\n")
+    masked = lines
+    invalid: list[Target] = []
+    while True:
+        try:
+            documents = list(yaml.compose_all("\n".join(masked), Loader=AwsAuthLoader))
+            break
+        except yaml.YAMLError as err:
+            message, line, column = _yaml_problem(err)
+            first, first_column, end = _broken_document(masked, line, column)
+            document = "\n".join(lines[first:end])
+            if path == "-" or _MENTIONS_AWS_AUTH.search(document):
+                doc = _DocumentNumbers(lines).of(first)
+                # Its text is the file with every other document blanked: the rules that scan a
+                # file that does not parse (AA002, AA009) then see this document only.
+                own = "\n".join(row if first <= i < end else " " * len(row) for i, row in enumerate(lines))
+                invalid.append(Target(path, own, index, "invalid", document=doc, error=(message, line + 1, column + 1)))
+            kept = masked[first][:first_column]
+            blanked = [
+                *masked[:first],
+                kept + " " * (len(masked[first]) - len(kept)),
+                *(" " * len(row) for row in masked[first + 1 : end]),
+                *masked[end:],
+            ]
+            if blanked == masked:
+                return invalid  # nothing left to blank: the rest cannot be reached
+            masked = blanked
+    return invalid + _targets_of(path, text, index, documents)
+
+
+class _DocumentNumbers:
+    """The 0-based number of the YAML document holding a 0-based line: a file's documents are
+    numbered the same whether or not some of them parse."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.starts = [i for i, row in enumerate(lines) if row.startswith("---") and _DOCUMENT_MARKER.match(row)]
+        # A marker before any content opens the first document rather than a second one.
+        first = self.starts[0] if self.starts else 0
+        self.leading = all(not row.strip() or row.lstrip().startswith(("#", "%")) for row in lines[:first])
+
+    def of(self, line: int) -> int:
+        opened = bisect.bisect_right(self.starts, line)
+        return max(0, opened - (1 if self.leading and opened else 0))
+
+
+def _broken_document(lines: list[str], line: int, column: int) -> tuple[int, int, int]:
+    """(first line, column to blank from, end line) of the document holding an error at 0-based
+    ``line``:``column``. The document marker is kept, so that the documents keep their numbers; an
+    error met at the next document's marker (an unclosed bracket) belongs to the document before."""
+    markers = [i for i, row in enumerate(lines) if _DOCUMENT_MARKER.match(row)]
+    on_marker = line in markers and column <= 3
+    before = [m for m in markers if m < line or (m == line and not on_marker)]
+    first = before[-1] if before else 0
+    after = [m for m in markers if m > first and m >= line]
+    end = after[0] if after else len(lines)
+    first_column = 3 if first in markers else 0
+    return first, min(first_column, len(lines[first])), max(end, first + 1)
 
 
 def _targets_of(path: str, text: str, index: TextIndex, documents: list[yaml.Node]) -> list[Target]:
     targets: list[Target] = []
-    for doc, root in enumerate(documents):
+    numbers = _DocumentNumbers(text.split("\n")) if len(documents) > 1 else None
+    for root in documents:
+        doc = numbers.of(root.start_mark.line) if numbers is not None else 0
         for obj in _objects(root):
             if _scalar(_mapping_get(obj, "kind")) is not None or _mapping_get(obj, "data") is not None:
                 if _looks_like_aws_auth(obj):

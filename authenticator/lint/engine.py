@@ -23,6 +23,7 @@ __all__ = [
     "FileReport",
     "Suppression",
     "apply_edits",
+    "fix_report",
     "fix_text",
     "lint_text",
     "parse_suppressions",
@@ -181,8 +182,8 @@ def _lint_text(path: str, text: str, config: LintConfig | None) -> FileReport:
     return FileReport(path, reported, suppressed, targets)
 
 
-def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """Apply non-overlapping edits (the first of two overlapping ones wins)."""
+def _chosen(edits: Iterable[Edit]) -> list[Edit]:
+    """The non-overlapping edits, in text order (the first of two overlapping ones wins)."""
     chosen: list[Edit] = []
     last_end = -1
     for edit in sorted(set(edits), key=lambda e: (e.start, e.end)):
@@ -190,7 +191,12 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
             continue
         chosen.append(edit)
         last_end = edit.end
-    for edit in reversed(chosen):
+    return chosen
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits (the first of two overlapping ones wins)."""
+    for edit in reversed(_chosen(edits)):
         text = text[: edit.start] + edit.text + text[edit.end :]
     return text
 
@@ -208,25 +214,35 @@ def server_reading(targets: Iterable[Target]) -> list[object]:
 
 
 def fix_text(path: str, text: str, config: LintConfig | None = None, *, passes: int = 3) -> str:
-    """The text with every safe fix applied (until nothing fixable is left, at most ``passes``).
+    """The text with every safe fix applied (see :func:`fix_report`)."""
+    return fix_report(path, text, config, passes=passes)[0]
 
-    A fix may only respell what the server already reads identically (docs/lint.md, "Fixing"):
-    a pass whose edits change the server's reading (who is matched, as whom, in which groups)
-    is not applied, whichever rule offered them.
+
+def fix_report(path: str, text: str, config: LintConfig | None = None, *, passes: int = 3) -> tuple[str, list[Finding]]:
+    """(the text with every safe fix applied, the findings those fixes resolved).
+
+    Fixes are applied until nothing fixable is left, at most ``passes`` times. A fix may only
+    respell what the server already reads identically (docs/lint.md, "Fixing"): a pass whose
+    edits change the server's reading (who is matched, as whom, in which groups) is not
+    applied, whichever rule offered them. A finding counts as fixed when every edit it offered
+    was applied; its line and column are those of the text the pass started from.
     """
     report = lint_text(path, text, config)
+    fixed_findings: list[Finding] = []
     for _ in range(passes):
         edits = [e for f in report.findings for e in f.edits]
         if not edits:
             break
-        fixed = apply_edits(text, edits)
+        applied = set(_chosen(edits))
+        fixed = apply_edits(text, applied)
         if fixed == text:
             break
         checked = lint_text(path, fixed, config)
         if server_reading(checked.targets) != server_reading(report.targets):
             break
+        fixed_findings += [f for f in report.findings if f.edits and applied.issuperset(f.edits)]
         text, report = fixed, checked
-    return text
+    return text, fixed_findings
 
 
 def exit_code(findings: Iterable[Finding], fail_on: str) -> int:

@@ -1,7 +1,11 @@
 """The rule catalogue: one module per rule under ``authenticator.lint.rules``.
 
 A rule module defines ``ID``, ``SLUG``, ``SEVERITY`` ("error" | "warning" | "info"), ``SUMMARY``
-(one line), ``FIXABLE`` and ``check(ctx) -> Iterable[Finding]``; its docstring is the rule's
+(one line), ``FIXABLE`` and ``check(ctx) -> Iterable[Finding]``. A rule that reports some
+findings at another severity than ``SEVERITY`` declares each one in ``OTHER_SEVERITIES``
+(``{"warning": "when ..."}``): ``aws-auth rules``, ``aws-auth rule`` and the rules page show
+them from there, and tests/lint/test_severities.py checks that no finding uses an undeclared one.
+Its docstring is the rule's
 documentation and holds a ``Failing example::`` and a ``Passing example::`` block — the text
 ``aws-auth rule ID`` prints and the examples the tests run.
 
@@ -57,10 +61,27 @@ class Rule:
     fixable: bool
     doc: str
     check: Callable[[RuleContext], Iterable[Finding]]
+    # Severities some findings get instead of ``severity``, each with when: ((WARNING, "when ..."),).
+    other_severities: tuple[tuple[Severity, str], ...] = ()
 
     @property
     def title(self) -> str:
         return f"{self.id} {self.slug}"
+
+    @property
+    def severities(self) -> tuple[Severity, ...]:
+        """Every severity the rule's findings may have, the default first."""
+        return (self.severity, *(s for s, _ in self.other_severities if s != self.severity))
+
+    def severity_text(self, override: Severity | None = None) -> str:
+        """How ``rules`` and ``rule`` name the severity: ``error`` or ``error; warning for ...``.
+
+        ``override`` is a configured severity, which the engine gives every finding of the rule.
+        """
+        if override is not None:
+            return f"{override.label} (configured)"
+        others = "".join(f"; {s.label} {when}" for s, when in self.other_severities if s != self.severity)
+        return self.severity.label + others
 
     def examples(self) -> dict[str, str]:
         """{"failing": yaml, "passing": yaml} from the docstring."""
@@ -97,6 +118,9 @@ def _from_module(module: ModuleType) -> Rule:
         fixable=getattr(module, "FIXABLE", False),
         doc=doc,
         check=module.check,
+        other_severities=tuple(
+            (Severity.parse(label), when) for label, when in getattr(module, "OTHER_SEVERITIES", {}).items()
+        ),
     )
 
 

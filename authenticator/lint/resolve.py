@@ -25,6 +25,7 @@ from typing import TextIO
 import yaml
 
 from authenticator.arn import canonicalize, parse_arn
+from authenticator.console import PLAIN, Palette
 from authenticator.errors import UserError
 from authenticator.identity import Identity
 from authenticator.lint.document import Entry, Target, load_targets
@@ -40,11 +41,15 @@ from authenticator.mapping.chain import (
 from authenticator.mapping.model import MappingSet, RoleMapping
 from authenticator.mapping.sources.dynamicfile import DynamicFileError, parse_dynamic_file
 from authenticator.mapping.sources.modes import DYNAMIC_FILE, EKS_CONFIGMAP
+from authenticator.mapping.templates import EC2_PLACEHOLDER
 from authenticator.mapping.yamlv2 import AwsAuthLoader
 
 __all__ = ["Resolution", "ResolveError", "identity_for", "resolve_text", "run_resolve"]
 
 DEFAULT_SESSION = "session"
+# The session name shown for a node role when none is given: nodes assume their role with their
+# instance id as the session name, and only such a session maps through {{EC2PrivateDNSName}}.
+EXAMPLE_INSTANCE = "i-0123456789abcdef0"
 _CLUSTER_ID = "aws-auth-resolve"
 
 
@@ -85,6 +90,9 @@ class Resolution:
     nearest: list[Nearest] = field(default_factory=list)
     section_findings: list[Finding] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # whole files the server refuses
+    source: str | None = None  # what the matching entry was read from, named as what it is
+    source_path: str | None = None
+    explanation: str | None = None  # why a denial is expected (a node role asked for a person)
 
 
 def identity_for(
@@ -221,7 +229,65 @@ async def _fake_ec2(instance_id: str) -> str:
     return f"<private DNS name of {instance_id}>"
 
 
+def _sections_of(identity: Identity) -> tuple[str, ...]:
+    """The sections the server looks an identity up in: roles for a session, users otherwise."""
+    return ("mapRoles", "mapAccounts") if identity.session_name else ("mapUsers", "mapAccounts")
+
+
+def _concerns(finding: Finding, sections: tuple[str, ...]) -> bool:
+    """A section-level finding that can explain a denial of an identity looked up in ``sections``
+    (a finding about the whole object, such as a misspelt data key, concerns every identity)."""
+    if finding.entry_index is not None or finding.rule >= "AA100":
+        return False
+    return finding.section is None or finding.section.rsplit(".", 1)[-1] in sections
+
+
+def _source_of(target: Target, via: dict[str, str]) -> str:
+    """The source a target stands for, named as what it is: a file is not the cluster's ConfigMap.
+    ``via``: awsAuthFile path -> the server config that names it."""
+    if target.kind == "configmap":
+        config = via.get(target.path)
+        return f"aws-auth ConfigMap manifest {target.path}" + (f", the awsAuthFile of {config}" if config else "")
+    if target.kind == "dynamicfile":
+        return f"DynamicFile {target.path}"
+    return f"server config {target.path}"
+
+
+def _account_target(targets: list[Target], account: str) -> Target | None:
+    for target in targets:
+        section = target.sections.get("mapAccounts")
+        if section is not None and account in section.result.accounts:
+            return target
+    return None
+
+
+def _uses_ec2_name(entry: Entry | None) -> bool:
+    if entry is None or entry.result.mapping is None:
+        return False
+    mapping = entry.result.mapping
+    return any(EC2_PLACEHOLDER in t for t in (mapping.username, *mapping.groups))
+
+
 def resolve_text(
+    path: str, text: str, arn: str, *, session_name: str | None = None, access_key_id: str | None = None
+) -> Resolution:
+    result = _resolve(path, text, arn, session_name=session_name, access_key_id=access_key_id)
+    if result.mapped or result.reason is None or not _uses_ec2_name(result.entry):
+        return result
+    node_note = (
+        "a node role: nodes assume it with their EC2 instance id as the session name, and only such "
+        "sessions map (the server then looks up the instance's private DNS name)"
+    )
+    if session_name is None and ":role/" in arn:
+        # Not an alarm: the node role asked for as a person. Show what a node gets.
+        shown = _resolve(path, text, arn, session_name=EXAMPLE_INSTANCE, access_key_id=access_key_id)
+        shown.note = f"{node_note}; shown for the instance {EXAMPLE_INSTANCE} (use --session-name)"
+        return shown
+    result.explanation = f"{node_note}; {result.identity.session_name!r} is not an instance id"
+    return result
+
+
+def _resolve(
     path: str, text: str, arn: str, *, session_name: str | None = None, access_key_id: str | None = None
 ) -> Resolution:
     identity, note = identity_for(arn, session_name=session_name, access_key_id=access_key_id)
@@ -231,6 +297,7 @@ def resolve_text(
     sources: list[MappingSource] = []
     reserved: dict[str, tuple[str, ...]] = {}
     extra_findings: list[Finding] = []
+    via: dict[str, str] = {}  # awsAuthFile -> the server config naming it
     for target in list(targets):
         source, prefixes = _source_for(target)
         sources.append(source)
@@ -241,11 +308,14 @@ def resolve_text(
             with contextlib.suppress(OSError, UnicodeDecodeError):
                 extra = Path(aws_auth_file).read_text(encoding="utf-8")
                 targets += [t for t in load_targets(aws_auth_file, extra) if t.kind == "configmap"]
+                via[aws_auth_file] = target.path
                 extra_findings.extend(lint_text(aws_auth_file, extra).findings)
     chain = MappingChain(sources, reserved_prefixes=reserved)
     findings = lint_text(path, text).findings + extra_findings
-    # Section-level problems (a section the server drops) explain any denial.
-    section_findings = [f for f in findings if f.entry_index is None and f.rule < "AA100"]
+    # Section-level problems (a section the server drops) explain a denial, when the server
+    # would have looked for this identity in that section.
+    sections = _sections_of(identity)
+    section_findings = [f for f in findings if _concerns(f, sections)]
     rejected = [
         f"{t.path}: the DynamicFile source rejects the whole file ({where}: {why})"
         for t in targets
@@ -260,11 +330,22 @@ def resolve_text(
             result.nearest = _nearest(targets, identity.canonical_arn, findings)
         else:
             result.entry = _entry_of(targets, denied.match)
+            _name_source(result, targets, via)
         result.section_findings = section_findings
         return result
     result = Resolution(identity, note, True, mapped.match, mapped.username, mapped.groups)
     result.entry = _entry_of(targets, mapped.match)
+    _name_source(result, targets, via)
     return result
+
+
+def _name_source(result: Resolution, targets: list[Target], via: dict[str, str]) -> None:
+    if result.entry is not None:
+        target: Target | None = result.entry.section.target
+    else:
+        target = _account_target(targets, result.identity.account_id)
+    if target is not None:
+        result.source, result.source_path = _source_of(target, via), target.path
 
 
 def _where(entry: Entry | None) -> str:
@@ -274,7 +355,7 @@ def _where(entry: Entry | None) -> str:
     return f"{entry.section.label}[{entry.index}] at {entry.section.target.path}:{line}"
 
 
-def _text(result: Resolution) -> str:
+def _text(result: Resolution, palette: Palette = PLAIN) -> str:
     ident = result.identity
     out = [
         f"identity:  {ident.arn}",
@@ -282,30 +363,31 @@ def _text(result: Resolution) -> str:
     ]
     if result.note:
         out.append(f"note:      {result.note}")
+    source = result.source or (result.match.source if result.match else "")
     if result.mapped and result.match is not None:
         if result.match.kind == "account":
-            out.append(f"MAPPED by mapAccounts of {result.match.source}: account {ident.account_id} is listed")
+            out.append(f"{palette.good('MAPPED')} by mapAccounts of {source}: account {ident.account_id} is listed")
         else:
-            out.append(f"MAPPED by {result.match.kind} entry {_where(result.entry)} ({result.match.source})")
-        out.append(f"username:  {result.username}")
+            out.append(f"{palette.good('MAPPED')} by {result.match.kind} entry {_where(result.entry)} ({source})")
+        out.append(f"username:  {palette.bold(result.username or '')}")
         out.append(f"groups:    {', '.join(result.groups) if result.groups else '(none)'}")
         return "\n".join(out) + "\n"
-    out.append(f"DENIED:    {result.reason}")
+    out.append(f"{palette.bad('DENIED')}:    {result.reason}")
+    if result.explanation:
+        out.append(f"why:       {result.explanation}")
     for line in result.rejected:
         out.append(f"  {line}")
     if result.entry is not None:
-        out.append(f"entry:     {_where(result.entry)}")
+        out.append(f"entry:     {_where(result.entry)} ({source})")
     for finding in result.section_findings:
-        out.append(
-            f"  {finding.path}:{finding.line}:{finding.column}: {finding.rule} {finding.slug}: {finding.message}"
-        )
+        out.append(f"  {_finding_line(finding, palette)}")
     if result.match is None:
         if result.nearest:
             out.append("nearest entries:")
         for near in result.nearest:
             out.append(f"  {_where(near.entry)}: {near.arn} (similarity {near.score:.2f})")
             for f in near.findings:
-                out.append(f"    {f.path}:{f.line}:{f.column}: {f.rule} {f.slug}: {f.message}")
+                out.append(f"    {_finding_line(f, palette)}")
             if not near.findings and near.arn.lower() == ident.canonical_arn.lower():
                 out.append("    names this ARN, but the server does not load it (see above)")
             elif not near.findings:
@@ -313,6 +395,11 @@ def _text(result: Resolution) -> str:
         if not result.nearest:
             out.append("no entry is close to this ARN")
     return "\n".join(out) + "\n"
+
+
+def _finding_line(finding: Finding, palette: Palette) -> str:
+    what = palette.severity(f"{finding.rule} {finding.slug}", finding.severity.label)
+    return f"{finding.path}:{finding.line}:{finding.column}: {what}: {finding.message}"
 
 
 def _json(result: Resolution) -> str:
@@ -333,7 +420,9 @@ def _json(result: Resolution) -> str:
         "note": result.note,
         "mapped": result.mapped,
         "kind": result.match.kind if result.match else None,
-        "source": result.match.source if result.match else None,
+        "source": result.source or (result.match.source if result.match else None),
+        "source_path": result.source_path,
+        "explanation": result.explanation,
         "entry": where(result.entry),
         "username": result.username,
         "groups": list(result.groups),
@@ -353,7 +442,7 @@ def _json(result: Resolution) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
-def run_resolve(args: argparse.Namespace, stdout: TextIO) -> int:
+def run_resolve(args: argparse.Namespace, stdout: TextIO, *, palette: Palette = PLAIN) -> int:
     """``aws-auth resolve``: 0 mapped, 1 denied; ``ResolveError`` for an unreadable file or a bad ARN
     (the command line maps it to exit 2)."""
     # The sources log load warnings for the server's operators; here the findings say it better.
@@ -364,5 +453,5 @@ def run_resolve(args: argparse.Namespace, stdout: TextIO) -> int:
     except (OSError, UnicodeDecodeError) as err:
         raise ResolveError(f"{args.path}: {getattr(err, 'strerror', None) or err}") from None
     result = resolve_text(args.path, text, args.arn, session_name=args.session_name, access_key_id=args.access_key_id)
-    stdout.write(_json(result) if args.format == "json" else _text(result))
+    stdout.write(_json(result) if args.format == "json" else _text(result, palette))
     return 0 if result.mapped else 1

@@ -14,7 +14,19 @@ import yaml
 def _init(state: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("eks-iam-authenticator")
     assert exe is not None
-    argv = [exe, "init", "-i", "test-cluster", "--state-dir", str(state), "--hostname", "10.96.0.21", "--port", "21362", *extra]
+    argv = [
+        exe,
+        "init",
+        "-i",
+        "test-cluster",
+        "--state-dir",
+        str(state),
+        "--hostname",
+        "10.96.0.21",
+        "--port",
+        "21362",
+        *extra,
+    ]
     return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
 
 

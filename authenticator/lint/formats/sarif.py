@@ -1,6 +1,8 @@
 """``--format sarif``: SARIF 2.1.0 for code-scanning UIs (GitHub, GitLab, Azure DevOps).
 
-Every rule is listed in ``tool.driver.rules`` with its help text; every result carries a
+``tool.driver.rules`` lists the rules that occur in the results, each with its help text, so
+that the rules section stays in proportion to the results (``ruleIndex`` points into it); the
+driver names its ``version``. Every result carries a
 ``partialFingerprints`` entry that does not depend on line numbers, so alerts survive edits
 elsewhere in the file. Suppressed findings are included with an ``inSource`` suppression.
 """
@@ -13,7 +15,7 @@ from collections.abc import Sequence
 from authenticator import __version__
 from authenticator.lint.engine import FileReport
 from authenticator.lint.findings import Finding, Severity
-from authenticator.lint.registry import all_rules
+from authenticator.lint.registry import Rule, all_rules
 
 __all__ = ["FINGERPRINT_KEY", "SCHEMA_URI", "document", "render"]
 
@@ -56,22 +58,24 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, object]:
     return result
 
 
+def _driver_rule(rule: Rule) -> dict[str, object]:
+    return {
+        "id": rule.id,
+        "name": "".join(part.capitalize() for part in rule.slug.split("-")),
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.help_text.split("\n\n")[0]},
+        "help": {"text": rule.help_text},
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": {"slug": rule.slug, "fixable": rule.fixable, "tags": ["aws-auth", "eks"]},
+    }
+
+
 def document(reports: Sequence[FileReport]) -> dict[str, object]:
-    rules = all_rules()
+    findings = [f for r in reports for f in (*r.findings, *r.suppressed)]
+    occurring = {f.rule for f in findings}
+    rules = [rule for rule in all_rules() if rule.id in occurring]
     rule_index = {rule.id: i for i, rule in enumerate(rules)}
-    driver_rules = [
-        {
-            "id": rule.id,
-            "name": "".join(part.capitalize() for part in rule.slug.split("-")),
-            "shortDescription": {"text": rule.summary},
-            "fullDescription": {"text": rule.help_text.split("\n\n")[0]},
-            "help": {"text": rule.help_text, "markdown": rule.help_text},
-            "defaultConfiguration": {"level": _LEVEL[rule.severity]},
-            "properties": {"slug": rule.slug, "fixable": rule.fixable, "tags": ["aws-auth", "eks"]},
-        }
-        for rule in rules
-    ]
-    results = [_result(f, rule_index) for r in reports for f in (*r.findings, *r.suppressed)]
+    results = [_result(f, rule_index) for f in findings]
     artifacts = sorted({_uri(r.path) for r in reports})
     return {
         "$schema": SCHEMA_URI,
@@ -81,8 +85,9 @@ def document(reports: Sequence[FileReport]) -> dict[str, object]:
                 "tool": {
                     "driver": {
                         "name": "aws-auth-lint",
+                        "version": __version__,
                         "semanticVersion": __version__,
-                        "rules": driver_rules,
+                        "rules": [_driver_rule(rule) for rule in rules],
                     }
                 },
                 "artifacts": [{"location": {"uri": uri}} for uri in artifacts],

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from authenticator.console import PLAIN, Palette
 from authenticator.lint.engine import FileReport
 from authenticator.lint.findings import Finding, Severity
 
-__all__ = ["render", "summary"]
+__all__ = ["line", "render", "summary"]
 
 
-def line(finding: Finding) -> str:
-    return (
-        f"{finding.path}:{finding.line}:{finding.column}: {finding.rule} {finding.severity.label} "
-        f"{finding.slug}: {finding.message}"
-    )
+def line(finding: Finding, palette: Palette = PLAIN) -> str:
+    """One finding; with colour the location is bold and the rule and severity coloured."""
+    label = finding.severity.label
+    where = palette.bold(f"{finding.path}:{finding.line}:{finding.column}:")
+    what = palette.severity(f"{finding.rule} {label}", label)
+    return f"{where} {what} {finding.slug}: {finding.message}"
 
 
 def summary(reports: Sequence[FileReport]) -> str:
@@ -37,16 +39,18 @@ def summary(reports: Sequence[FileReport]) -> str:
     return " ".join(parts) + (f"; {', '.join(tail)}" if tail else "")
 
 
-def render(reports: Sequence[FileReport], *, show_suppressed: bool = False, **_: object) -> str:
+def render(
+    reports: Sequence[FileReport], *, show_suppressed: bool = False, palette: Palette = PLAIN, **_: object
+) -> str:
     out: list[str] = []
     for report in reports:
         for finding in report.findings:
-            out.append(line(finding))
+            out.append(line(finding, palette))
             if finding.fix_hint:
                 fixable = " (fixable with --fix)" if finding.fixable else ""
-                out.append(f"    fix: {finding.fix_hint}{fixable}")
+                out.append(f"    {palette.dim('fix:')} {finding.fix_hint}{fixable}")
         if show_suppressed:
             for finding in report.suppressed:
-                out.append(f"{line(finding)}  [suppressed: {finding.suppressed_by}]")
-    out.append(summary(reports))
+                out.append(f"{line(finding, palette)}  {palette.dim(f'[suppressed: {finding.suppressed_by}]')}")
+    out.append(palette.bold(summary(reports)))
     return "\n".join(out) + "\n"

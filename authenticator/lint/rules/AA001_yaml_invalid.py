@@ -38,6 +38,7 @@ from authenticator.lint.rules._common import section_explained
 ID = "AA001"
 SLUG = "yaml-invalid"
 SEVERITY = "error"
+OTHER_SEVERITIES = {"warning": "for a section that holds several YAML documents (only the first is read)"}
 SUMMARY = "a section or the file is not valid YAML: the whole section is dropped"
 
 
@@ -45,8 +46,9 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     target = ctx.target
     if target.kind == "invalid" and target.error is not None:
         message, line, column = target.error
+        where = "the file" if target.document == 0 else f"YAML document {target.document + 1}"
         yield ctx.finding(
-            f"the file is not valid YAML: {message}",
+            f"{where} is not valid YAML: {message}",
             line=line,
             column=column,
             fix_hint="correct the YAML at this position",

@@ -37,6 +37,7 @@ from authenticator.lint.rules._common import MAP_ROLES
 ID = "AA101"
 SLUG = "unknown-key"
 SEVERITY = "error"
+OTHER_SEVERITIES = {"warning": "for a key that looks like no real key"}
 SUMMARY = "an unknown entry key is silently ignored (error when it looks like a real key)"
 
 _KEYS = {MAP_ROLES: ("rolearn", "sso", "username", "groups"), "mapUsers": ("userarn", "username", "groups")}

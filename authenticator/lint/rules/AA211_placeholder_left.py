@@ -36,6 +36,7 @@ from authenticator.lint.rules._common import arn_entries, arn_facts, has_example
 ID = "AA211"
 SLUG = "placeholder-left"
 SEVERITY = "error"
+OTHER_SEVERITIES = {"warning": "for an example account id from the AWS documentation"}
 SUMMARY = "a placeholder (<account-id>, ${...}, REPLACE_ME) or documentation account left in an ARN"
 
 

@@ -38,6 +38,7 @@ from authenticator.lint.rules._common import is_node_entry
 ID = "AA306"
 SLUG = "reserved-prefix"
 SEVERITY = "warning"
+OTHER_SEVERITIES = {"error": "for system:node: outside node entries, system:serviceaccount: and system:anonymous"}
 SUMMARY = "username starts with system:, eks:, aws:, amazon: or iam:"
 
 PREFIXES = ("system:", "eks:", "aws:", "amazon:", "iam:")

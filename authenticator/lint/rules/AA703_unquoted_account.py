@@ -39,6 +39,7 @@ from authenticator.lint.rules.AA702_map_accounts import account_nodes
 ID = "AA703"
 SLUG = "unquoted-account"
 SEVERITY = "warning"
+OTHER_SEVERITIES = {"error": "for an unquoted accountID in an sso matcher (the server drops the entry)"}
 SUMMARY = "unquoted account ids: YAML 1.1 tools turn 012345670123 into 1402433619"
 FIXABLE = True  # in a ConfigMap's mapAccounts string only
 _READ_AS_NUMBER = " (not applied by --fix: the server reads a number)"

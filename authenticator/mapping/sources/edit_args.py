@@ -13,10 +13,8 @@ __all__ = ["add_edit_commands"]
 
 _ADD_EXAMPLES = """\
 examples:
-  eks-iam-authenticator add role --rolearn arn:aws:iam::111122223333:role/admins \\
-      --username 'admin:{{SessionName}}' --groups system:masters
-  eks-iam-authenticator add role --sso permissionSetName=Admin,accountID=111122223333 \\
-      --username 'sso:{{SessionName}}' --groups devs --append
+  eks-iam-authenticator add role --rolearn arn:aws:iam::111122223333:role/ops --username 'ops:{{SessionName}}' -g ops
+  eks-iam-authenticator add role --sso permissionSetName=Dev,accountID=111122223333 --username dev --groups dev --append
 """
 
 _REMOVE_EXAMPLES = """\
@@ -60,7 +58,7 @@ def add_edit_commands(
         parent.epilog = examples
         parent.formatter_class = argparse.RawDescriptionHelpFormatter
         kinds = parent.add_subparsers(
-            dest=f"{verb}_kind", metavar="role|user", required=True, parser_class=parser_class
+            dest=f"{verb}_kind", metavar="role|user", required=True, parser_class=parser_class, help=f"what to {verb}"
         )
         for kind in ("role", "user"):
             p = kinds.add_parser(
