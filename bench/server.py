@@ -78,7 +78,7 @@ def serve(config_path: str, port: int, state: str, log_path: str) -> None:
         if profile_to:  # see where time goes: cProfile of the whole serving, dumped on SIGTERM
             import cProfile
 
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.process_time)  # CPU time: the machine is shared
 
             def _dump(*_: object) -> None:
                 profiler.disable()
