@@ -86,6 +86,7 @@ class StsStandIn:
         drip_interval: float = 0.3,
         delay_max: float | None = None,
         throttle_rate: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         from authenticator.server.tls import generate_certificate
 
@@ -96,6 +97,7 @@ class StsStandIn:
         self.delay_max = delay_max
         self.drip_interval = drip_interval
         self.throttle_rate = throttle_rate
+        self._clock = clock  # seconds, for throttle_rate's one-second window
         self.calls = 0
         self.connections = 0
         self.in_flight = 0
@@ -215,7 +217,7 @@ class StsStandIn:
         """Whether STS would throttle this call: ``throttle_rate`` ok answers already in the last second."""
         if not self.throttle_rate:
             return False
-        now = time.monotonic()
+        now = self._clock()
         while self._answered and self._answered[0] <= now - 1.0:
             self._answered.popleft()
         if len(self._answered) >= self.throttle_rate:
