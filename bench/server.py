@@ -395,7 +395,7 @@ def s2(work: Path, seconds: float, rounds: int, fresh_rate: float = 120.0, verif
             calls = stack.sts_calls() - calls_before
         every = Outcome(latencies=fresh.latencies + verified.latencies, errors=fresh.errors + verified.errors)
         if every.errors:
-            print(f"S2 round {n + 1} errors: {fresh.kinds | verified.kinds}", file=sys.stderr)
+            print(f"S2 round {n + 1} errors: fresh {fresh.kinds}, verified {verified.kinds}", file=sys.stderr)
         runs.append(
             {
                 "p99": every.pct(99) * 1000,
