@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from authenticator.mapping.sources.modes import parse_backend_mode_file
 from tests.support.processes import Webhook
 from tests.support.sts_standin import StsStandIn
 from tests.support.tokens import WEBHOOK_CLUSTER, mint_token
@@ -151,3 +152,34 @@ def test_a_bad_file_at_start_serves_backend_mode_and_says_why(
         ready = server.client.get("/readyz")
         assert ready.status_code == 200
         assert f"dynamicBackendModePath file: {tmp_path / 'modes.json'}: {reason}" in ready.text
+
+
+@pytest.mark.parametrize(
+    ("text", "modes", "version"),
+    [
+        ('{"backendMode": "MountedFile EKSConfigMap", "Version": "3"}', ("MountedFile", "EKSConfigMap"), "3"),
+        # Go's decoder: any case; of two spellings of one key, the last one wins; null leaves it empty
+        (
+            '{"backendmode": "CRD", "BackendMode": "File  ConfigMap", "version": null}',
+            ("MountedFile", "EKSConfigMap"),
+            "",
+        ),
+    ],
+)
+def test_the_file_is_read_as_the_reference_reads_it(text: str, modes: tuple[str, ...], version: str) -> None:
+    parsed = parse_backend_mode_file(text)
+    assert (parsed.modes, parsed.version) == (modes, version)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"backendMode": "MountedFile MountedFile"}', "listed twice"),
+        ('{"Version": "1"}', "no backend mode given"),
+        ('{"backendMode": "MountedFile", "LastUpdatedDateTime": 1700000000}', "LastUpdatedDateTime must be a string"),
+        ("[]", "not a JSON object"),
+    ],
+)
+def test_what_the_reference_would_not_switch_to(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_backend_mode_file(text)
