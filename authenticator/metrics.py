@@ -15,7 +15,9 @@ MALFORMED_REQUEST = "malformed_request"
 INVALID_TOKEN = "invalid_token"
 STS_ERROR = "sts_error"
 STS_THROTTLING = "sts_throttling"
-UNKNOWN_USER = "unknown_user"
+# The reference's own spelling (pkg/metrics: Unknown = "uknown_user"), kept so that its dashboards
+# and alerts work unchanged.
+UNKNOWN_USER = "uknown_user"
 SUCCESS = "success"
 
 authenticate_latency = Histogram(
@@ -57,6 +59,30 @@ ec2_describe_instances_calls = Counter(
     "DescribeInstances calls made to resolve {{EC2PrivateDNSName}}.",
     namespace=NAMESPACE,
 )
+
+dynamic_e2e_latency = Histogram(
+    "dynamic_e2e_latency_seconds",
+    "Seconds from a dynamic file's LastUpdatedDateTime to its load, by type (dynamic_file, dynamic_backend_mode).",
+    ["type"],
+    namespace=NAMESPACE,
+    buckets=(1, 3, 5, 10, 15, 20, 30, 60),
+)
+# Values of the `type` label of dynamic_e2e_latency_seconds.
+DYNAMIC_FILE = "dynamic_file"
+DYNAMIC_BACKEND_MODE = "dynamic_backend_mode"
+dynamic_file_enabled = Gauge(
+    "dynamic_file_enabled",
+    "1 once the backend modes read from server.dynamicBackendModePath include DynamicFile.",
+    namespace=NAMESPACE,
+)
+dynamic_file_only = Gauge(
+    "dynamic_file_only",
+    "1 once the backend modes read from server.dynamicBackendModePath are DynamicFile alone.",
+    namespace=NAMESPACE,
+)
+
+# The StsRegion label of a call to the global endpoint sts.amazonaws.com, as the reference labels it.
+GLOBAL_STS_REGION = "global"
 
 # Ours, beside the reference's.
 mapping_section_failures = Counter(

@@ -30,6 +30,7 @@ import httpx
 from authenticator import defaults, metrics
 from authenticator.arn import canonicalize, parse_arn, principal_kind
 from authenticator.identity import Identity
+from authenticator.partitions import GLOBAL_STS_HOST
 from authenticator.sts_transport import KeepAliveTransport, Origin, STSTransport, origin_of
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected
 
@@ -40,6 +41,7 @@ __all__ = [
     "STSClient",
     "identity_from_response",
     "is_throttling",
+    "sts_region_label",
 ]
 
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
@@ -214,7 +216,7 @@ class STSClient:
 
     async def get_caller_identity(self, request: PresignedRequest) -> Identity:
         """GET the presigned URL; raise ``TokenRejected(STS_ERROR | STS_THROTTLING, reason)``."""
-        region = request.region
+        region = sts_region_label(request.host, request.region)
         try:
             async with asyncio.timeout(self._timeout):
                 status, body = await self._fetch(request)
@@ -239,6 +241,13 @@ class STSClient:
             detail = f": {code}" if code else ""
             raise _sts_error(f"error from AWS (expected 200, got {status}) on {region} endpoint{detail}")
         return identity_from_response(body, request)
+
+
+def sts_region_label(host: str, region: str) -> str:
+    """The ``StsRegion`` label (and the endpoint named in reasons) of a call to ``host``: its region,
+    or ``global`` for the global endpoint sts.amazonaws.com, as the reference labels it (whose
+    tokens are signed for us-east-1)."""
+    return metrics.GLOBAL_STS_REGION if host == GLOBAL_STS_HOST else region
 
 
 class _BodyTooLarge(Exception):

@@ -17,7 +17,10 @@ filter it is simply absent from the answer.
 
 Credentials come from the botocore default chain; with ``role_arn``
 (``ec2DescribeInstancesRoleARN``) the calls are made as that role, assumed through STS and
-re-assumed before the credentials expire.
+re-assumed before the credentials expire. With ``source_arn`` (``server.sourceARN``), that AssumeRole
+carries ``x-amz-source-arn`` and ``x-amz-source-account`` (the account of that ARN), so the role's
+trust policy can require ``aws:SourceArn``/``aws:SourceAccount``: the reference's confused-deputy
+protection (v0.6.21).
 """
 
 from __future__ import annotations
@@ -34,16 +37,19 @@ import botocore.session
 from botocore.config import Config
 
 from authenticator import metrics
+from authenticator.arn import parse_arn
 from authenticator.mapping.templates import TemplateDenied, is_instance_id
 
 if TYPE_CHECKING:  # type-checking only: botocore builds its client classes at run time
     from mypy_boto3_sts import STSClient
 
-__all__ = ["EC2PrivateDNSNameResolver"]
+__all__ = ["SOURCE_ACCOUNT_HEADER", "SOURCE_ARN_HEADER", "EC2PrivateDNSNameResolver", "source_headers"]
 
 _log = logging.getLogger("authenticator.mapping.ec2")
 
 _SESSION_NAME = "eks-iam-authenticator"
+SOURCE_ARN_HEADER = "x-amz-source-arn"
+SOURCE_ACCOUNT_HEADER = "x-amz-source-account"
 _REFRESH_BEFORE = timedelta(minutes=5)
 
 
@@ -53,6 +59,7 @@ class EC2PrivateDNSNameResolver:
         *,
         region: str | None = None,
         role_arn: str | None = None,
+        source_arn: str | None = None,
         session: botocore.session.Session | None = None,
         endpoint_url: str | None = None,
         sts_endpoint_url: str | None = None,
@@ -65,12 +72,14 @@ class EC2PrivateDNSNameResolver:
     ) -> None:
         """``client_factory``: returns an EC2 client (tests); otherwise one is built from ``session``
         (default: a new botocore session, default credential chain) for ``region``.
-        ``batch_window``: how long the first lookup of an idle resolver waits for others to join it."""
+        ``batch_window``: how long the first lookup of an idle resolver waits for others to join it.
+        ``source_arn``: sent with the AssumeRole of ``role_arn``; ``ValueError`` if it does not parse."""
         if max_in_flight < 1 or not 1 <= max_batch <= 200:
             raise ValueError("max_in_flight must be >= 1 and max_batch within 1..200")
         self._session = session or botocore.session.get_session()
         self._region = region or self._session.get_config_variable("region") or "us-east-1"
         self._role_arn = role_arn or None
+        self._source_headers = source_headers(source_arn) if source_arn else {}
         self._endpoint_url = endpoint_url
         self._sts_endpoint_url = sts_endpoint_url
         self._client_factory = client_factory
@@ -195,6 +204,11 @@ class EC2PrivateDNSNameResolver:
             if not token:
                 return names
 
+    def _add_source_headers(self, request: Any, **_: Any) -> None:
+        # Before signing, so that the headers are signed with the rest of the request.
+        for name, value in self._source_headers.items():
+            request.headers[name] = value
+
     def _ec2(self) -> Any:
         with self._client_lock:
             now = datetime.now(UTC)
@@ -216,6 +230,8 @@ class EC2PrivateDNSNameResolver:
                         "sts", region_name=self._region, endpoint_url=self._sts_endpoint_url, config=config
                     ),
                 )
+                if self._source_headers:
+                    sts.meta.events.register("before-sign.sts.AssumeRole", self._add_source_headers)
                 assumed = sts.assume_role(RoleArn=self._role_arn, RoleSessionName=_SESSION_NAME)["Credentials"]
                 key_id, secret, session_token = (
                     assumed["AccessKeyId"],
@@ -237,6 +253,14 @@ class EC2PrivateDNSNameResolver:
                 aws_session_token=session_token,
             )
             return self._client
+
+
+def source_headers(source_arn: str) -> dict[str, str]:
+    """The headers of the AssumeRole for ``source_arn``; ``ValueError`` (one line) if it does not parse."""
+    account = parse_arn(source_arn).account
+    if not account:
+        raise ValueError(f"arn {source_arn!r} has no account id")
+    return {SOURCE_ARN_HEADER: source_arn, SOURCE_ACCOUNT_HEADER: account}
 
 
 def _consume(future: asyncio.Future[str]) -> None:

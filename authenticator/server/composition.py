@@ -11,8 +11,7 @@ A config the parts cannot use is a ``ConfigError`` naming the setting or the bac
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,6 +104,20 @@ def _build_source(mode: str, config: ServerConfig, api_client: Callable[[], k8s_
     raise AssertionError(f"backend mode {mode!r} has no source")
 
 
+def _source_builder(config: ServerConfig) -> Callable[[str], MappingSource]:
+    """Builds the source of one mode from ``config``, sharing one Kubernetes client; ``ConfigError``
+    naming the mode for anything unusable."""
+    api_client = _KubeClient(config)
+
+    def build(mode: str) -> MappingSource:
+        try:
+            return _build_source(mode, config, api_client)
+        except (UserError, UnicodeDecodeError) as exc:  # the config, a file or the kubeconfig it names
+            raise ConfigError(f"{mode} source: {exc}") from None
+
+    return build
+
+
 def build_sources(config: ServerConfig) -> list[MappingSource]:
     """The mapping sources in backend-mode order, sharing one Kubernetes client (made only when a
     cluster source is configured). ``ConfigError`` naming the mode for anything unusable: an
@@ -113,14 +126,8 @@ def build_sources(config: ServerConfig) -> list[MappingSource]:
     The watched sources and DynamicFile's poller are started by the app's lifespan (``start``).
     Paths (``awsAuthFile``, ``dynamicfilepath``) are used as written: relative ones are relative
     to the working directory, as every other path of the config file."""
-    api_client = _KubeClient(config)
-    sources: list[MappingSource] = []
-    for mode in config.backend_mode:  # already normalized by ServerConfig
-        try:
-            sources.append(_build_source(mode, config, api_client))
-        except (UserError, UnicodeDecodeError) as exc:  # the config, a file or the kubeconfig it names
-            raise ConfigError(f"{mode} source: {exc}") from None
-    return sources
+    build = _source_builder(config)
+    return [build(mode) for mode in config.backend_mode]  # already normalized by ServerConfig
 
 
 class _LazyEC2Resolver:
@@ -130,13 +137,14 @@ class _LazyEC2Resolver:
 
     def __init__(self, config: ServerConfig) -> None:
         self._role_arn = config.ec2_describe_instances_role_arn or None
+        self._source_arn = config.source_arn or None
         self._resolver: Callable[[str], Awaitable[str]] | None = None
 
     async def __call__(self, instance_id: str) -> str:
         if self._resolver is None:
             from authenticator.mapping.ec2 import EC2PrivateDNSNameResolver
 
-            self._resolver = EC2PrivateDNSNameResolver(role_arn=self._role_arn)
+            self._resolver = EC2PrivateDNSNameResolver(role_arn=self._role_arn, source_arn=self._source_arn)
         return await self._resolver(instance_id)
 
 
@@ -188,15 +196,6 @@ def build_verifier(
     return verifier, cache
 
 
-async def _call(obj: Any, name: str) -> None:
-    method = getattr(obj, name, None)
-    if method is None:
-        return
-    outcome = method()
-    if inspect.isawaitable(outcome):
-        await outcome
-
-
 def build_app(
     config: ServerConfig,
     *,
@@ -209,36 +208,55 @@ def build_app(
     Sources are started in the app's lifespan and stopped with it, as is the STS client.
     """
     from authenticator.mapping.chain import MappingChain
+    from authenticator.mapping.sources.backendmodefile import BackendModeFileChain, call_hook
     from authenticator.server.app import create_app
     from authenticator.server.review import Reviewer
     from authenticator.verifier import utc_now
 
-    if sources is None:
-        sources = build_sources(config)
-    chain = MappingChain(
-        sources,
-        reserved_prefixes=dict(config.reserved_prefix_config),
-        ec2_private_dns_name=_LazyEC2Resolver(config),
-    )
+    ec2_resolver = _LazyEC2Resolver(config)
+
+    def make_chain(chain_sources: Sequence[MappingSource]) -> MappingChain:
+        return MappingChain(
+            chain_sources,
+            reserved_prefixes=dict(config.reserved_prefix_config),
+            ec2_private_dns_name=ec2_resolver,
+        )
+
+    # The chain (its sources, in order) and what starts and stops it: fixed, or following
+    # server.dynamicBackendModePath, whose own status joins the sources' on /readyz.
+    mapper: MappingChain | BackendModeFileChain
+    if sources is None and config.dynamic_backend_mode_path:
+        mapper = BackendModeFileChain(
+            path=config.dynamic_backend_mode_path,
+            configured=config.backend_mode,
+            build_source=_source_builder(config),
+            make_chain=make_chain,
+        )
+        parts: list[Any] = [mapper]
+    else:
+        mapper = make_chain(build_sources(config) if sources is None else sources)
+        parts = list(mapper.sources)
     verifier, sts = build_verifier(config, clock=clock or utc_now, sts_transport=sts_transport)
-    reviewer = Reviewer(verifier=verifier, mapper=chain, scrubbed_accounts=config.scrubbed_accounts)
+    reviewer = Reviewer(verifier=verifier, mapper=mapper, scrubbed_accounts=config.scrubbed_accounts)
 
     async def start() -> None:
         # Each source's start only schedules its work (a watch thread, a polling task): the
         # server answers /readyz with 503 until the first list or load, never waits for it.
-        for source in sources:
-            await _call(source, "start")
+        for part in parts:
+            await call_hook(part, "start")
 
     async def stop() -> None:
-        for source in reversed(sources):
-            await _call(source, "stop")
+        for part in reversed(parts):
+            await call_hook(part, "stop")
         await sts.aclose()
 
     def readiness() -> dict[str, bool]:
-        return {getattr(s, "name", type(s).__name__): bool(s.ready) for s in sources}
+        return {getattr(s, "name", type(s).__name__): bool(s.ready) for s in mapper.sources}
 
     def problems() -> dict[str, dict[str, str]]:
-        statuses = ((s.name, getattr(s, "status", None)) for s in sources)
+        statuses = [(s.name, getattr(s, "status", None)) for s in mapper.sources]
+        if isinstance(mapper, BackendModeFileChain):
+            statuses.append((mapper.name, mapper.status))
         return {name: dict(status().failures) for name, status in statuses if callable(status)}
 
     admission = None

@@ -56,6 +56,8 @@ _SERVER_KEYS = {
     "reservedPrefixConfig": "reserved_prefix_config",
     "scrubbedAccounts": "scrubbed_accounts",
     "ec2DescribeInstancesRoleARN": "ec2_describe_instances_role_arn",
+    "sourceARN": "source_arn",
+    "dynamicBackendModePath": "dynamic_backend_mode_path",
     "stsEndpointOverride": "sts_endpoint_override",
     "stsCABundle": "sts_ca_bundle",
     "kubeconfig": "kubeconfig",
@@ -123,6 +125,8 @@ class ServerConfig(BaseModel):
     reserved_prefix_config: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     scrubbed_accounts: tuple[str, ...] = ()
     ec2_describe_instances_role_arn: str = ""
+    source_arn: str = ""  # sent as x-amz-source-arn/-account on the AssumeRole of the role above
+    dynamic_backend_mode_path: str = ""  # a JSON file whose backendMode replaces backend_mode while valid
     sts_endpoint_override: str = ""
     sts_ca_bundle: str = ""
     kubeconfig: str | None = None
@@ -151,12 +155,23 @@ class ServerConfig(BaseModel):
     @field_validator("backend_mode", mode="before")
     @classmethod
     def _backend_mode(cls, value: Any) -> tuple[str, ...]:
-        if value is None or value == "" or value == []:
+        if value is None:  # not given: the default
             return (MOUNTED_FILE,)
+        # Given but empty ("", []): normalize_backend_modes refuses it, as the reference does.
         if not isinstance(value, str | list | tuple) or not all(isinstance(i, str) for i in value):
             raise ValueError("must be a list of backend modes or a comma-separated string")
         # Aliases (with their deprecation warning), unknown and duplicate modes: the one table's rules.
         return tuple(normalize_backend_modes(value))
+
+    @field_validator("source_arn")
+    @classmethod
+    def _source_arn(cls, value: str) -> str:
+        if value:
+            from authenticator.arn import parse_arn
+
+            if not parse_arn(value).account:  # ValueError from parse_arn names the ARN
+                raise ValueError(f"arn {value!r} has no account id")
+        return value
 
     @field_validator("partition")
     @classmethod

@@ -69,7 +69,7 @@ def test_no_secret_reaches_the_output(tmp_path: Path) -> None:
 
     # the flow was logged: every kind of outcome has its line
     results = {json.loads(line).get("result") for line in output.splitlines()}
-    assert {"success", "unknown_user", "sts_error", "invalid_token", "sts_throttling"} <= results, results
+    assert {"success", "uknown_user", "sts_error", "invalid_token", "sts_throttling"} <= results, results
     assert "SignatureDoesNotMatch" in output  # the broken signature and the other cluster's token reached moto
     forbidden = {"X-Amz-Signature", "X-Amz-Security-Token", "X-Amz-Credential", "Action=GetCallerIdentity"}
     for value in tokens.values():

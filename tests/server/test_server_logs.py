@@ -79,7 +79,7 @@ def test_denied_line_is_a_warning_with_the_reason(stream: io.StringIO) -> None:
     configure_logging("json", "info", stream=stream)
     _post(mapped=False)
     line = json.loads(stream.getvalue().splitlines()[-1])
-    assert (line["level"], line["msg"], line["result"]) == ("warning", "access denied", "unknown_user")
+    assert (line["level"], line["msg"], line["result"]) == ("warning", "access denied", "uknown_user")
     assert "not mapped" in line["reason"]
 
 

@@ -1,4 +1,5 @@
-"""Fixtures for the cluster-source tests: the kube-apiserver stand-in and a real kubernetes client."""
+"""Fixtures for the source tests: the kube-apiserver stand-in and a real kubernetes client; moto
+(EC2, STS) served on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from kubernetes import client as k8s_client
+from moto.server import ThreadedMotoServer
 
 from authenticator.kube import load_api_client
 from tests.support.kube_apiserver import KubeApiServer
@@ -28,3 +30,14 @@ def api_client(kubeconfig: Path) -> Iterator[k8s_client.ApiClient]:
     api = load_api_client(kubeconfig=str(kubeconfig))
     yield api
     api.close()
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import botocore.session
 import pytest
-from moto.server import ThreadedMotoServer
 from prometheus_client import REGISTRY
 
 from authenticator.mapping.chain import MappingChain, MappingDenied
@@ -20,17 +18,6 @@ from tests.support.identities import role_identity
 
 REGION = "us-west-2"
 ACCOUNT = "123456789012"  # moto's default account
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

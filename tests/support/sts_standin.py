@@ -18,6 +18,13 @@ can fail in the ways a network does, which moto cannot:
 Keep-alive HTTP/1.1 on 127.0.0.1 port 0, in its own event loop on a thread (``with StsStandIn(...)``)
 or as a process (``spawn``): ``python -m tests.support.sts_standin --delay 0.02 --dir DIR`` prints
 ``URL CA-PATH`` on stdout.
+
+For the load benchmarks (docs/performance.md S2, S2b): ``delay_max`` draws each answer's delay
+uniformly from ``delay``..``delay_max``; ``throttle_rate`` makes it throttle as STS does, an ok
+answer only while fewer than that many were given in the last second, else the Throttling error
+(``throttled`` counts them); ``in_flight_max`` is the most GetCallerIdentity calls it held at once
+(read, not yet answered), measured here so that no client can misreport it. ``GET /_stats`` answers
+all counters as JSON and ``GET /_reset`` zeroes ``in_flight_max`` and ``throttled`` (both uncounted).
 With ``identities``, ``seen`` records each GetCallerIdentity's ``Host`` and ``x-k8s-aws-id``
 headers (``host``, ``cluster``). ``calls`` counts requests read (``GET /_calls`` answers it,
 uncounted), ``connections`` the connections accepted (``GET /_connections``, each probe's own
@@ -28,7 +35,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
+import random
 import socket
 import ssl
 import struct
@@ -36,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -74,6 +84,9 @@ class StsStandIn:
         delay: float = 0.0,
         mode: str = "ok",
         drip_interval: float = 0.3,
+        delay_max: float | None = None,
+        throttle_rate: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         from authenticator.server.tls import generate_certificate
 
@@ -81,9 +94,17 @@ class StsStandIn:
         self.seen: list[dict[str, str]] = []
         self.mode = mode
         self.delay = delay
+        self.delay_max = delay_max
         self.drip_interval = drip_interval
+        self.throttle_rate = throttle_rate
+        self._clock = clock  # seconds, for throttle_rate's one-second window
         self.calls = 0
         self.connections = 0
+        self.in_flight = 0
+        self.in_flight_max = 0
+        self.throttled = 0
+        self._answered: collections.deque[float] = collections.deque()  # ok answers in the last second
+        self._random = random.Random(18)
         self._called = threading.Condition()
         self._released = threading.Event()  # cleared by hold(): ok answers wait for release()
         self._released.set()
@@ -153,9 +174,9 @@ class StsStandIn:
                     head = await reader.readuntil(b"\r\n\r\n")
                 except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ssl.SSLError):
                     return
-                if head.startswith((b"GET /_calls ", b"GET /_connections ")):  # the benchmarks' probes
-                    count = self.calls if head.startswith(b"GET /_calls ") else self.connections
-                    writer.write(_response("200 OK", str(count).encode(), "text/plain"))
+                probe = self._probe(head)
+                if probe is not None:  # the benchmarks' probes
+                    writer.write(_response("200 OK", probe.encode(), "text/plain"))
                     await writer.drain()
                     continue
                 with self._called:
@@ -163,17 +184,51 @@ class StsStandIn:
                     if self.identities is not None:  # not under a benchmark's load
                         self.seen.append(_headers_seen(head))
                     self._called.notify_all()
-                if not await self._answer(writer, head):
-                    return
+                self.in_flight += 1
+                self.in_flight_max = max(self.in_flight_max, self.in_flight)
+                try:
+                    if not await self._answer(writer, head):
+                        return
+                finally:
+                    self.in_flight -= 1
         except (ConnectionError, ssl.SSLError, OSError):
             return
         finally:
             if not writer.transport.is_closing():
                 writer.transport.abort() if self.mode == "reset" else writer.close()
 
+    def _probe(self, head: bytes) -> str | None:
+        """The answer to a probe (``GET /_calls``, ``/_connections``, ``/_stats``, ``/_reset``), or
+        None for a request to answer as STS."""
+        if not head.startswith(b"GET /_"):
+            return None
+        path = head.split(b" ", 2)[1]
+        if path == b"/_reset":
+            self.in_flight_max, self.throttled = self.in_flight, 0
+        stats = {
+            "calls": self.calls,
+            "connections": self.connections,
+            "in_flight_max": self.in_flight_max,
+            "throttled": self.throttled,
+        }
+        return str(stats.get(path.decode("latin-1")[2:], json.dumps(stats)))
+
+    def _over_rate(self) -> bool:
+        """Whether STS would throttle this call: ``throttle_rate`` ok answers already in the last second."""
+        if not self.throttle_rate:
+            return False
+        now = self._clock()
+        while self._answered and self._answered[0] <= now - 1.0:
+            self._answered.popleft()
+        if len(self._answered) >= self.throttle_rate:
+            self.throttled += 1
+            return True
+        self._answered.append(now)
+        return False
+
     async def _answer(self, writer: asyncio.StreamWriter, head: bytes) -> bool:
         """Write one answer; False when the connection must end."""
-        mode = self.mode
+        mode = "throttle" if self.mode == "ok" and self._over_rate() else self.mode
         if mode == "stall":
             await asyncio.Event().wait()  # until the client leaves or we stop
         if mode == "reset":
@@ -188,8 +243,9 @@ class StsStandIn:
             return False
         if not self._released.is_set():
             await asyncio.to_thread(self._released.wait, 30.0)
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        delay = self._random.uniform(self.delay, self.delay_max) if self.delay_max else self.delay
+        if delay:
+            await asyncio.sleep(delay)
         if mode == "drip":
             head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(_OK_BODY)}\r\n\r\n"
             writer.write(head.encode())
@@ -230,11 +286,15 @@ def _headers_seen(head: bytes) -> dict[str, str]:
     return {"host": headers.get("host", ""), "cluster": headers.get("x-k8s-aws-id", "")}
 
 
-def spawn(directory: Path | str, *, delay: float) -> tuple[subprocess.Popen[str], str, str]:
+def spawn(
+    directory: Path | str, *, delay: float, delay_max: float | None = None, throttle_rate: float = 0.0
+) -> tuple[subprocess.Popen[str], str, str]:
     """The stand-in as a child process, off the caller's CPU (the benchmarks): (process, URL,
     CA path). Closing the process's stdin stops it."""
+    extra = ["--delay-max", str(delay_max)] if delay_max else []
+    extra += ["--throttle-rate", str(throttle_rate)] if throttle_rate else []
     process = subprocess.Popen(
-        [sys.executable, "-m", __name__, "--delay", str(delay), "--dir", str(directory)],
+        [sys.executable, "-m", __name__, "--delay", str(delay), "--dir", str(directory), *extra],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -248,11 +308,15 @@ def spawn(directory: Path | str, *, delay: float) -> tuple[subprocess.Popen[str]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--delay-max", type=float, default=None)
+    parser.add_argument("--throttle-rate", type=float, default=0.0)
     parser.add_argument("--mode", choices=MODES, default="ok")
     parser.add_argument("--dir", default=None)
     args = parser.parse_args()
     directory = Path(args.dir or tempfile.mkdtemp(prefix="sts-standin-"))
-    with StsStandIn(directory, delay=args.delay, mode=args.mode) as standin:
+    with StsStandIn(
+        directory, delay=args.delay, mode=args.mode, delay_max=args.delay_max, throttle_rate=args.throttle_rate
+    ) as standin:
         sys.stdout.write(f"{standin.url} {standin.ca_path}\n")
         sys.stdout.flush()
         sys.stdin.read()  # until the parent closes our stdin (or exits)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -41,17 +40,15 @@ from authenticator.identity import Identity
 from authenticator.mapping.entries import EntryResult, parse_role_entries, parse_user_entries
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
 from authenticator.mapping.sources._awsauth_log import counted
-from authenticator.mapping.sources._poll import POLL_INTERVAL, Poller
+from authenticator.mapping.sources._poll import POLL_INTERVAL, FileStat, Poller, file_stat
 from authenticator.mapping.sources._published import PublishedMappings, SourceStatus
 from authenticator.mapping.sources.modes import DYNAMIC_FILE
 
-__all__ = ["DynamicFileError", "DynamicFileSource", "parse_dynamic_file", "strip_path"]
+__all__ = ["DynamicFileError", "DynamicFileSource", "e2e_seconds", "parse_dynamic_file", "strip_path"]
 
 FILE_SECTION = "file"
 
 _log = logging.getLogger("authenticator.mapping")
-
-_Stat = tuple[int, int, int, int]
 
 
 class DynamicFileError(UserError, ValueError):
@@ -197,10 +194,11 @@ class DynamicFileSource(PublishedMappings):
         super().__init__()
         self._roles_by_userid: dict[str, RoleMapping] = {}
         self._users_by_userid: dict[str, UserMapping] = {}
-        self._stat: _Stat | None = None
+        self._stat: FileStat | None = None
         self._missing = False
         self._failure: str | None = None
         self._content: DynamicFileContent | None = None
+        self._loaded_once = False  # the reference observes the latency from the second load on
         self._poller = Poller(self.name, poll_interval, self.check_for_changes, _log)
         self._lock = threading.Lock()  # check_for_changes may run in a worker thread
         self.check_for_changes()
@@ -243,7 +241,7 @@ class DynamicFileSource(PublishedMappings):
         """Reload if the file changed, appeared or vanished. True if the mappings changed."""
         with self._lock:
             try:
-                stat = _stat(self.path)
+                stat = file_stat(self.path)
             except FileNotFoundError:
                 return self._deleted()
             except OSError as err:
@@ -292,10 +290,15 @@ class DynamicFileSource(PublishedMappings):
         )
 
     def _latency(self, last_updated: str) -> str:
-        try:
-            return f", {self._clock() - float(last_updated):.1f}s after lastUpdatedDateTime"
-        except ValueError:
+        # As the reference: the first load after start is not a change upstream, so it is not
+        # observed; later ones are, as whole seconds since lastUpdatedDateTime (Unix seconds).
+        observe, self._loaded_once = self._loaded_once, True
+        seconds = e2e_seconds(last_updated, self._clock())
+        if seconds is None:
             return ""
+        if observe:
+            metrics.dynamic_e2e_latency.labels(type=metrics.DYNAMIC_FILE).observe(seconds)
+        return f", {seconds}s after lastUpdatedDateTime"
 
     def _deleted(self) -> bool:
         if self._missing:
@@ -327,6 +330,12 @@ class DynamicFileSource(PublishedMappings):
         await self._poller.stop()
 
 
-def _stat(path: str) -> _Stat:
-    st = os.stat(path)
-    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev)
+def e2e_seconds(last_updated: str, now: float) -> int | None:
+    """Whole seconds from ``last_updated`` (Unix seconds, as text) to ``now``; ``None`` when it is
+    not an integer or lies in the future (the reference's CalculateTimeDeltaFromUnixInSeconds)."""
+    try:
+        start = int(last_updated.strip())
+    except ValueError:
+        return None
+    end = int(now)
+    return end - start if start <= end else None
