@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final
 
 from authenticator import metrics
 from authenticator.errors import UserError
+from authenticator.mapping.sources._awsauth_log import KEPT
 from authenticator.mapping.sources._poll import POLL_INTERVAL, FileStat, Poller, file_stat
 from authenticator.mapping.sources._published import SourceStatus
 from authenticator.mapping.sources.dynamicfile import e2e_seconds
@@ -107,7 +108,10 @@ class BackendModeFileChain:
         return await self.chain.map(identity)
 
     def status(self) -> SourceStatus:
-        return SourceStatus(NAME, True, {FILE_SECTION: self._failure} if self._failure else {})
+        # /readyz prints each source's words as given: say what is served instead (there is
+        # always a chain: the last good one, or backendMode's).
+        served = f"{self._failure} ({KEPT}: backend modes {' '.join(self._modes)})"
+        return SourceStatus(NAME, True, {FILE_SECTION: served} if self._failure else {})
 
     # -- reading the file (worker thread) -------------------------------------------------
 
