@@ -1,4 +1,4 @@
-"""The ``aws-auth`` command: ``lint``, ``rule``, ``rules`` and ``resolve``.
+"""The ``aws-auth`` command: ``lint``, ``rule``, ``rules``, ``resolve`` and ``migrate``.
 
 Exit codes (docs/lint.md, the ruff / hadolint convention): 0 nothing at or above ``--fail-on``;
 1 findings at or above it (``resolve``: the identity is denied); 2 usage, configuration or
@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--access-key-id", help="access key id, for {{AccessKeyID}}")
     resolve.add_argument("--format", choices=("text", "json"), default="text")
     resolve.add_argument("path", metavar="PATH", help="aws-auth ConfigMap, server config or DynamicFile JSON")
+
+    from authenticator.migrate.cli import add_parser as add_migrate
+
+    add_migrate(sub)
     return parser
 
 
@@ -271,6 +275,13 @@ def main(
             return _rule(args, stdout)
         if args.command == "rules":
             return _rules(args, stdout)
+        if args.command == "migrate":
+            from authenticator.migrate.cli import run_migrate
+
+            try:
+                return run_migrate(args, stdin, stdout, stderr)
+            except UserError as err:
+                raise UsageError(f"{PROG} migrate: error: {err}") from None
         from authenticator.lint.resolve import ResolveError, run_resolve
 
         try:
