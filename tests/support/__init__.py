@@ -23,6 +23,8 @@ Modules, one job each:
 - ``plugin``: the installed plugin command, a clean environment, token decoding, moto for AssumeRole.
 - ``e2e``: moto as STS and the real server mapping its identities (the end-to-end cluster).
 - ``deploy``: the image's install steps and the deploy manifests, replayed.
+- ``eks_standin``: the EKS API over HTTP for botocore: access entries and the authentication mode
+  served by the rules of the API, moto's EKS for clusters, node groups and Fargate profiles.
 
 The honest peers are the demo's own, used as they are: ``authenticator.demo.sts_peer.StsPeer``
 (moto checking presigned signatures as STS does) and ``authenticator.demo.apiserver.ApiServerStandIn``
