@@ -245,14 +245,13 @@ def render_cloudformation(plan: Plan) -> str:
     document: dict[str, object] = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "EKS access entries migrated from the aws-auth ConfigMap (aws-auth migrate)",
-        "Parameters": {"ClusterName": parameter},
     }
     if resources:
+        document["Parameters"] = {"ClusterName": parameter}
         document["Resources"] = resources
     else:
-        # A template needs at least one resource; a no-op keeps it deployable and valid.
-        document["Conditions"] = {"Never": {"Fn::Equals": ["a", "b"]}}
-        document["Resources"] = {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle", "Condition": "Never"}}
+        # A template needs one resource: a handle that creates nothing keeps it valid and deployable.
+        document["Resources"] = {"NothingToCreate": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}
     head = ["# aws-auth migrate: access entries for the create rows of the plan", *_comment_lines(plan.rows, "#")]
     return "\n".join(head) + "\n" + _dump(document)
 
