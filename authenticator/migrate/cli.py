@@ -129,7 +129,9 @@ def _iam(
 
     def sso(matcher: SSOMatcher) -> Sequence[str]:
         try:
-            arns: Sequence[str] = sso_role_arns(iam, matcher)
+            arns: Sequence[str] = sso_role_arns(
+                iam, matcher.permission_set_name, account=matcher.account_id, partition=matcher.partition
+            )
             return arns
         except (BotoCoreError, ClientError) as err:
             raise _aws_error(f"IAM ListRoles for sso {matcher.permission_set_name}", err) from None
