@@ -73,3 +73,23 @@ def test_input_that_is_not_an_aws_auth_exit_2() -> None:
         assert result.returncode == 2, (text, result.stdout)
         assert len(result.stderr.strip().splitlines()) == 1
         assert "Traceback" not in result.stderr
+
+
+def test_entries_file_offline(tmp_path: Path) -> None:
+    entries = tmp_path / "entries.json"
+    entries.write_text(
+        json.dumps(
+            [
+                {
+                    "principalArn": f"arn:aws:iam::{ACCOUNT}:role/nodes",
+                    "type": "EC2_LINUX",
+                    "kubernetesGroups": ["system:nodes"],
+                    "username": "system:node:{{EC2PrivateDNSName}}",
+                }
+            ]
+        )
+    )
+    result = migrate("-", "-f", "json", "--entries", str(entries), stdin=CLEAN)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [r["action"] for r in doc["rows"]] == ["exists", "create"]
