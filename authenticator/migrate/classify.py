@@ -19,6 +19,7 @@ __all__ = [
     "Carried",
     "EntryType",
     "Reason",
+    "ReasonCode",
     "carry",
     "entry_type",
     "policy_arn",
