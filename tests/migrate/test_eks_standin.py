@@ -9,13 +9,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.eks_standin import ACCOUNT, EksStandIn
+from tests.support.eks_standin import ACCOUNT, ADMIN_POLICY, VIEW_POLICY, EksStandIn
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/team/platform/admin"
 USER = f"arn:aws:iam::{ACCOUNT}:user/alice"
 OTHER_ACCOUNT_ROLE = "arn:aws:iam::444455556666:role/nodes"
-ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
 
 
 @pytest.fixture(scope="module")

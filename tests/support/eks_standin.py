@@ -65,13 +65,17 @@ from botocore.validate import ParamValidator
 
 __all__ = [
     "ACCOUNT",
+    "ADMIN_POLICY",
     "MODES",
     "NODE_TYPES",
+    "VIEW_POLICY",
     "EksStandIn",
     "RecordedRequest",
 ]
 
 ACCOUNT = "123456789012"  # moto's default account: clusters created through the stand-in live there
+ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
 MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
 NODE_TYPES = ("EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "HYBRID_LINUX", "EC2")
 ENTRY_TYPES = ("STANDARD", *NODE_TYPES)
