@@ -165,16 +165,24 @@ def _apply(args: argparse.Namespace, eks: Any, plan: Plan, stdin: TextIO, stdout
 
     from authenticator.migrate.apply import apply_plan
 
+    if plan.authentication_mode == "CONFIG_MAP":
+        raise MigrateError(
+            f"cluster {args.cluster} is in the CONFIG_MAP authentication mode: access entries need "
+            "API_AND_CONFIG_MAP, a change this command never makes (aws eks update-cluster-config "
+            "--access-config authenticationMode=API_AND_CONFIG_MAP)"
+        )
+    # Progress shares stdout only with a table plan; JSON and generated files stay parseable.
+    out = stdout if args.format == "table" and not args.output and not args.verify else stderr
+
+    def say(line: str) -> None:
+        out.write(line + "\n")
+
     if not any(r.action == "create" for r in plan.rows):
-        stdout.write("apply: nothing to create\n")
+        say("apply: nothing to create")
         return 0
     if not _confirm(args, plan, stdin, stderr):
         stderr.write("apply: cancelled\n")
         return 1
-    out = stdout if args.output or args.format == "table" else stderr
-
-    def say(line: str) -> None:
-        out.write(line + "\n")
 
     try:
         outcome = apply_plan(eks, args.cluster, plan, say)
@@ -221,12 +229,13 @@ def run_migrate(
         report, verify_code = _verify(args, aws_auth, plan, facts)
         _write(args, report, stdout)
         return max(code, verify_code)
-    _write(args, render_plan(plan, args.format, region=args.region), stdout)
+    if not args.verify:
+        _write(args, render_plan(plan, args.format, region=args.region), stdout)
     if args.apply:
         code = max(code, _apply(args, eks, plan, stdin, stdout, stderr))
         if args.verify:
             facts, _ = _cluster(args)  # the entries as they are now
             report, verify_code = _verify(args, aws_auth, plan, facts)
-            stdout.write(report)
+            _write(args, report, stdout)
             code = max(code, verify_code)
     return code
