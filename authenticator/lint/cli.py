@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--access-key-id", help="access key id, for {{AccessKeyID}}")
     resolve.add_argument("--format", choices=("text", "json"), default="text")
     resolve.add_argument("path", metavar="PATH", help="aws-auth ConfigMap, server config or DynamicFile JSON")
+    from authenticator.migrate.access import add_resolve_options
+
+    add_resolve_options(resolve)
 
     from authenticator.migrate.cli import add_parser as add_migrate
 
