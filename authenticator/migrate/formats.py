@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 import yaml
 
-from authenticator.migrate.plan import Plan, Row
+from authenticator.migrate.plan import AccessPolicy, Plan, Row
 
 __all__ = ["FORMATS", "render_plan"]
 
@@ -202,6 +202,14 @@ def render_terraform(plan: Plan) -> str:
     return "\n".join(out) + "\n"
 
 
+def _policy_doc(policy: AccessPolicy, arn_key: str, scope_key: str, type_key: str, ns_key: str) -> dict[str, object]:
+    """An access policy association in a document's own spelling of the keys (CloudFormation, eksctl)."""
+    scope: dict[str, object] = {type_key: policy.scope_type}
+    if policy.namespaces:
+        scope[ns_key] = list(policy.namespaces)
+    return {arn_key: policy.policy_arn, scope_key: scope}
+
+
 # -- CloudFormation -------------------------------------------------------------------------------
 
 
@@ -229,14 +237,7 @@ def render_cloudformation(plan: Plan) -> str:
             props["KubernetesGroups"] = list(row.groups)
         if row.policies:
             props["AccessPolicies"] = [
-                {
-                    "PolicyArn": p.policy_arn,
-                    "AccessScope": {
-                        "Type": p.scope_type,
-                        **({"Namespaces": list(p.namespaces)} if p.namespaces else {}),
-                    },
-                }
-                for p in row.policies
+                _policy_doc(p, "PolicyArn", "AccessScope", "Type", "Namespaces") for p in row.policies
             ]
         resources[name_of(row)] = {"Type": "AWS::EKS::AccessEntry", "Properties": props}
     parameter: dict[str, object] = {"Type": "String", "Description": "Name of the EKS cluster"}
@@ -269,14 +270,7 @@ def render_eksctl(plan: Plan, region: str | None = None) -> str:
             entry["kubernetesGroups"] = list(row.groups)
         if row.policies:
             entry["accessPolicies"] = [
-                {
-                    "policyARN": p.policy_arn,
-                    "accessScope": {
-                        "type": p.scope_type,
-                        **({"namespaces": list(p.namespaces)} if p.namespaces else {}),
-                    },
-                }
-                for p in row.policies
+                _policy_doc(p, "policyARN", "accessScope", "type", "namespaces") for p in row.policies
             ]
         entries.append(entry)
     metadata: dict[str, object] = {"name": plan.cluster or "CLUSTER_NAME"}

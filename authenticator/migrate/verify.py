@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# The static source `aws-auth resolve` builds over one parsed file: the chain as the server runs it.
+from authenticator.lint.resolve import _StaticSource as StaticSource
 from authenticator.lint.resolve import identity_for
 from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
@@ -22,16 +24,6 @@ from authenticator.migrate.plan import Plan, existing_policies, principal_name_k
 from authenticator.migrate.source import AwsAuthEntries
 
 __all__ = ["Comparison", "compare", "render_verify"]
-
-
-@dataclass
-class _Source:
-    name: str
-    mappings: MappingSet
-    ready: bool = True
-
-    def snapshot(self) -> MappingSet:
-        return self.mappings
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +92,7 @@ def compare(aws_auth: AwsAuthEntries, plan: Plan, entries: Sequence[Mapping[str,
     roles = tuple(e.mapping for e in aws_auth.entries if isinstance(e.mapping, RoleMapping))
     users = tuple(e.mapping for e in aws_auth.entries if isinstance(e.mapping, UserMapping))
     chain = MappingChain(
-        [_Source(EKS_CONFIGMAP, MappingSet(roles, users, tuple(a.account for a in aws_auth.accounts)))]
+        [StaticSource(EKS_CONFIGMAP, MappingSet(roles, users, tuple(a.account for a in aws_auth.accounts)))]
     )
     by_key: dict[object, Mapping[str, Any]] = {}
     for entry in entries:

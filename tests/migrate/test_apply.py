@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +19,9 @@ from authenticator.lint.cli import main
 from authenticator.migrate.apply import apply_plan
 from authenticator.migrate.plan import build_plan
 from authenticator.migrate.source import read_aws_auth
+from tests.migrate.helpers import child_env, make_cluster
 from tests.support.aws_auth import configmap
 from tests.support.eks_standin import ACCOUNT, ADMIN_POLICY, EksStandIn
-from tests.support.plugin import env_credentials
 
 SUFFIX = "0123456789abcdef"
 AWS_AUTH = configmap(f"""
@@ -69,12 +68,7 @@ def world(standin: EksStandIn, peer: StsPeer, tmp_path: Path) -> dict[str, Any]:
     standin.reset()
     peer.reset()
     eks = standin.client()
-    eks.create_cluster(
-        name="prod",
-        roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster",
-        resourcesVpcConfig={"subnetIds": ["subnet-1"]},
-        accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"},
-    )
+    make_cluster(eks)
     eks.create_nodegroup(
         clusterName="prod", nodegroupName="ng", subnets=["subnet-1"], nodeRole=f"arn:aws:iam::{ACCOUNT}:role/ng-nodes"
     )
@@ -86,12 +80,7 @@ def world(standin: EksStandIn, peer: StsPeer, tmp_path: Path) -> dict[str, Any]:
     }
     path = tmp_path / "aws-auth.yaml"
     path.write_text(AWS_AUTH)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-        **env_credentials(tmp_path, AWS_MAX_ATTEMPTS="1"),
-        **standin.env(),
-        "AWS_ENDPOINT_URL_IAM": peer.url,
-    }
+    env = child_env(standin, tmp_path, AWS_ENDPOINT_URL_IAM=peer.url)
     return {"eks": eks, "roles": roles, "path": path, "env": env}
 
 

@@ -5,7 +5,6 @@ every request it sends), and eksctl's documented ClusterConfig shape."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import yaml
 from authenticator.migrate.formats import cli_commands, render_plan
 from authenticator.migrate.plan import ClusterFacts, Plan, build_plan
 from authenticator.migrate.source import read_aws_auth
+from tests.migrate.helpers import child_env, make_cluster
 from tests.support.aws_auth import configmap
 from tests.support.eks_standin import ACCOUNT, EksStandIn
 
@@ -187,16 +187,11 @@ def test_cli_commands_run_with_the_real_aws_cli_against_the_stand_in(
 ) -> None:
     standin.reset()
     eks = standin.client()
-    eks.create_cluster(
-        name="prod",
-        roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster",
-        resourcesVpcConfig={"subnetIds": ["subnet-1"]},
-        accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"},
-    )
+    make_cluster(eks)
     offline = build_plan(read_aws_auth("aws-auth.yaml", AWS_AUTH))  # no cluster name: $CLUSTER_NAME
     script = tmp_path / "migrate.sh"
     script.write_text(render_plan(offline, "cli"))
-    env = {**os.environ, **standin.env(), "CLUSTER_NAME": "prod", "AWS_CONFIG_FILE": os.devnull}
+    env = child_env(standin, tmp_path, CLUSTER_NAME="prod")
     result = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     assert standin.model_errors == []

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.migrate.helpers import child_env, make_cluster
 from tests.support.aws_auth import configmap
 from tests.support.eks_standin import ACCOUNT, ADMIN_POLICY, EksStandIn
-from tests.support.plugin import env_credentials
 
 AWS_AUTH = configmap(f"""
 mapRoles: |
@@ -113,19 +112,10 @@ def standin() -> Iterator[EksStandIn]:
 def test_mode_and_entries_read_from_the_cluster(files: tuple[Path, Path], standin: EksStandIn, tmp_path: Path) -> None:
     standin.reset()
     eks = standin.client()
-    eks.create_cluster(
-        name="prod",
-        roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster",
-        resourcesVpcConfig={"subnetIds": ["subnet-1"]},
-        accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"},
-    )
+    make_cluster(eks)
     eks.update_cluster_config(name="prod", accessConfig={"authenticationMode": "API"})
     eks.create_access_entry(clusterName="prod", principalArn=ENTRIES[0]["principalArn"], username="adm:{{SessionName}}")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-        **env_credentials(tmp_path, AWS_MAX_ATTEMPTS="1"),
-        **standin.env(),
-    }
+    env = child_env(standin, tmp_path)
     aws_auth, _ = files
     code, decision = resolve("--arn", ADMIN_SESSION, "--cluster", "prod", str(aws_auth), env=env)
     assert (code, decision["mode"], decision["decidedBy"], decision["username"]) == (
