@@ -47,21 +47,8 @@ def eks(standin: EksStandIn, aws_home: Path, monkeypatch: pytest.MonkeyPatch) ->
     return eks_client(standin.region, None)
 
 
-def make_cluster(eks: Any, mode: str, name: str = "prod") -> None:
-    eks.create_cluster(
-        name=name,
-        roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster",
-        resourcesVpcConfig={"subnetIds": ["subnet-1"]},
-        accessConfig={"authenticationMode": mode},
-    )
-    eks.create_nodegroup(clusterName=name, nodegroupName="linux", subnets=["subnet-1"], nodeRole=NODES)
-    eks.create_fargate_profile(
-        clusterName=name, fargateProfileName="apps", podExecutionRoleArn=FARGATE, selectors=[{"namespace": "apps"}]
-    )
-
-
 def test_a_config_map_cluster_has_managed_roles_and_no_entries(standin: EksStandIn, eks: Any) -> None:
-    make_cluster(eks, "CONFIG_MAP")
+    standin.create_cluster(mode="CONFIG_MAP", node_roles=[NODES], fargate_roles=[FARGATE])
     state = read_cluster(eks, "prod")
     assert state == ClusterState(
         name="prod",
@@ -76,7 +63,7 @@ def test_a_config_map_cluster_has_managed_roles_and_no_entries(standin: EksStand
 
 
 def test_entries_with_their_policies(standin: EksStandIn, eks: Any) -> None:
-    make_cluster(eks, "API_AND_CONFIG_MAP")
+    standin.create_cluster(mode="API_AND_CONFIG_MAP", node_roles=[NODES], fargate_roles=[FARGATE])
     eks.create_access_entry(clusterName="prod", principalArn=ADMIN, username="admin", kubernetesGroups=["ops"])
     eks.create_access_entry(clusterName="prod", principalArn=VIEWER)
     eks.associate_access_policy(
@@ -115,7 +102,7 @@ def test_entries_with_their_policies(standin: EksStandIn, eks: Any) -> None:
 
 
 def test_every_page_of_entries_is_read(standin: EksStandIn, eks: Any) -> None:
-    make_cluster(eks, "API")
+    standin.create_cluster(mode="API", node_roles=[NODES], fargate_roles=[FARGATE])
     principals = [f"arn:aws:iam::{ACCOUNT}:role/r{i:03}" for i in range(103)]
     for principal in principals:
         eks.create_access_entry(clusterName="prod", principalArn=principal)
@@ -135,7 +122,7 @@ def test_a_profile_gives_the_region_and_the_endpoint(standin: EksStandIn, aws_ho
     )
     client = eks_client(None, "migrate")
     assert client.meta.region_name == standin.region
-    make_cluster(client, "API")
+    standin.create_cluster(mode="API")
     assert read_cluster(client, "prod").authentication_mode == "API"
 
 
@@ -201,7 +188,7 @@ def test_load_entries(tmp_path: Path) -> None:
 
 
 def test_entries_read_from_a_cluster_load_back_the_same(standin: EksStandIn, eks: Any, tmp_path: Path) -> None:
-    make_cluster(eks, "API_AND_CONFIG_MAP")
+    standin.create_cluster(mode="API_AND_CONFIG_MAP", node_roles=[NODES], fargate_roles=[FARGATE])
     eks.create_access_entry(clusterName="prod", principalArn=ADMIN, kubernetesGroups=["ops"])
     eks.associate_access_policy(
         clusterName="prod",

@@ -393,3 +393,53 @@ def test_every_request_is_recorded(standin: EksStandIn, eks: Any) -> None:
     sent = standin.calls("CreateAccessEntry")[0]
     assert (sent["principalArn"], sent["kubernetesGroups"]) == (ROLE, ["devs"])
     assert "clientRequestToken" in sent  # botocore fills in the idempotency token
+
+
+def test_reset_forgets_eks_and_keeps_iam(standin: EksStandIn, eks: Any) -> None:
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[ACCOUNT]["global"]
+    iam.create_role("kept", "{}", "/", None, "", [], None)
+    make_cluster(eks)
+    eks.create_access_entry(clusterName="prod", principalArn=ROLE)
+    standin.reset()
+    assert standin.requests == []
+    assert error_of(eks.describe_cluster, name="prod")[0] == "ResourceNotFoundException"
+    make_cluster(eks)
+    assert eks.list_access_entries(clusterName="prod")["accessEntries"] == []
+    assert iam.get_role("kept").name == "kept"
+
+
+def test_answers_are_checked_against_the_output_shapes(standin: EksStandIn, eks: Any) -> None:
+    from tests.support.eks_standin import shape_problems
+
+    make_cluster(eks)
+    eks.create_access_entry(clusterName="prod", principalArn=ROLE, kubernetesGroups=["devs"])
+    eks.associate_access_policy(
+        clusterName="prod", principalArn=ROLE, policyArn=VIEW_POLICY, accessScope={"type": "cluster"}
+    )
+    eks.list_associated_access_policies(clusterName="prod", principalArn=ROLE)
+    eks.update_cluster_config(name="prod", accessConfig={"authenticationMode": "API"})
+    assert standin.model_errors == []
+    shape = standin.model.operation_model("DescribeAccessEntry").output_shape
+    problems = shape_problems(
+        shape, {"accessEntry": {"principalArn": ROLE, "groups": [], "kubernetesGroups": "devs", "createdAt": "x"}}, "A"
+    )
+    assert problems == [
+        "A.accessEntry.groups: not a member of AccessEntry",
+        "A.accessEntry.kubernetesGroups: expected a list",
+        "A.accessEntry.createdAt: expected timestamp, got str",
+    ]
+
+
+def test_the_cluster_helper_makes_managed_roles_through_the_api(standin: EksStandIn, eks: Any) -> None:
+    nodes, windows, pods = (f"arn:aws:iam::{ACCOUNT}:role/{n}" for n in ("nodes", "windows", "pods"))
+    arn = standin.create_cluster("helper", node_roles=[nodes], windows_node_roles=[windows], fargate_roles=[pods])
+    assert arn == f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/helper"
+    assert eks.list_nodegroups(clusterName="helper")["nodegroups"] == ["nodes-0", "nodes-1"]
+    assert eks.list_fargate_profiles(clusterName="helper")["fargateProfileNames"] == ["fargate-0"]
+    types = {
+        p: eks.describe_access_entry(clusterName="helper", principalArn=p)["accessEntry"]["type"]
+        for p in eks.list_access_entries(clusterName="helper")["accessEntries"]
+    }
+    assert types == {nodes: "EC2_LINUX", windows: "EC2_WINDOWS", pods: "FARGATE_LINUX"}

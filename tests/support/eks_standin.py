@@ -9,7 +9,8 @@ in this process):
   template, on the raw, still-encoded path: principal ARNs arrive with ``%2F``), its parameters are
   read back from the URI, query and JSON body as the model places them, and validated against the
   operation's input shape (botocore's ``ParamValidator``): a request the model does not allow is
-  400 ``InvalidParameterException`` and is counted in ``model_errors``;
+  400 ``InvalidParameterException`` and is counted in ``model_errors``; the answers served here are
+  checked against the output shape the same way (a mismatch is a 500 and a ``model_errors`` line);
 - CreateAccessEntry, DescribeAccessEntry, ListAccessEntries, UpdateAccessEntry, DeleteAccessEntry,
   AssociateAccessPolicy, DisassociateAccessPolicy and ListAssociatedAccessPolicies are served here;
   DescribeCluster is moto's answer with ``accessConfig`` added; UpdateClusterConfig with
@@ -43,7 +44,7 @@ change takes effect at once; the answer says ``InProgress``), IAM checks of the 
 
 Every request is recorded (``requests``: operation, method, raw path, the parameters read,
 status, error code), so a test can assert what a client sent. moto's state is process-global:
-``reset()`` forgets moto's (every service's) and this stand-in's state.
+``reset()`` forgets moto's EKS state and this stand-in's (not moto's IAM or STS).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ __all__ = [
     "VIEW_POLICY",
     "EksStandIn",
     "RecordedRequest",
+    "shape_problems",
 ]
 
 ACCOUNT = "123456789012"  # moto's default account: clusters created through the stand-in live there
@@ -359,10 +361,13 @@ class EksStandIn:
         self.stop()
 
     def reset(self) -> None:
-        """Forget every cluster, entry and recorded request, and moto's whole state (every service)."""
-        from moto.moto_api._internal.models import moto_api_backend
+        """Forget every cluster, entry and recorded request: moto's EKS state and this stand-in's.
+        moto's other services (IAM, for an ``StsPeer`` in the same process) are left alone."""
+        from moto.eks.models import eks_backends
 
-        moto_api_backend.reset()
+        # Per account: BackendDict.reset() is a class method that resets every service.
+        for account_backends in list(eks_backends.values()):
+            account_backends.reset()
         with self._lock:
             self._clusters.clear()
             self.requests.clear()
@@ -392,6 +397,42 @@ class EksStandIn:
             aws_secret_access_key="testing",
             config=Config(retries={"max_attempts": 1}, **config),
         )
+
+    def create_cluster(
+        self,
+        name: str = "prod",
+        mode: str = "API_AND_CONFIG_MAP",
+        *,
+        node_roles: Iterable[str] = (),
+        fargate_roles: Iterable[str] = (),
+        windows_node_roles: Iterable[str] = (),
+    ) -> str:
+        """A cluster in ``mode`` with one managed node group per node role and one Fargate profile
+        per pod execution role, made through the API as a user would; its ARN."""
+        eks = self.client()
+        try:
+            arn: str = eks.create_cluster(
+                name=name,
+                roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster",
+                resourcesVpcConfig={"subnetIds": ["subnet-1"]},
+                accessConfig={"authenticationMode": mode},
+            )["cluster"]["arn"]
+            groups = [(role, "AL2023_x86_64_STANDARD") for role in node_roles]
+            groups += [(role, "WINDOWS_CORE_2022_x86_64") for role in windows_node_roles]
+            for number, (role, ami) in enumerate(groups):
+                eks.create_nodegroup(
+                    clusterName=name, nodegroupName=f"nodes-{number}", subnets=["subnet-1"], nodeRole=role, amiType=ami
+                )
+            for number, role in enumerate(fargate_roles):
+                eks.create_fargate_profile(
+                    clusterName=name,
+                    fargateProfileName=f"fargate-{number}",
+                    podExecutionRoleArn=role,
+                    selectors=[{"namespace": f"apps-{number}"}],
+                )
+        finally:
+            eks.close()
+        return arn
 
     def calls(self, operation: str) -> list[dict[str, Any]]:
         """The parameters of every request of ``operation`` received so far, in order."""
@@ -533,9 +574,9 @@ class EksStandIn:
             handler = getattr(self, "_op_" + _snake(name))
             with self._lock:
                 answer: dict[str, Any] = handler(cluster, state, params)
-            return 200, [], json.dumps(answer).encode()
+            return 200, [], self._answer(name, answer)
         if name == "UpdateClusterConfig" and "accessConfig" in params:
-            return 200, [], json.dumps(self._update_mode(environ, params)).encode()
+            return 200, [], self._answer(name, self._update_mode(environ, params))
         status, headers, payload = self._moto_call(environ, method, path, query, body)
         if status >= 300:
             return status, headers, payload
@@ -564,6 +605,16 @@ class EksStandIn:
                 if state.mode != "CONFIG_MAP":
                     self._managed_entry(cluster, state, role, entry_type)
         return status, headers, payload
+
+    def _answer(self, name: str, answer: dict[str, Any]) -> bytes:
+        """The answer as JSON, checked against the operation's output shape: a member the model
+        does not have, or a value of the wrong type, is this stand-in's bug (500)."""
+        problems = shape_problems(self.model.operation_model(name).output_shape, answer, name)
+        if problems:
+            with self._lock:
+                self.model_errors.extend(problems)
+            raise ApiError(500, "ServerException", "; ".join(problems))
+        return json.dumps(answer).encode()
 
     def _update_mode(self, environ: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         others = sorted(set(params) - {"name", "accessConfig", "clientRequestToken"})
@@ -753,6 +804,50 @@ class EksStandIn:
         if token:
             answer["nextToken"] = token
         return answer
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "long": (int,),
+    "boolean": (bool,),
+    "timestamp": (int, float),
+    "double": (int, float),
+    "float": (int, float),
+}
+
+
+def shape_problems(shape: Shape | None, value: Any, where: str) -> list[str]:
+    """Where ``value`` (a JSON answer) does not fit ``shape``: unknown members, wrong types."""
+    if shape is None:
+        return [] if value in ({}, None) else [f"{where}: the model has no output here"]
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return [f"{where}: expected an object"]
+        problems = []
+        wire_names = {m.serialization.get("name", n): m for n, m in shape.members.items()}
+        for key, item in value.items():
+            member = wire_names.get(key)
+            if member is None:
+                problems.append(f"{where}.{key}: not a member of {shape.name}")
+            else:
+                problems.extend(shape_problems(member, item, f"{where}.{key}"))
+        return problems
+    if kind == "list":
+        if not isinstance(value, list):
+            return [f"{where}: expected a list"]
+        return [p for i, item in enumerate(value) for p in shape_problems(shape.member, item, f"{where}[{i}]")]
+    if kind == "map":
+        if not isinstance(value, dict):
+            return [f"{where}: expected a map"]
+        return [p for k, item in value.items() for p in shape_problems(shape.value, item, f"{where}[{k}]")]
+    expected = _JSON_TYPES.get(kind)
+    if expected is not None and (not isinstance(value, expected) or (kind != "boolean" and isinstance(value, bool))):
+        return [f"{where}: expected {kind}, got {type(value).__name__}"]
+    if getattr(shape, "enum", None) and value not in shape.enum:
+        return [f"{where}: {value!r} is not one of {shape.enum}"]
+    return []
 
 
 def _page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | None]:
