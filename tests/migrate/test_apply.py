@@ -19,7 +19,7 @@ from authenticator.lint.cli import main
 from authenticator.migrate.apply import apply_plan
 from authenticator.migrate.plan import build_plan
 from authenticator.migrate.source import read_aws_auth
-from tests.migrate.helpers import child_env, make_cluster
+from tests.migrate.helpers import child_env
 from tests.support.aws_auth import configmap
 from tests.support.eks_standin import ACCOUNT, ADMIN_POLICY, EksStandIn
 
@@ -68,10 +68,7 @@ def world(standin: EksStandIn, peer: StsPeer, tmp_path: Path) -> dict[str, Any]:
     standin.reset()
     peer.reset()
     eks = standin.client()
-    make_cluster(eks)
-    eks.create_nodegroup(
-        clusterName="prod", nodegroupName="ng", subnets=["subnet-1"], nodeRole=f"arn:aws:iam::{ACCOUNT}:role/ng-nodes"
-    )
+    standin.create_cluster(node_roles=[f"arn:aws:iam::{ACCOUNT}:role/ng-nodes"])
     roles = {
         "deployer": peer.create_role("deployer", path="/ci/"),
         "admins": peer.create_role("admins", path="/people/"),

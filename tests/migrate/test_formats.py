@@ -19,7 +19,7 @@ import yaml
 from authenticator.migrate.formats import cli_commands, render_plan
 from authenticator.migrate.plan import ClusterFacts, Plan, build_plan
 from authenticator.migrate.source import read_aws_auth
-from tests.migrate.helpers import child_env, make_cluster
+from tests.migrate.helpers import child_env
 from tests.support.aws_auth import configmap
 from tests.support.eks_standin import ACCOUNT, EksStandIn
 
@@ -186,8 +186,7 @@ def test_cli_commands_run_with_the_real_aws_cli_against_the_stand_in(
     plan: Plan, standin: EksStandIn, tmp_path: Path
 ) -> None:
     standin.reset()
-    eks = standin.client()
-    make_cluster(eks)
+    standin.create_cluster()
     offline = build_plan(read_aws_auth("aws-auth.yaml", AWS_AUTH))  # no cluster name: $CLUSTER_NAME
     script = tmp_path / "migrate.sh"
     script.write_text(render_plan(offline, "cli"))

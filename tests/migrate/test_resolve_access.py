@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.migrate.helpers import child_env, make_cluster
+from tests.migrate.helpers import child_env
 from tests.support.aws_auth import configmap
 from tests.support.eks_standin import ACCOUNT, ADMIN_POLICY, EksStandIn
 
@@ -112,7 +112,7 @@ def standin() -> Iterator[EksStandIn]:
 def test_mode_and_entries_read_from_the_cluster(files: tuple[Path, Path], standin: EksStandIn, tmp_path: Path) -> None:
     standin.reset()
     eks = standin.client()
-    make_cluster(eks)
+    standin.create_cluster()
     eks.update_cluster_config(name="prod", accessConfig={"authenticationMode": "API"})
     eks.create_access_entry(clusterName="prod", principalArn=ENTRIES[0]["principalArn"], username="adm:{{SessionName}}")
     env = child_env(standin, tmp_path)
