@@ -93,3 +93,33 @@ def test_entries_file_offline(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert [r["action"] for r in doc["rows"]] == ["exists", "create"]
+
+
+def test_live_reads_the_cluster_configmap(tmp_path: Path) -> None:
+    from tests.support.kube_apiserver import CONFIGMAPS_KUBE_SYSTEM, KubeApiServer
+
+    map_roles = (
+        f"- rolearn: arn:aws:iam::{ACCOUNT}:role/admin\n"
+        '  username: "admin:{{SessionName}}"\n'
+        "  groups:\n"
+        "  - system:masters\n"
+    )
+    with KubeApiServer() as server:
+        server.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", {"data": {"mapRoles": map_roles}})
+        kubeconfig = server.write_kubeconfig(tmp_path)
+        result = migrate("--live", "--kubeconfig", str(kubeconfig), "-f", "json")
+        assert [method for method, _, _ in server.requests] == ["GET"]  # read, never written
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)["rows"][0]
+    assert (row["source"], row["principalArn"], row["kubernetesGroups"]) == (
+        "mapRoles[0]",
+        f"arn:aws:iam::{ACCOUNT}:role/admin",
+        [],
+    )
+    assert row["accessPolicies"][0]["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
+
+
+def test_live_and_a_path_are_exclusive(tmp_path: Path) -> None:
+    result = migrate("-", "--live", stdin=CLEAN)
+    assert result.returncode == 2
+    assert "not both" in result.stderr
