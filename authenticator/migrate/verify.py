@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # The static source `aws-auth resolve` builds over one parsed file: the chain as the server runs it.
+from authenticator.errors import UserError
 from authenticator.lint.resolve import _StaticSource as StaticSource
 from authenticator.lint.resolve import identity_for
 from authenticator.mapping.chain import MappingChain
@@ -79,7 +80,7 @@ def _after(entry: Mapping[str, Any]) -> tuple[str, tuple[str, ...], tuple[str, .
 def _today(chain: MappingChain, arn: str) -> tuple[str, tuple[str, ...]] | None:
     try:
         identity, _ = identity_for(arn)
-    except ValueError:
+    except UserError:  # not an ARN STS could report: nobody presents it today
         return None
     match = chain.resolve(identity)
     if match is None:

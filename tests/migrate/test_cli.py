@@ -123,3 +123,19 @@ def test_live_and_a_path_are_exclusive(tmp_path: Path) -> None:
     result = migrate("-", "--live", stdin=CLEAN)
     assert result.returncode == 2
     assert "not both" in result.stderr
+
+
+def test_verify_offline_with_principals_nobody_can_present(tmp_path: Path) -> None:
+    entries = tmp_path / "entries.json"
+    entries.write_text("[]")
+    text = configmap("""
+    mapRoles: |
+      - rolearn: not-an-arn
+        username: x
+      - rolearn: arn:aws:sts::739275461218:assumed-role/admin/bob
+        username: admin
+    """)
+    result = migrate("-", "--verify", "--entries", str(entries), "-f", "json", stdin=text)
+    assert result.returncode == 1, result.stderr  # manual rows
+    principals = json.loads(result.stdout)["principals"]
+    assert [(p["today"]["username"], p["losesAccess"]) for p in principals] == [(None, False), (None, False)]
