@@ -44,6 +44,10 @@ def _creates(plan: Plan) -> list[Row]:
 # -- table / json -------------------------------------------------------------------------------
 
 
+# Notes worth a line under a create row (the rest of a create row's reasons are in -f json).
+_CREATE_NOTES = frozenset({"duplicate", "role-path-never-matched"})
+
+
 def render_table(plan: Plan) -> str:
     header = ("ACTION", "TYPE", "PRINCIPAL", "USERNAME", "GROUPS", "POLICIES", "SOURCE")
     lines = [header]
@@ -61,11 +65,18 @@ def render_table(plan: Plan) -> str:
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip() for line in lines]
+    unknown_paths = 0
     for row in plan.rows:
-        blocking = [r for r in row.reasons if r.blocking or row.action != "create"]
-        warnings = blocking or [r for r in row.reasons if r.code.startswith("role-path")]
-        for reason in warnings:
-            out.append(f"{row.source}: {row.action}: {_one_line(str(reason))}")
+        for reason in row.reasons:
+            if reason.code == "role-path-unknown":
+                unknown_paths += 1
+            elif row.action != "create" or reason.code in _CREATE_NOTES:
+                out.append(f"{row.source}: {row.action}: {_one_line(str(reason))}")
+    if unknown_paths:
+        out.append(
+            f"{unknown_paths} role ARNs without a path: aws-auth has none and IAM was not asked "
+            "(--resolve-paths gives each role's full ARN)"
+        )
     summary = ", ".join(f"{count} {action}" for action, count in plan.summary.items()) or "nothing to migrate"
     cluster = f" for cluster {plan.cluster}" if plan.cluster else ""
     mode = f" (authentication mode {plan.authentication_mode})" if plan.authentication_mode else ""

@@ -203,13 +203,10 @@ class _Planner:
         carried: Carried = carry(mapping.username, mapping.groups, hint=name)
         reasons: list[Reason] = [*extra]
         if entry.shadowed:
-            reasons.append(
-                Reason(
-                    "duplicate",
-                    f"{', '.join(entry.shadowed)} map the same principal and are dead today: "
-                    f"this row is {entry.source}, the entry the server uses",
-                )
-            )
+            dead = ", ".join(entry.shadowed)
+            verb = "maps the same principal and is" if len(entry.shadowed) == 1 else "map the same principal and are"
+            message = f"{dead} {verb} dead today: this row is {entry.source}, the entry the server uses"
+            reasons.append(Reason("duplicate", message))
         reasons.extend(carried.reasons)
         partition = (key[0] if key else None) or self.cluster.partition or "aws"
         policies = tuple(AccessPolicy(policy_arn(p, partition)) for p in carried.policies)
