@@ -139,3 +139,13 @@ def test_verify_offline_with_principals_nobody_can_present(tmp_path: Path) -> No
     assert result.returncode == 1, result.stderr  # manual rows
     principals = json.loads(result.stdout)["principals"]
     assert [(p["today"]["username"], p["losesAccess"]) for p in principals] == [(None, False), (None, False)]
+
+
+def test_table_lists_rows_and_says_what_is_missing() -> None:
+    result = migrate("-", stdin=BLOCKED)
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["ACTION", "TYPE", "PRINCIPAL", "USERNAME", "GROUPS", "POLICIES", "SOURCE"]
+    assert lines[1].split()[:2] == ["create", "EC2_LINUX"]
+    assert "2 role ARNs without a path" in result.stdout
+    assert "mapAccounts[0]: blocked: map-accounts:" in result.stdout
+    assert lines[-1] == "plan: 2 create, 1 blocked; ready for API mode: no"
