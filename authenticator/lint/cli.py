@@ -282,9 +282,14 @@ def main(
             from authenticator.migrate.cli import run_migrate
 
             try:
-                return run_migrate(args, stdin, stdout, stderr)
+                code = run_migrate(args, stdin, stdout, stderr)
             except UserError as err:
                 raise UsageError(f"{PROG} migrate: error: {err}") from None
+            if argv is None:  # as for lint: skip tearing down the parsed tree at exit
+                stdout.flush()
+                stderr.flush()
+                os._exit(code)
+            return code
         from authenticator.lint.resolve import ResolveError, run_resolve
 
         try:

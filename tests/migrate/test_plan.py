@@ -296,3 +296,16 @@ def test_json_shape() -> None:
         "reasons",
     }
     assert doc["summary"] == {"create": 1}
+
+
+def test_json_output_is_the_plan_document() -> None:
+    import json
+
+    from authenticator.migrate.formats import render_json
+
+    for plan in (
+        plan_of('mapAccounts: |\n  - "210987654321"\n'),
+        plan_of(f"mapUsers: |\n  - userarn: arn:aws:iam::{ACCOUNT}:user/zoë\n    username: zoë\n"),
+        build_plan(read_aws_auth("a.yaml", configmap("mapRoles: |\n"))),
+    ):
+        assert json.loads(render_json(plan)) == plan.as_json()
