@@ -92,6 +92,7 @@ def test_cloudformation_with_nothing_to_create_still_passes_cfn_lint(tmp_path: P
 
 def test_terraform_parses_with_python_hcl2(plan: Plan) -> None:
     text = render_plan(plan, "terraform")
+    assert "# manual: " in text and "# blocked: " in text  # never resources
     doc = hcl2.loads(text)
     resources: dict[str, dict[str, Any]] = {}
     for block in doc["resource"]:
@@ -170,7 +171,9 @@ def test_eksctl_cluster_config_has_the_documented_shape(plan: Plan) -> None:
             },
         },
     }
-    doc = yaml.safe_load(render_plan(plan, "eksctl", region="us-east-1"))
+    text = render_plan(plan, "eksctl", region="us-east-1")
+    assert "# manual: " in text and "# blocked: " in text and "# exists: " in text
+    doc = yaml.safe_load(text)
     jsonschema.validate(doc, schema)
     assert doc["metadata"] == {"name": "prod", "region": "us-east-1"}
     assert len(doc["accessConfig"]["accessEntries"]) == 4
