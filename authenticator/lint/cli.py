@@ -1,4 +1,4 @@
-"""The ``aws-auth`` command: ``lint``, ``rule``, ``rules`` and ``resolve``.
+"""The ``aws-auth`` command: ``lint``, ``rule``, ``rules``, ``resolve`` and ``migrate``.
 
 Exit codes (docs/lint.md, the ruff / hadolint convention): 0 nothing at or above ``--fail-on``;
 1 findings at or above it (``resolve``: the identity is denied); 2 usage, configuration or
@@ -65,6 +65,9 @@ _EXAMPLES = {
     "resolve": """examples:
   aws-auth resolve --arn arn:aws:sts::111122223333:assumed-role/admin/alice k8s/aws-auth.yaml
   aws-auth resolve --arn arn:aws:iam::111122223333:role/nodes --session-name i-0abc server.yaml""",
+    "migrate": """examples:
+  aws-auth migrate k8s/aws-auth.yaml --cluster prod --resolve-paths -f terraform -o access-entries.tf
+  aws-auth migrate --live --cluster prod --apply --verify""",
     "completion": """examples:
   aws-auth completion bash > ~/.local/share/bash-completion/completions/aws-auth
   aws-auth completion zsh > ~/.zfunc/_aws-auth     # with fpath+=(~/.zfunc) in ~/.zshrc""",
@@ -138,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     add_color_flag(resolve)
     resolve.add_argument("path", metavar="PATH", help="aws-auth ConfigMap, server config or DynamicFile JSON")
+    from authenticator.migrate.access import add_resolve_options
+
+    add_resolve_options(resolve)
+
+    from authenticator.migrate import cli as migrate
+
+    migrate.add_arguments(_subcommand(sub, "migrate", migrate.HELP))
 
     completion = _subcommand(sub, "completion", "print the shell completion script of aws-auth")
     from authenticator.completion import add_shell_argument
@@ -368,6 +378,18 @@ def main(
             return _rule(args, stdout)
         if args.command == "rules":
             return _rules(args, stdout)
+        if args.command == "migrate":
+            from authenticator.migrate.cli import run_migrate
+
+            try:
+                code = run_migrate(args, stdin, stdout, stderr)
+            except UserError as err:
+                raise UsageError(f"{PROG} migrate: error: {err}") from None
+            if argv is None:  # as for lint: skip tearing down the parsed tree at exit
+                stdout.flush()
+                stderr.flush()
+                os._exit(code)
+            return code
         if args.command == "completion":
             from authenticator.completion import completion_script
 

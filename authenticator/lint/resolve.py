@@ -453,5 +453,10 @@ def run_resolve(args: argparse.Namespace, stdout: TextIO, *, palette: Palette = 
     except (OSError, UnicodeDecodeError) as err:
         raise ResolveError(f"{args.path}: {getattr(err, 'strerror', None) or err}") from None
     result = resolve_text(args.path, text, args.arn, session_name=args.session_name, access_key_id=args.access_key_id)
-    stdout.write(_json(result) if args.format == "json" else _text(result, palette))
+    report = _json(result) if args.format == "json" else _text(result, palette)
+    from authenticator.migrate.access import run_access_resolve, wants_access_entries
+
+    if wants_access_entries(args):  # --entries/--cluster/--mode: which mechanism decides
+        return run_access_resolve(args, result, report, stdout)
+    stdout.write(report)
     return 0 if result.mapped else 1

@@ -1,0 +1,82 @@
+"""What ``aws-auth migrate`` would make of each entry, for the migration-readiness rules (AA8xx).
+
+The rules and the planner share one classification (:func:`authenticator.migrate.classify.carry`),
+computed once per entry. Only aws-auth ConfigMaps migrate to access entries: the server config's
+own mappings and DynamicFile documents are not looked at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import yaml
+
+from authenticator.lint.document import Entry, Target
+from authenticator.lint.findings import Finding
+from authenticator.lint.registry import RuleContext
+from authenticator.lint.rules._common import _memo, is_node_entry
+from authenticator.mapping.model import RoleMapping
+from authenticator.migrate.classify import Carried, Reason, ReasonCode, carry
+
+FIX_GUIDE = "see the migration guide (docs/migration.md)"
+
+
+def carried(entry: Entry) -> Carried | None:
+    """The access entry of a kept aws-auth entry (None when the server drops the entry)."""
+    mapping = entry.result.mapping
+    if mapping is None:
+        return None
+
+    def compute() -> Carried:
+        if isinstance(mapping, RoleMapping) and mapping.sso is not None:
+            hint = mapping.sso.permission_set_name
+        else:
+            arn = (mapping.rolearn if isinstance(mapping, RoleMapping) else mapping.userarn) or ""
+            hint = arn.rsplit("/", 1)[-1]
+        return carry(mapping.username, mapping.groups, hint=hint)
+
+    return _memo(entry.cache, "migrate", compute)
+
+
+def reasons(target: Target, code: ReasonCode) -> Iterator[tuple[Entry, Reason]]:
+    """(entry, reason) for every aws-auth entry whose access entry has a reason ``code``."""
+    if target.kind != "configmap":
+        return
+    for entry in target.entries():
+        found = carried(entry)
+        if found is None or (found.type == "STANDARD" and is_node_entry(entry)):
+            continue  # not kept, or a broken node entry: AA501/AA502 say what to fix first
+        for reason in found.reasons:
+            if reason.code == code:
+                yield entry, reason
+
+
+def report(ctx: RuleContext, code: ReasonCode, node_of: str | None = None) -> Iterator[Finding]:
+    """One finding per entry with reason ``code``, at its ``node_of`` field (else at the entry)."""
+    for entry, reason in reasons(ctx.target, code):
+        node: yaml.Node | None = entry.value_node(node_of) if node_of else None
+        yield ctx.at_node(
+            entry.section,
+            node if node is not None else entry.node,
+            f"cannot become an EKS access entry as it is: {reason.message}",
+            entry=entry,
+            fix_hint=FIX_GUIDE,
+        )
+
+
+def group_report(ctx: RuleContext, code: ReasonCode, matches: str) -> Iterator[Finding]:
+    """Like :func:`report`, at the group named in the reason; a typo of a known group is AA402's."""
+    from authenticator.lint.rules._common import group_nodes
+    from authenticator.lint.rules.AA402_group_typo import typo_of
+
+    for entry, reason in reasons(ctx.target, code):
+        if any(typo_of(group) and f"{group!r}" in reason.message for group, _ in group_nodes(entry)):
+            continue
+        nodes = [node for group, node in group_nodes(entry) if f"{group!r}" in reason.message and matches in group]
+        yield ctx.at_node(
+            entry.section,
+            nodes[0] if nodes else entry.node,
+            f"cannot become an EKS access entry as it is: {reason.message}",
+            entry=entry,
+            fix_hint=FIX_GUIDE,
+        )

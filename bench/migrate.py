@@ -1,0 +1,65 @@
+"""M1 (docs/performance.md): ``aws-auth migrate -f json`` on the largest aws-auth a cluster can
+store, against ``aws-auth lint`` of the same file; target: at most 1.5 times as long.
+
+The ConfigMap is the L1 one (:func:`bench.lint.configmap`, grown to 1 MiB, about 7,000 entries).
+Both commands run as the console scripts a user runs (``python -m authenticator.lint``), as
+processes; median of several runs after a warm-up, wall and CPU time. The plan is offline (no
+cluster, no IAM): the cost measured is reading and classifying, not the network. Prints value,
+anchor (the lint), ratio, target and pass/fail; exits 1 when the target is missed.
+
+    python -m bench.migrate [--bytes 1048576] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.lint import MAX_BYTES, _median, configmap
+
+TARGET_RATIO = 1.5
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bytes", type=int, default=MAX_BYTES, help="size of the aws-auth ConfigMap")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    text, entries = configmap(args.bytes)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "aws-auth.yaml"
+        path.write_text(text)
+        size = path.stat().st_size
+        lint = [sys.executable, "-m", "authenticator.lint", "lint", "--no-config", "--fail-on", "never", str(path)]
+        migrate = [sys.executable, "-m", "authenticator.lint", "migrate", "-f", "json", str(path)]
+        check = subprocess.run(migrate, capture_output=True, text=True, check=False, timeout=120)
+        if check.returncode not in (0, 1):
+            print(f"aws-auth migrate failed: {check.stderr.strip()[-300:]}", file=sys.stderr)
+            return 1
+        summary = json.loads(check.stdout)["summary"]
+        anchor, anchor_cpu = _median(lint, args.runs)
+        value, value_cpu = _median(migrate, args.runs)
+    ratio = value / anchor
+    ok = ratio <= TARGET_RATIO
+    what = f"aws-auth migrate -f json, {size / MAX_BYTES:.2f} MiB"
+    print(f"{'id':<4} {'what':<40} {'value':>9} {'anchor':>9} {'ratio':>7} {'target':>10} {'result':>6}")
+    print(
+        f"{'M1':<4} {what:<40} {value:>8.3f}s {anchor:>8.3f}s {ratio:>6.2f}x "
+        f"{f'<= {TARGET_RATIO}x':>10} {'pass' if ok else 'FAIL':>6}"
+    )
+    cpu_ratio = value_cpu / max(anchor_cpu, 1e-3)
+    print(f"{'':<4} {'  (CPU time of the same runs)':<40} {value_cpu:>8.3f}s {anchor_cpu:>8.3f}s {cpu_ratio:>6.2f}x")
+    print(
+        f"     {size:,} bytes, {entries:,} mapRoles; anchor: aws-auth lint of the same file; "
+        f"load average {os.getloadavg()[0]:.2f}; plan summary: {summary}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

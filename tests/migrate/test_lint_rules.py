@@ -1,0 +1,67 @@
+"""The migration-readiness lint rules (AA8xx) and the planner agree: every manual/blocked reason
+the planner can know without AWS is a finding at the same entry, info by default."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from authenticator.lint.config import LintConfig
+from authenticator.lint.engine import lint_text
+from authenticator.lint.findings import Severity
+from authenticator.migrate.plan import build_plan
+from authenticator.migrate.source import read_aws_auth
+
+CORPUS = Path(__file__).parent / "corpus"
+RULE_OF = {
+    "reserved-username": "AA801",
+    "session-name-without-colon": "AA802",
+    "unsupported-placeholder": "AA803",
+    "system-group": "AA804",
+    "group-placeholder": "AA805",
+    "node-extra-groups": "AA806",
+    "sso-needs-iam": "AA807",
+    "map-accounts": "AA808",
+}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.yaml")))
+def test_findings_match_the_offline_plan(name: str) -> None:
+    text = (CORPUS / name).read_text()
+    plan = build_plan(read_aws_auth(name, text))  # offline: no cluster, no IAM
+    wanted = {
+        (RULE_OF[r.code], row.source)
+        for row in plan.rows
+        for r in row.reasons
+        if r.code in RULE_OF and row.action in ("manual", "blocked")
+    }
+    report = lint_text(name, text, LintConfig())
+    found = {
+        (f.rule, f"{f.section}[{f.entry_index}]" if f.entry_index is not None else f.subject)
+        for f in report.findings
+        if f.rule.startswith("AA8")
+    }
+    # mapAccounts findings name the account; the plan row names its position.
+    accounts = {row.source: row.principal_arn.split(":")[4] for row in plan.rows if row.action == "blocked"}
+    wanted = {(rule, accounts.get(source, source)) for rule, source in wanted}
+    assert found == wanted
+    assert all(f.severity == Severity.INFO for f in report.findings if f.rule.startswith("AA8"))
+
+
+def test_info_does_not_fail_lint_and_fail_on_info_does(tmp_path: Path) -> None:
+    path = tmp_path / "aws-auth.yaml"
+    path.write_text((CORPUS / "08_session_name_without_colon.yaml").read_text())
+    quiet = subprocess.run(
+        ["aws-auth", "lint", "--select", "AA8", str(path)], capture_output=True, text=True, check=False
+    )
+    assert quiet.returncode == 0
+    assert "AA802" in quiet.stdout
+    strict = subprocess.run(
+        ["aws-auth", "lint", "--select", "AA8", "--fail-on", "info", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert strict.returncode == 1
