@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from authenticator.console import PLAIN, add_color_flag, palette_for
 from authenticator.errors import UserError
 from authenticator.mapping.model import SSOMatcher
 from authenticator.migrate.formats import FORMATS, render_plan
@@ -48,6 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--resolve-paths", action="store_true", help="ask IAM for role paths and the roles of sso entries")
     p.add_argument("-f", "--format", choices=FORMATS, default="table", help="output format (default table)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE instead of stdout")
+    add_color_flag(p)
     p.add_argument("--apply", action="store_true", help="create the 'create' rows on the cluster (needs --cluster)")
     p.add_argument("--yes", action="store_true", help="do not ask before --apply")
     p.add_argument(
@@ -230,7 +232,8 @@ def run_migrate(
         _write(args, report, stdout)
         return max(code, verify_code)
     if not args.verify:
-        _write(args, render_plan(plan, args.format, region=args.region), stdout)
+        palette = palette_for(stdout, args.color) if not args.output else PLAIN
+        _write(args, render_plan(plan, args.format, region=args.region, palette=palette), stdout)
     if args.apply:
         code = max(code, _apply(args, eks, plan, stdin, stdout, stderr))
         if args.verify:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 import yaml
 
+from authenticator.console import PLAIN, Palette
 from authenticator.migrate.plan import AccessPolicy, Plan, Row
 
 __all__ = ["FORMATS", "render_plan"]
@@ -48,7 +49,18 @@ def _creates(plan: Plan) -> list[Row]:
 _CREATE_NOTES = frozenset({"duplicate", "role-path-never-matched"})
 
 
-def render_table(plan: Plan) -> str:
+# How each action reads on a terminal: fine, nothing to do, needs a person, cannot move.
+_ACTION_STYLES = {
+    "create": ("green",),
+    "exists": ("dim",),
+    "skip-managed": ("dim",),
+    "manual": ("yellow",),
+    "conflict": ("yellow",),
+    "blocked": ("bold", "red"),
+}
+
+
+def render_table(plan: Plan, palette: Palette = PLAIN) -> str:
     header = ("ACTION", "TYPE", "PRINCIPAL", "USERNAME", "GROUPS", "POLICIES", "SOURCE")
     lines = [header]
     for row in plan.rows:
@@ -65,6 +77,11 @@ def render_table(plan: Plan) -> str:
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip() for line in lines]
+    if palette.enabled:  # styled after padding: escape codes have no width
+        out[0] = palette.bold(out[0])
+        for i, row in enumerate(plan.rows, start=1):
+            action = row.action.ljust(widths[0])
+            out[i] = palette.style(action, *_ACTION_STYLES.get(row.action, ())) + out[i][len(action) :]
     unknown_paths = 0
     for row in plan.rows:
         for reason in row.reasons:
@@ -80,7 +97,8 @@ def render_table(plan: Plan) -> str:
     summary = ", ".join(f"{count} {action}" for action, count in plan.summary.items()) or "nothing to migrate"
     cluster = f" for cluster {plan.cluster}" if plan.cluster else ""
     mode = f" (authentication mode {plan.authentication_mode})" if plan.authentication_mode else ""
-    out.append(f"plan{cluster}{mode}: {summary}; ready for API mode: {'yes' if plan.ready_for_api_mode else 'no'}")
+    ready = palette.good("yes") if plan.ready_for_api_mode else palette.bad("no")
+    out.append(f"plan{cluster}{mode}: {summary}; ready for API mode: {ready}")
     return "\n".join(out) + "\n"
 
 
@@ -312,9 +330,10 @@ def render_eksctl(plan: Plan, region: str | None = None) -> str:
 FORMATS = ("table", "json", "cli", "terraform", "cloudformation", "eksctl")
 
 
-def render_plan(plan: Plan, fmt: str, *, region: str | None = None) -> str:
+def render_plan(plan: Plan, fmt: str, *, region: str | None = None, palette: Palette = PLAIN) -> str:
+    """The plan in ``fmt``; only the table (for a person) is ever coloured."""
     if fmt == "table":
-        return render_table(plan)
+        return render_table(plan, palette)
     if fmt == "json":
         return render_json(plan)
     if fmt == "cli":

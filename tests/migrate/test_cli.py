@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -149,3 +150,19 @@ def test_table_lists_rows_and_says_what_is_missing() -> None:
     assert "2 role ARNs without a path" in result.stdout
     assert "mapAccounts[0]: blocked: map-accounts:" in result.stdout
     assert lines[-1] == "plan: 2 create, 1 blocked; ready for API mode: no"
+
+
+def test_the_table_is_coloured_on_request_and_never_in_files_or_json(tmp_path: Path) -> None:
+    ansi = "\x1b["
+    plain = migrate("-", stdin=BLOCKED)
+    assert ansi not in plain.stdout  # a pipe: no colour
+    coloured = migrate("-", "--color", "always", stdin=BLOCKED)
+    assert coloured.returncode == plain.returncode == 1
+    assert "\x1b[32mcreate " in coloured.stdout and "\x1b[1;31mblocked" in coloured.stdout
+    assert "ready for API mode: \x1b[1;31mno\x1b[0m" in coloured.stdout
+    # the same table once the escape codes are taken out
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured.stdout) == plain.stdout
+    assert ansi not in migrate("-", "-f", "json", "--color", "always", stdin=BLOCKED).stdout
+    out = tmp_path / "plan.txt"
+    assert migrate("-", "--color", "always", "-o", str(out), stdin=BLOCKED).returncode == 1
+    assert ansi not in out.read_text()
