@@ -5,7 +5,8 @@ The aws-auth is bench/lint.py's 1 MiB ConfigMap (about 7,000 mapRoles entries), 
 an UPDATE that changes one entry (the old and the new object both 1 MiB, by a requester both map:
 the new object is linted); the most work the guard does, an UPDATE that removes the requester's
 own entry (the new object linted, the old one read too for the lockout check: denied); and a
-CREATE. Each time is one POST over TLS on a
+CREATE; and an UPDATE by an IAM user removing their own mapUsers entry beside the unchanged
+1 MiB mapRoles (denied; only the changed section of the old object is read again). Each time is one POST over TLS on a
 warm connection (the body already encoded), median of several runs after a warm-up. Anchor: the
 same POST of a review the guard lets through at once (a small ConfigMap elsewhere), in the same
 run. Prints value, anchor, ratio, target and pass/fail; exits 1 when the target is missed.
@@ -32,11 +33,18 @@ from tests.support.processes import Webhook
 
 TARGET_SECONDS = 1.0
 REQUESTER_ROLE = "team-1"  # an entry of bench/lint.py's ConfigMap
+REQUESTER_USER = "user-3"  # one of its mapUsers
 
 
-def _review(operation: str, new: dict[str, Any], old: dict[str, Any] | None) -> bytes:
+def _review(
+    operation: str, new: dict[str, Any], old: dict[str, Any] | None, user: dict[str, Any] | None = None
+) -> bytes:
     meta = new["metadata"]
     role = f"arn:aws:iam::{ACCOUNT}:role/{REQUESTER_ROLE}"
+    by_role = {
+        "username": f"{REQUESTER_ROLE}:alice",
+        "extra": {"arn": [f"arn:aws:sts::{ACCOUNT}:assumed-role/{REQUESTER_ROLE}/alice"], "canonicalArn": [role]},
+    }
     body = {
         "apiVersion": "admission.k8s.io/v1",
         "kind": "AdmissionReview",
@@ -47,13 +55,7 @@ def _review(operation: str, new: dict[str, Any], old: dict[str, Any] | None) -> 
             "name": meta["name"],
             "namespace": meta.get("namespace", ""),
             "operation": operation,
-            "userInfo": {
-                "username": "team-1:alice",
-                "extra": {
-                    "arn": [f"arn:aws:sts::{ACCOUNT}:assumed-role/{REQUESTER_ROLE}/alice"],
-                    "canonicalArn": [role],
-                },
-            },
+            "userInfo": user or by_role,
             "object": new,
             "oldObject": old,
             "dryRun": False,
@@ -101,10 +103,18 @@ def main() -> int:
     start = unmapped["data"]["mapRoles"].rindex("- rolearn:", 0, own_entry)
     end = unmapped["data"]["mapRoles"].index("- rolearn:", own_entry)
     unmapped["data"]["mapRoles"] = unmapped["data"]["mapRoles"][:start] + unmapped["data"]["mapRoles"][end:]
+    # An IAM user removing their own mapUsers entry: mapRoles, 1 MiB, is sent unchanged.
+    user_arn = f"arn:aws:iam::{ACCOUNT}:user/{REQUESTER_USER}"
+    user = {"username": REQUESTER_USER, "extra": {"arn": [user_arn], "canonicalArn": [user_arn]}}
+    no_user = yaml.safe_load(text)
+    users = no_user["data"]["mapUsers"]
+    start = users.index(f"- userarn: {user_arn}\n")
+    no_user["data"]["mapUsers"] = users[:start] + users[users.index("- userarn:", start + 1) :]
     bodies = {
         "update": _review("UPDATE", new, old),
         "lockout": _review("UPDATE", unmapped, old),
         "create": _review("CREATE", new, None),
+        "users": _review("UPDATE", no_user, old, user),
         "anchor": _review("CREATE", small, None),
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,6 +125,7 @@ def main() -> int:
             update, update_cpu, update_answer = _time(webhook, bodies["update"], args.runs)
             lockout, lockout_cpu, lockout_answer = _time(webhook, bodies["lockout"], args.runs)
             create, create_cpu, create_answer = _time(webhook, bodies["create"], args.runs)
+            users, users_cpu, users_answer = _time(webhook, bodies["users"], args.runs)
             webhook.terminate()
     size = len(text.encode())
     print(f"{'id':<4} {'what':<44} {'value':>9} {'anchor':>9} {'ratio':>7} {'target':>10} {'result':>6}")
@@ -123,6 +134,7 @@ def main() -> int:
         ("UPDATE", update, update_cpu, update_answer),
         ("UPDATE unmapping the requester", lockout, lockout_cpu, lockout_answer),
         ("CREATE", create, create_cpu, create_answer),
+        ("UPDATE unmapping own mapUsers entry", users, users_cpu, users_answer),
     )
     for label, value, cpu, answer in rows:
         ok = value <= TARGET_SECONDS
