@@ -336,3 +336,51 @@ def test_unknown_admission_keys_are_warned_about_and_bad_values_refused(tmp_path
     path.write_text("clusterID: x\nserver:\n  admission: true\n")
     with pytest.raises(ConfigError, match=r"server\.admission must be a mapping"):
         load_config_with_warnings(str(path))
+
+
+# --- edges probed against the real process ------------------------------------------------------
+
+
+def test_an_update_that_repairs_a_broken_aws_auth_is_allowed(guard: Webhook) -> None:
+    # The old object maps neither the nodes nor the admin (its mapRoles does not parse): nothing
+    # is lost, the new object is clean.
+    result = answer(guard, review("UPDATE", configmap(CLEAN), configmap(BROKEN_INDENT), user=requester(ADMIN_ROLE)))
+    assert result == {"uid": result["uid"], "allowed": True}
+
+
+def test_a_requester_the_old_object_did_not_map_is_not_refused_for_lockout(guard: Webhook) -> None:
+    old, new = configmap(NODES + DEVS), configmap(NODES)
+    assert answer(guard, review("UPDATE", new, old, user=requester(ADMIN_ROLE)))["allowed"] is True
+
+
+def test_binary_data_is_not_read(guard: Webhook) -> None:
+    # The server reads only data: a mapRoles in binaryData maps nobody and is not linted.
+    with_binary = configmap(CLEAN) | {"binaryData": {"mapRoles": base64.b64encode(b"\t- broken").decode()}}
+    result = answer(guard, review("CREATE", with_binary))
+    assert result == {"uid": result["uid"], "allowed": True}
+
+
+def test_a_metadata_only_update_of_an_aws_auth_with_errors_is_refused(guard: Webhook) -> None:
+    # docs/admission.md, "Bypassing it": the allow-delete annotation is itself judged.
+    old = configmap(ROLE_WITH_PATH)
+    new = configmap(ROLE_WITH_PATH, annotations={"eks-iam-authenticator.io/allow-delete": "true"})
+    assert "AA202 mapRoles 6:12" in _denied(answer(guard, review("UPDATE", new, old)))
+
+
+def test_a_requester_mapped_only_by_the_server_config_is_not_checked(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "clusterID: admission-tests\n"
+        "server:\n"
+        f"  mapRoles: [{{rolearn: '{ADMIN_ROLE}', username: admin, groups: [eks-admins]}}]\n"
+        "  admission: {enabled: true}\n"
+    )
+    with Webhook(config, tmp_path / "state") as webhook:
+        old, new = configmap(NODES + DEVS), configmap(NODES)
+        assert answer(webhook, review("UPDATE", new, old, user=requester(ADMIN_ROLE)))["allowed"] is True
+        # aws-auth alone is judged: an entry there too, removed, is refused (docs/admission.md).
+        old = configmap(CLEAN)
+        assert "remove your own access" in _denied(
+            answer(webhook, review("UPDATE", new, old, user=requester(ADMIN_ROLE)))
+        )
+        webhook.terminate()
