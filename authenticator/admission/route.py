@@ -32,8 +32,10 @@ from authenticator.lint.config import LintConfig
 
 __all__ = ["MAX_BODY_BYTES", "PATH", "admission_endpoint"]
 
-# A ConfigMap is at most 1 MiB; an UPDATE carries two, JSON-escaped (a newline is two bytes).
-MAX_BODY_BYTES = 8 * 1024 * 1024
+# A ConfigMap's data is at most 1 MiB and its annotations 256 KiB; an UPDATE carries two objects,
+# JSON-escaped by Go's encoder, which writes '<', '>', '&' and control characters as six bytes
+# (\u003c): up to about 15 MiB for a review the API server may send, which must be judged.
+MAX_BODY_BYTES = 16 * 1024 * 1024
 
 _log = logging.getLogger("authenticator.admission")
 

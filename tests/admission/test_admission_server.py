@@ -384,3 +384,15 @@ def test_a_requester_mapped_only_by_the_server_config_is_not_checked(tmp_path: P
             answer(webhook, review("UPDATE", new, old, user=requester(ADMIN_ROLE)))
         )
         webhook.terminate()
+
+
+def test_the_largest_update_the_api_server_can_send_is_judged(guard: Webhook) -> None:
+    # ConfigMap data holds up to 1 MiB; Go's JSON encoder writes '<' as \u003c (six bytes), so an
+    # UPDATE of such an aws-auth carries two objects of about 6 MiB each. It must be judged.
+    section = NODES + "# " + "<" * (1024 * 1024 - len(NODES) - 3) + "\n"
+    body = json.dumps(review("UPDATE", configmap(section), configmap(section)), ensure_ascii=True)
+    raw = body.replace("<", "\\u003c").encode()
+    assert len(raw) > 12_000_000
+    response = guard.client.post("/validate/aws-auth", content=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text[:200]
+    assert response.json()["response"]["allowed"] is True
