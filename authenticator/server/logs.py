@@ -112,6 +112,7 @@ def configure_logging(
     level = getattr(logging, verbosity.upper(), logging.INFO)
     # No format here prints a thread, process or task name: do not look them up for every record.
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    setattr(logging, "logAsyncioTasks", False)  # noqa: B010 - Python 3.12+; a review record is not one task's
     for name in ("authenticator", "client_plugin", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         for old in [h for h in logger.handlers if h.get_name() == _HANDLER_NAME]:
