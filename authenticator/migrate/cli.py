@@ -148,6 +148,18 @@ def _iam(
     return resolve, sso
 
 
+def _check_output(args: argparse.Namespace) -> None:
+    """-o must not name the aws-auth manifest read: the command never edits aws-auth."""
+    if not args.output or args.live or args.path in (None, "-"):
+        return
+    try:
+        same = Path(args.output).exists() and Path(args.output).samefile(args.path)
+    except OSError:
+        return
+    if same:
+        raise MigrateError(f"-o {args.output} is the aws-auth input: write the output elsewhere")
+
+
 def _write(args: argparse.Namespace, text: str, stdout: TextIO) -> None:
     if not args.output:
         stdout.write(text)
@@ -229,6 +241,7 @@ def run_migrate(
     if args.cluster and args.entries:
         raise MigrateError("--cluster reads the access entries: --entries is for offline plans")
     path, text = _text(args, stdin)
+    _check_output(args)
     aws_auth = read_aws_auth(path, text)
     facts, eks = _cluster(args)
     resolve, sso = _iam(args)

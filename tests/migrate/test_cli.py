@@ -180,3 +180,14 @@ def test_input_errors_are_one_line_with_one_prefix(tmp_path: Path) -> None:
         assert result.stderr.startswith(start), result.stderr
         assert result.stderr.count("error:") == 1, result.stderr
         assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_the_output_file_is_never_the_aws_auth_input(tmp_path: Path) -> None:
+    path = tmp_path / "aws-auth.yaml"
+    path.write_text(CLEAN)
+    (tmp_path / "link.yaml").symlink_to(path)
+    for output in (str(path), str(tmp_path / "link.yaml"), str(tmp_path / "." / "aws-auth.yaml")):
+        result = migrate(str(path), "-f", "terraform", "-o", output)
+        assert result.returncode == 2, result.stderr
+        assert "is the aws-auth input" in result.stderr and len(result.stderr.splitlines()) == 1
+        assert path.read_text() == CLEAN
