@@ -65,6 +65,7 @@ ReasonCode = Literal[
     "sso-needs-iam",  # manual
     "role-unknown-to-iam",  # manual
     "cross-account-node-role",  # manual
+    "node-entry-user",  # manual
     "invalid-principal",  # manual
     "map-accounts",  # blocked
     "role-path-unknown",  # warning on a create row
