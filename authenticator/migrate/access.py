@@ -138,6 +138,8 @@ def run_access_resolve(args: argparse.Namespace, resolution: Resolution, aws_aut
     the identity is mapped by the mechanism that decides, else 1."""
     if args.cluster and args.entries:
         raise ResolveError("--cluster reads the access entries: --entries is for offline use")
+    if args.mode not in (None, "CONFIG_MAP") and not (args.cluster or args.entries):
+        raise ResolveError(f"--mode {args.mode} looks at access entries: give --entries FILE or --cluster NAME")
     entries: Sequence[Mapping[str, Any]] = ()
     mode = args.mode
     try:
