@@ -64,7 +64,10 @@ def add_resolve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="AWS region of --cluster")
     parser.add_argument("--profile", help="AWS profile for --cluster")
     parser.add_argument(
-        "--mode", choices=MODES, help="authentication mode (default: the cluster's, else API_AND_CONFIG_MAP)"
+        "--mode",
+        choices=MODES,
+        help="authentication mode (default: the cluster's, else API_AND_CONFIG_MAP); all but CONFIG_MAP "
+        "need --entries or --cluster",
     )
 
 
