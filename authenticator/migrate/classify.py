@@ -66,6 +66,7 @@ ReasonCode = Literal[
     "role-unknown-to-iam",  # manual
     "cross-account-node-role",  # manual
     "node-entry-user",  # manual
+    "other-partition",  # manual
     "invalid-principal",  # manual
     "map-accounts",  # blocked
     "role-path-unknown",  # warning on a create row
