@@ -64,7 +64,10 @@ def add_resolve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="AWS region of --cluster")
     parser.add_argument("--profile", help="AWS profile for --cluster")
     parser.add_argument(
-        "--mode", choices=MODES, help="authentication mode (default: the cluster's, else API_AND_CONFIG_MAP)"
+        "--mode",
+        choices=MODES,
+        help="authentication mode (default: the cluster's, else API_AND_CONFIG_MAP); all but CONFIG_MAP "
+        "need --entries or --cluster",
     )
 
 
@@ -138,6 +141,8 @@ def run_access_resolve(args: argparse.Namespace, resolution: Resolution, aws_aut
     the identity is mapped by the mechanism that decides, else 1."""
     if args.cluster and args.entries:
         raise ResolveError("--cluster reads the access entries: --entries is for offline use")
+    if args.mode not in (None, "CONFIG_MAP") and not (args.cluster or args.entries):
+        raise ResolveError(f"--mode {args.mode} looks at access entries: give --entries FILE or --cluster NAME")
     entries: Sequence[Mapping[str, Any]] = ()
     mode = args.mode
     try:

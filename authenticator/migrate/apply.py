@@ -83,7 +83,12 @@ def _apply_row(eks: Any, cluster: str, row: Row, outcome: ApplyOutcome, say: Cal
             outcome.failures.append(f"{row.principal_arn}: {_error(err)}")
             say(f"FAILED    {row.principal_arn}: {_error(err)}")
             return
-        existing = _existing(eks, cluster, row.principal_arn)
+        try:
+            existing = _existing(eks, cluster, row.principal_arn)
+        except ClientError as read_err:  # e.g. allowed to create but not to describe: say so, go on
+            outcome.failures.append(f"{row.principal_arn}: {_error(read_err)}")
+            say(f"FAILED    {row.principal_arn}: exists, and cannot be read: {_error(read_err)}")
+            return
         have = existing_policies(existing)
         # Policies still to associate are not a conflict: this run adds them.
         wanted_only = {**existing, "associatedAccessPolicies": [p.as_json() for p in row.policies]}

@@ -65,6 +65,8 @@ ReasonCode = Literal[
     "sso-needs-iam",  # manual
     "role-unknown-to-iam",  # manual
     "cross-account-node-role",  # manual
+    "node-entry-user",  # manual
+    "other-partition",  # manual
     "invalid-principal",  # manual
     "map-accounts",  # blocked
     "role-path-unknown",  # warning on a create row

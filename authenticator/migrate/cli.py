@@ -60,14 +60,21 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def _text(args: argparse.Namespace, stdin: TextIO) -> tuple[str, str]:
     """(path, text) of the aws-auth input, read as ``aws-auth lint`` reads it."""
-    from authenticator.lint.cli import LIVE_PATH, _live_text, _read
+    from authenticator.lint.cli import LIVE_PATH, _read
+    from authenticator.lint.live import LiveError, fetch_live_manifest
 
     if args.live and args.path:
         raise MigrateError("give a PATH or --live, not both")
     if args.live:
-        return LIVE_PATH, _live_text(args.kubeconfig, args.context)
+        # Not lint's _live_text: its message already carries lint's own "aws-auth: error:" prefix.
+        try:
+            return LIVE_PATH, fetch_live_manifest(kubeconfig=args.kubeconfig, context=args.context)
+        except LiveError as err:
+            raise MigrateError(f"--live: {err}") from None
     if not args.path:
         raise MigrateError("give a PATH, - for stdin, or --live")
+    if args.path != "-" and Path(args.path).is_dir():
+        raise MigrateError(f"{args.path}: is a directory")
     if args.path != "-" and not Path(args.path).is_file():
         raise MigrateError(f"{args.path}: no such file")
     text = _read(args.path, stdin)
@@ -139,6 +146,18 @@ def _iam(
             raise _aws_error(f"IAM ListRoles for sso {matcher.permission_set_name}", err) from None
 
     return resolve, sso
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """-o must not name the aws-auth manifest read: the command never edits aws-auth."""
+    if not args.output or args.live or args.path in (None, "-"):
+        return
+    try:
+        same = Path(args.output).exists() and Path(args.output).samefile(args.path)
+    except OSError:
+        return
+    if same:
+        raise MigrateError(f"-o {args.output} is the aws-auth input: write the output elsewhere")
 
 
 def _write(args: argparse.Namespace, text: str, stdout: TextIO) -> None:
@@ -222,6 +241,7 @@ def run_migrate(
     if args.cluster and args.entries:
         raise MigrateError("--cluster reads the access entries: --entries is for offline plans")
     path, text = _text(args, stdin)
+    _check_output(args)
     aws_auth = read_aws_auth(path, text)
     facts, eks = _cluster(args)
     resolve, sso = _iam(args)

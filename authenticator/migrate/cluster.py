@@ -138,6 +138,11 @@ def _plain(value: Any) -> Any:
 # -- --entries FILE --------------------------------------------------------------------------------
 
 
+# Every type an access entry can have (EC2: EKS Auto Mode); another is a typo that would pass
+# unnoticed into every comparison.
+ENTRY_TYPES = ("STANDARD", "EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "HYBRID_LINUX", "EC2")
+
+
 def load_entries(path: str) -> tuple[dict[str, Any], ...]:
     """The existing access entries given offline: a JSON list of DescribeAccessEntry ``accessEntry``
     objects, each optionally with ``associatedAccessPolicies``. ``type`` defaults to STANDARD,
@@ -167,6 +172,8 @@ def load_entries(path: str) -> tuple[dict[str, Any], ...]:
 def _entry(item: object, where: str) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise UserError(f"{where}: expected an object, got {_json_type(item)}")
+    if set(item) == {"accessEntry"}:  # the describe-access-entry answer, pasted whole
+        raise UserError(f"{where}: give the accessEntry object itself, not the describe-access-entry answer")
     principal = item.get("principalArn")
     if not isinstance(principal, str) or not principal.startswith("arn:"):
         raise UserError(f"{where}: principalArn must be an ARN string")
@@ -177,6 +184,8 @@ def _entry(item: object, where: str) -> dict[str, Any]:
     for key in ("type", "username"):
         if key in entry and not isinstance(entry[key], str):
             raise UserError(f"{where}: {key} must be a string, got {_json_type(entry[key])}")
+    if entry["type"] not in ENTRY_TYPES:
+        raise UserError(f"{where}: type {entry['type']!r} is not an access-entry type ({', '.join(ENTRY_TYPES)})")
     if not _strings(entry["kubernetesGroups"]):
         raise UserError(f"{where}: kubernetesGroups must be a list of strings")
     policies = entry["associatedAccessPolicies"]

@@ -28,14 +28,24 @@ def _comment_lines(rows: Iterable[Row], marker: str) -> list[str]:
     for row in rows:
         if row.action == "create":
             continue
-        out.append(f"{marker} {row.action}: {row.principal_arn} ({row.source}, line {row.line})")
+        out.append(f"{marker} {row.action}: {_printable(row.principal_arn)} ({row.source}, line {row.line})")
         for reason in row.reasons:
             out.append(f"{marker}   {_one_line(str(reason))}")
     return out
 
 
+def _printable(text: str) -> str:
+    """``text`` with every character that is not printable escaped (``\\n``, ``\\x1b``, ``\\u2028``):
+    an ARN from aws-auth is anyone's string, and a line break in it would end the comment it is
+    written in and run the rest as a command (-f cli) or parse it as code; an escape would drive
+    the terminal the table is shown on."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return _printable(" ".join(text.split()))
 
 
 def _creates(plan: Plan) -> list[Row]:
@@ -68,9 +78,9 @@ def render_table(plan: Plan, palette: Palette = PLAIN) -> str:
             (
                 row.action,
                 row.type or "-",
-                row.principal_arn,
-                row.username or "-",
-                ",".join(row.groups) or "-",
+                _printable(row.principal_arn),
+                _printable(row.username or "-"),
+                _printable(",".join(row.groups) or "-"),
                 ",".join(p.policy_arn.rsplit("/", 1)[-1] for p in row.policies) or "-",
                 f"{row.source}:{row.line}",
             )

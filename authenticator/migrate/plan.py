@@ -239,7 +239,27 @@ class _Planner:
             path_known = True
         elif key[2] == "role" and not path_known:
             row, reasons = self._resolve_path(row, reasons)
-        if row.type in NODE_TYPES and self.cluster.account and key[1] != self.cluster.account:
+        if self.cluster.partition and key[0] != self.cluster.partition:
+            reasons.append(
+                Reason(
+                    "other-partition",
+                    f"{arn} is in partition {key[0]}, the cluster in {self.cluster.partition}: EKS refuses the "
+                    "entry, and the principal cannot sign in to this cluster today either (remove the entry)",
+                    blocking=True,
+                )
+            )
+            row = replace(row, action="manual")
+        elif row.type in NODE_TYPES and key[2] == "user":
+            reasons.append(
+                Reason(
+                    "node-entry-user",
+                    f"a {row.type} entry must be an IAM role; {arn} is a user (run the nodes with a role, "
+                    "or map the user as a STANDARD entry with a username of its own)",
+                    blocking=True,
+                )
+            )
+            row = replace(row, action="manual")
+        elif row.type in NODE_TYPES and self.cluster.account and key[1] != self.cluster.account:
             reasons.append(
                 Reason(
                     "cross-account-node-role",

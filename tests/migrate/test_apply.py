@@ -248,3 +248,24 @@ def test_apply_without_a_terminal_needs_yes(world: dict[str, Any]) -> None:
     result = migrate(world, "--apply")
     assert result.returncode == 2
     assert "--yes" in result.stderr
+
+
+def test_a_409_whose_entry_cannot_be_read_is_a_failure_not_a_crash(standin: EksStandIn) -> None:
+    from botocore.stub import Stubber
+
+    eks = standin.client()
+    plan = build_plan(read_aws_auth("aws-auth.yaml", AWS_AUTH))
+    creates = [r for r in plan.rows if r.action == "create"]
+    with Stubber(eks) as stub:
+        stub.add_client_error("create_access_entry", "ResourceInUseException", http_status_code=409)
+        stub.add_client_error("describe_access_entry", "AccessDeniedException", "not allowed", http_status_code=403)
+        for row in creates[1:]:
+            stub.add_response("create_access_entry", {})
+            for _ in row.policies:
+                stub.add_response("associate_access_policy", {})
+        said: list[str] = []
+        outcome = apply_plan(eks, "prod", plan, said.append)
+    assert outcome.created == len(creates) - 1  # the run went on
+    assert outcome.failures == [f"{creates[0].principal_arn}: AccessDeniedException: not allowed"]
+    assert not outcome.ok
+    assert said[0].startswith("FAILED") and "AccessDeniedException" in said[0]

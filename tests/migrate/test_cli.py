@@ -166,3 +166,28 @@ def test_the_table_is_coloured_on_request_and_never_in_files_or_json(tmp_path: P
     out = tmp_path / "plan.txt"
     assert migrate("-", "--color", "always", "-o", str(out), stdin=BLOCKED).returncode == 1
     assert ansi not in out.read_text()
+
+
+def test_input_errors_are_one_line_with_one_prefix(tmp_path: Path) -> None:
+    cases = {
+        ("--live", "--kubeconfig", str(tmp_path / "absent")): "aws-auth migrate: error: --live: kubeconfig",
+        (str(tmp_path),): f"aws-auth migrate: error: {tmp_path}: is a directory",
+        (str(tmp_path / "absent.yaml"),): "aws-auth migrate: error: ",
+    }
+    for args, start in cases.items():
+        result = migrate(*args)
+        assert result.returncode == 2, args
+        assert result.stderr.startswith(start), result.stderr
+        assert result.stderr.count("error:") == 1, result.stderr
+        assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_the_output_file_is_never_the_aws_auth_input(tmp_path: Path) -> None:
+    path = tmp_path / "aws-auth.yaml"
+    path.write_text(CLEAN)
+    (tmp_path / "link.yaml").symlink_to(path)
+    for output in (str(path), str(tmp_path / "link.yaml"), str(tmp_path / "." / "aws-auth.yaml")):
+        result = migrate(str(path), "-f", "terraform", "-o", output)
+        assert result.returncode == 2, result.stderr
+        assert "is the aws-auth input" in result.stderr and len(result.stderr.splitlines()) == 1
+        assert path.read_text() == CLEAN

@@ -210,6 +210,8 @@ def test_entries_read_from_a_cluster_load_back_the_same(standin: EksStandIn, eks
         ([{"principalArn": "admin"}], "principalArn must be an ARN string"),
         ([{"principalArn": ADMIN, "kubernetesGroups": "ops"}], "kubernetesGroups must be a list of strings"),
         ([{"principalArn": ADMIN, "username": 7}], "username must be a string, got a number"),
+        ([{"principalArn": ADMIN, "type": "EC2_LINUXX"}], "type 'EC2_LINUXX' is not an access-entry type"),
+        ([{"accessEntry": {"principalArn": ADMIN}}], "the accessEntry object itself, not the describe-access-entry"),
         ([{"principalArn": ADMIN, "associatedAccessPolicies": {}}], "associatedAccessPolicies must be a list"),
         (
             [{"principalArn": ADMIN, "associatedAccessPolicies": [{}]}],

@@ -216,3 +216,27 @@ def test_cli_commands_run_with_the_real_aws_cli_against_the_stand_in(
         ).stdout
     )
     assert described["accessEntry"]["username"] == "admin:{{SessionName}}"
+
+
+def test_a_crafted_arn_cannot_escape_its_comment(tmp_path: Path) -> None:
+    marker = tmp_path / "escaped"
+    text = configmap(f"""
+    mapRoles: |
+      - rolearn: "arn:aws:iam::{ACCOUNT}:role/x\\ntouch {marker}\\r\\u2028# "
+        username: "a:{{{{SessionName}}}}"
+        groups: [g]
+    """)
+    plan = build_plan(read_aws_auth("aws-auth.yaml", text))
+    assert [r.action for r in plan.rows] == ["manual"]
+    script = tmp_path / "migrate.sh"
+    script.write_text(render_plan(plan, "cli"))
+    result = subprocess.run(
+        ["sh", str(script)], env={"CLUSTER_NAME": "prod"}, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+    for fmt in ("terraform", "cloudformation", "eksctl"):
+        lines = render_plan(plan, fmt).split("\n")
+        assert not any(line.startswith("touch") for line in lines), fmt
+    hcl2.loads(render_plan(plan, "terraform"))
+    yaml.safe_load(render_plan(plan, "eksctl"))

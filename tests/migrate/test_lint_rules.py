@@ -65,3 +65,26 @@ def test_info_does_not_fail_lint_and_fail_on_info_does(tmp_path: Path) -> None:
         check=False,
     )
     assert strict.returncode == 1
+
+
+def test_a_dead_duplicate_is_no_migration_blocker() -> None:
+    # The first entry is dead (the last of a section wins): the plan never carries it, so the
+    # readiness rules must not block CI on it (AA601 already reports the duplicate itself).
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n"
+        "  mapRoles: |\n"
+        "    - rolearn: arn:aws:iam::739275461218:role/ci\n"
+        "      username: system:ci\n"
+        "      groups: [system:monitoring]\n"
+        "    - rolearn: arn:aws:iam::739275461218:role/ci\n"
+        '      username: "ci:{{SessionName}}"\n'
+        "      groups: [ci]\n"
+        "    - rolearn: arn:aws:iam::739275461218:role/ops\n"
+        "      username: system:ops\n"
+    )
+    plan = build_plan(read_aws_auth("aws-auth.yaml", text))
+    assert [(r.action, r.source) for r in plan.rows] == [("create", "mapRoles[1]"), ("manual", "mapRoles[2]")]
+    report = lint_text("aws-auth.yaml", text, LintConfig())
+    found = {(f.rule, f.entry_index) for f in report.findings if f.rule.startswith("AA8")}
+    assert found == {("AA801", 2)}
+    assert "AA601" in {f.rule for f in report.findings}

@@ -276,6 +276,36 @@ def test_cross_account_node_role_is_manual_when_the_cluster_account_is_known() -
     assert [r.action for r in plan.rows] == ["manual", "create"]
 
 
+def test_a_node_entry_for_an_iam_user_is_manual() -> None:
+    # EKS gives non-STANDARD entries to IAM roles only (CreateAccessEntry refuses a user).
+    data = f"""
+    mapUsers: |
+      - userarn: arn:aws:iam::{ACCOUNT}:user/node-user
+        username: system:node:{{{{EC2PrivateDNSName}}}}
+        groups: [system:bootstrappers, system:nodes]
+    """
+    row = only(plan_of(data))
+    assert (row["action"], row["type"]) == ("manual", "EC2_LINUX")
+    assert codes(row) == ["node-entry-user"]
+    assert only(plan_of(data, ClusterFacts(name="c", account=ACCOUNT)))["action"] == "manual"
+
+
+def test_a_principal_of_another_partition_is_manual_when_the_cluster_partition_is_known() -> None:
+    data = f"""
+    mapRoles: |
+      - rolearn: arn:aws-cn:iam::{ACCOUNT}:role/admins
+        username: "admin:{{{{SessionName}}}}"
+        groups: [ops]
+      - rolearn: arn:aws:iam::{ACCOUNT}:role/ops
+        username: "ops:{{{{SessionName}}}}"
+        groups: [ops]
+    """
+    plan = plan_of(data, ClusterFacts(name="c", account=ACCOUNT, partition="aws"))
+    assert [r.action for r in plan.rows] == ["manual", "create"]
+    assert "other-partition" in codes(plan.rows[0].as_json())
+    assert [r.action for r in plan_of(data).rows] == ["create", "create"]  # offline: the partition is unknown
+
+
 def test_json_shape() -> None:
     doc = plan_of(f"""
     mapUsers: |

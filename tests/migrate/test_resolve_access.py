@@ -126,3 +126,22 @@ def test_mode_and_entries_read_from_the_cluster(files: tuple[Path, Path], standi
     )
     code, decision = resolve("--arn", ALICE, "--cluster", "prod", str(aws_auth), env=env)
     assert (code, decision["mode"], decision["mapped"]) == (1, "API", False)
+
+
+def test_a_mode_with_entries_needs_them(files: tuple[Path, Path]) -> None:
+    # Without --entries or --cluster the entries are unknown: no verdict may claim there are none.
+    aws_auth, _ = files
+    for mode in ("API", "API_AND_CONFIG_MAP"):
+        done = subprocess.run(
+            ["aws-auth", "resolve", "--arn", ALICE, "--mode", mode, str(aws_auth)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 2, done.stdout
+        assert done.stdout == ""
+        assert done.stderr.startswith("aws-auth: error: --mode ") and "--entries FILE or --cluster NAME" in done.stderr
+        assert len(done.stderr.splitlines()) == 1
+    code, decision = resolve("--arn", ALICE, "--mode", "CONFIG_MAP", str(aws_auth))
+    assert (code, decision["decidedBy"], decision["username"]) == (0, "aws-auth", "alice")

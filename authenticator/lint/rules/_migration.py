@@ -15,6 +15,7 @@ from authenticator.lint.document import Entry, Target
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
 from authenticator.lint.rules._common import _memo, is_node_entry
+from authenticator.mapping.entries import PrincipalKey, principal_key
 from authenticator.mapping.model import RoleMapping
 from authenticator.migrate.classify import Carried, Reason, ReasonCode, carry
 
@@ -38,11 +39,29 @@ def carried(entry: Entry) -> Carried | None:
     return _memo(entry.cache, "migrate", compute)
 
 
+def _dead(target: Target) -> set[int]:
+    """ids of the kept entries a later entry of the same section shadows (the last one wins, as
+    the server and the planner have it): never migrated, so never a migration blocker."""
+    dead: set[int] = set()
+    for section in target.sections.values():
+        last: dict[PrincipalKey, Entry] = {}
+        for entry in section.entries:
+            if entry.result.mapping is not None:
+                key = principal_key(entry.result.mapping)
+                if key in last:
+                    dead.add(id(last[key]))
+                last[key] = entry
+    return dead
+
+
 def reasons(target: Target, code: ReasonCode) -> Iterator[tuple[Entry, Reason]]:
-    """(entry, reason) for every aws-auth entry whose access entry has a reason ``code``."""
+    """(entry, reason) for every aws-auth entry the plan carries whose access entry has a reason ``code``."""
     if target.kind != "configmap":
         return
+    dead = _memo(target.cache, "migrate-dead", lambda: _dead(target))  # once for the eight rules
     for entry in target.entries():
+        if id(entry) in dead:
+            continue
         found = carried(entry)
         if found is None or (found.type == "STANDARD" and is_node_entry(entry)):
             continue  # not kept, or a broken node entry: AA501/AA502 say what to fix first
