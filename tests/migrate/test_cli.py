@@ -166,3 +166,17 @@ def test_the_table_is_coloured_on_request_and_never_in_files_or_json(tmp_path: P
     out = tmp_path / "plan.txt"
     assert migrate("-", "--color", "always", "-o", str(out), stdin=BLOCKED).returncode == 1
     assert ansi not in out.read_text()
+
+
+def test_verify_text_counts_one_principal_in_the_singular(tmp_path: Path) -> None:
+    entries = tmp_path / "entries.json"
+    entries.write_text("[]")
+    text = configmap("""
+    mapRoles: |
+      - rolearn: arn:aws:iam::739275461218:role/admin
+        username: admin
+        groups: [ops]
+    """)
+    result = migrate("-", "--verify", "--entries", str(entries), stdin=text)
+    assert result.returncode == 1, result.stderr  # the admin role would lose access
+    assert "verify: 1 principal, 1 would lose access" in result.stdout, result.stdout
