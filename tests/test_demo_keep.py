@@ -82,3 +82,12 @@ def test_the_token_command_shown_reproduces_the_step(kept: tuple[str, Path]) -> 
     token = decode_token(result.stdout.strip())
     assert token.access_key_id == profiles["alice"]["aws_access_key_id"]
     assert token.params["X-Amz-SignedHeaders"] == "host;x-k8s-aws-id"
+
+
+def test_the_cat_step_shows_the_file_as_cat_prints_it(kept: tuple[str, Path]) -> None:
+    out, work = kept
+    [config] = [title for title in _steps(out) if title.startswith("3. ")]
+    lines = _steps(out)[config]
+    assert lines[0] == f"    $ cat {work / 'server.yaml'}"
+    shown = "\n".join(line.removeprefix("    ") for line in lines[1:]).strip("\n")
+    assert shown == (work / "server.yaml").read_text().strip("\n")

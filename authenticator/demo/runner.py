@@ -284,7 +284,7 @@ def _run(peer_class: Any, find_kubectl: Any, work: Path) -> int:
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         _say(
             "3. The webhook's configuration",
-            yaml.safe_dump(config["server"], sort_keys=False),
+            config_path.read_text(),  # what the command shown prints
             [f"cat {shlex.quote(str(config_path))}"],
         )
 
