@@ -204,8 +204,14 @@ def _normalised(arn: str) -> str:
     return ":".join(parts).lower()
 
 
+def _kind(arn: str) -> str:
+    """``role`` or ``user`` (or another resource type) of an ARN, in lower case."""
+    return arn.split(":", 5)[-1].split("/", 1)[0].lower()
+
+
 def _nearest(targets: list[Target], canonical: str, findings: list[Finding]) -> list[Nearest]:
     scored: list[Nearest] = []
+    kind = _kind(canonical)
     for target in targets:
         for entry in target.entries():
             label = _label(entry)
@@ -213,6 +219,8 @@ def _nearest(targets: list[Target], canonical: str, findings: list[Finding]) -> 
                 continue
             if _normalised(label) == canonical.lower():
                 score = 1.0  # would match once the entry's mistake is fixed
+            elif {_kind(_normalised(label)), kind} == {"role", "user"}:
+                continue  # a role's entry never matches a user, nor a user's a role: it explains nothing
             else:
                 score = difflib.SequenceMatcher(None, canonical.lower(), label.lower()).ratio()
             mine = [
