@@ -156,6 +156,12 @@ def test_sarif_driver_version_and_small_rules_section(tmp_path: Path) -> None:
     assert driver["version"] == __version__
     assert [r["id"] for r in driver["rules"]] == ["AA102"]
     assert [(r["ruleId"], r["ruleIndex"]) for r in run["results"]] == [("AA102", 0)]
+    # Plain text, as SARIF's "text" fields are: no reStructuredText literals, the hint a sentence of its own.
+    (rule,) = driver["rules"]
+    assert "``" not in rule["help"]["text"] + rule["fullDescription"]["text"]
+    assert "Failing example (reported):" in rule["help"]["text"]
+    (result,) = run["results"]
+    assert ". Fix: rename it to rolearn." in result["message"]["text"], result["message"]["text"]
     (tmp_path / "clean.yaml").write_text(CONFIGMAP.replace("roleARN", "rolearn"))
     _, out, _ = aws_auth("lint", "--format", "sarif", "clean.yaml", cwd=tmp_path)
     (run,) = json.loads(out)["runs"]
