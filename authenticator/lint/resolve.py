@@ -253,12 +253,13 @@ def _concerns(finding: Finding, sections: tuple[str, ...]) -> bool:
 def _source_of(target: Target, via: dict[str, str]) -> str:
     """The source a target stands for, named as what it is: a file is not the cluster's ConfigMap.
     ``via``: awsAuthFile path -> the server config that names it."""
+    where = "on stdin" if target.path == "-" else target.path
     if target.kind == "configmap":
         config = via.get(target.path)
-        return f"aws-auth ConfigMap manifest {target.path}" + (f", the awsAuthFile of {config}" if config else "")
+        return f"aws-auth ConfigMap manifest {where}" + (f", the awsAuthFile of {config}" if config else "")
     if target.kind == "dynamicfile":
-        return f"DynamicFile {target.path}"
-    return f"server config {target.path}"
+        return f"DynamicFile {where}"
+    return f"server config {where}"
 
 
 def _account_target(targets: list[Target], account: str) -> Target | None:
@@ -360,7 +361,8 @@ def _where(entry: Entry | None) -> str:
     if entry is None:
         return ""
     line, _ = entry.section.pos(entry.node)
-    return f"{entry.section.label}[{entry.index}] at {entry.section.target.path}:{line}"
+    path = entry.section.target.path
+    return f"{entry.section.label}[{entry.index}] at {'stdin' if path == '-' else path}:{line}"
 
 
 def _text(result: Resolution, palette: Palette = PLAIN) -> str:

@@ -147,3 +147,17 @@ def test_nearest_entries_are_of_the_identitys_kind_only(tmp_path: Path) -> None:
     assert "mapUsers[0] at aws-auth.yaml:" in done.stdout
     assert "mapRoles[1] at aws-auth.yaml:" in done.stdout  # a user ARN: it could have been this one
     assert "alicia-admins" not in done.stdout and "AA701" not in done.stdout, done.stdout
+
+
+def test_stdin_is_named_as_such(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [AWS_AUTH, "resolve", "--arn", "arn:aws:sts::739275461218:assumed-role/developer/jane", "-"],
+        input=MANIFEST,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "MAPPED by role entry mapRoles[1] at stdin:13 (aws-auth ConfigMap manifest on stdin)" in done.stdout
