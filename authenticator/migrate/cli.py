@@ -158,7 +158,7 @@ def _confirm(args: argparse.Namespace, plan: Plan, stdin: TextIO, stderr: TextIO
         return True
     if not stdin.isatty():
         raise MigrateError("--apply without a terminal needs --yes")
-    stderr.write(f"create {creates} access entries on cluster {args.cluster}? [y/N] ")
+    stderr.write(f"create {counted(creates, 'access entry', 'access entries')} on cluster {args.cluster}? [y/N] ")
     stderr.flush()
     return stdin.readline().strip().lower() in ("y", "yes")
 

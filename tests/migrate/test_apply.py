@@ -249,3 +249,15 @@ def test_apply_without_a_terminal_needs_yes(world: dict[str, Any]) -> None:
     result = migrate(world, "--apply")
     assert result.returncode == 2
     assert "--yes" in result.stderr
+
+
+def test_the_question_counts_one_entry_in_the_singular() -> None:
+    import argparse
+    from types import SimpleNamespace
+
+    from authenticator.migrate.cli import _confirm
+
+    plan: Any = SimpleNamespace(rows=[SimpleNamespace(action="create"), SimpleNamespace(action="exists")])
+    err = io.StringIO()
+    assert _confirm(argparse.Namespace(yes=False, cluster="prod"), plan, _Terminal("y\n"), err)
+    assert err.getvalue() == "create 1 access entry on cluster prod? [y/N] "
