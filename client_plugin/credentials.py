@@ -167,6 +167,8 @@ def _assume_role(session: botocore.session.Session, request: TokenRequest, regio
         return client.assume_role(**params)["Credentials"]
     except botocore.exceptions.ClientError as exc:
         raise PluginError(_describe(exc, role_arn=request.role_arn)) from None
+    except botocore.exceptions.BotoCoreError as exc:  # never reached STS: still this role's AssumeRole
+        raise PluginError(f"AssumeRole of {request.role_arn} failed: {_describe(exc)}") from None
 
 
 # The STS operations that assume a role: their failure names the role.

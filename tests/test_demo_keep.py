@@ -82,3 +82,21 @@ def test_the_token_command_shown_reproduces_the_step(kept: tuple[str, Path]) -> 
     token = decode_token(result.stdout.strip())
     assert token.access_key_id == profiles["alice"]["aws_access_key_id"]
     assert token.params["X-Amz-SignedHeaders"] == "host;x-k8s-aws-id"
+
+
+def test_the_cat_step_shows_the_file_as_cat_prints_it(kept: tuple[str, Path]) -> None:
+    out, work = kept
+    [config] = [title for title in _steps(out) if title.startswith("3. ")]
+    lines = _steps(out)[config]
+    assert lines[0] == f"    $ cat {work / 'server.yaml'}"
+    shown = "\n".join(line.removeprefix("    ") for line in lines[1:]).strip("\n")
+    assert shown == (work / "server.yaml").read_text().strip("\n")
+
+
+def test_a_command_of_a_program_the_demo_does_not_install_says_where_to_get_it(kept: tuple[str, Path]) -> None:
+    out, _ = kept
+    [identities] = [title for title in _steps(out) if title.startswith("2. ")]
+    lines = _steps(out)[identities]
+    assert any(" aws --endpoint-url " in line for line in lines if line.startswith("    $ "))
+    # the AWS CLI is not part of the [demo] extra: the step says how to get it
+    assert "    (aws is the AWS CLI, which the demo does not install: pip install awscli)" in lines

@@ -275,7 +275,8 @@ def _run(peer_class: Any, find_kubectl: Any, work: Path) -> int:
         _say(
             "2. AWS identities (profiles alice, mallory and bob of the demo's credentials file)",
             f"IAM user      {alice.arn}\nIAM user      {mallory.arn} (not mapped)\n"
-            f"assumed role  {admin_role} as session bob@example.com",
+            f"assumed role  {admin_role} as session bob@example.com\n"
+            "(aws is the AWS CLI, which the demo does not install: pip install awscli)",
             [profiles.shell([*aws, "sts", "get-caller-identity", "--profile", p]) for p in ("alice", "mallory", "bob")],
         )
 
@@ -284,7 +285,7 @@ def _run(peer_class: Any, find_kubectl: Any, work: Path) -> int:
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         _say(
             "3. The webhook's configuration",
-            yaml.safe_dump(config["server"], sort_keys=False),
+            config_path.read_text(),  # what the command shown prints
             [f"cat {shlex.quote(str(config_path))}"],
         )
 

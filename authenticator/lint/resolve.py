@@ -204,8 +204,14 @@ def _normalised(arn: str) -> str:
     return ":".join(parts).lower()
 
 
+def _kind(arn: str) -> str:
+    """``role`` or ``user`` (or another resource type) of an ARN, in lower case."""
+    return arn.split(":", 5)[-1].split("/", 1)[0].lower()
+
+
 def _nearest(targets: list[Target], canonical: str, findings: list[Finding]) -> list[Nearest]:
     scored: list[Nearest] = []
+    kind = _kind(canonical)
     for target in targets:
         for entry in target.entries():
             label = _label(entry)
@@ -213,6 +219,8 @@ def _nearest(targets: list[Target], canonical: str, findings: list[Finding]) -> 
                 continue
             if _normalised(label) == canonical.lower():
                 score = 1.0  # would match once the entry's mistake is fixed
+            elif {_kind(_normalised(label)), kind} == {"role", "user"}:
+                continue  # a role's entry never matches a user, nor a user's a role: it explains nothing
             else:
                 score = difflib.SequenceMatcher(None, canonical.lower(), label.lower()).ratio()
             mine = [
@@ -245,12 +253,13 @@ def _concerns(finding: Finding, sections: tuple[str, ...]) -> bool:
 def _source_of(target: Target, via: dict[str, str]) -> str:
     """The source a target stands for, named as what it is: a file is not the cluster's ConfigMap.
     ``via``: awsAuthFile path -> the server config that names it."""
+    where = "on stdin" if target.path == "-" else target.path
     if target.kind == "configmap":
         config = via.get(target.path)
-        return f"aws-auth ConfigMap manifest {target.path}" + (f", the awsAuthFile of {config}" if config else "")
+        return f"aws-auth ConfigMap manifest {where}" + (f", the awsAuthFile of {config}" if config else "")
     if target.kind == "dynamicfile":
-        return f"DynamicFile {target.path}"
-    return f"server config {target.path}"
+        return f"DynamicFile {where}"
+    return f"server config {where}"
 
 
 def _account_target(targets: list[Target], account: str) -> Target | None:
@@ -352,7 +361,8 @@ def _where(entry: Entry | None) -> str:
     if entry is None:
         return ""
     line, _ = entry.section.pos(entry.node)
-    return f"{entry.section.label}[{entry.index}] at {entry.section.target.path}:{line}"
+    path = entry.section.target.path
+    return f"{entry.section.label}[{entry.index}] at {'stdin' if path == '-' else path}:{line}"
 
 
 def _text(result: Resolution, palette: Palette = PLAIN) -> str:

@@ -25,6 +25,7 @@ from authenticator.mapping.model import SSOMatcher
 from authenticator.migrate.formats import FORMATS, render_plan
 from authenticator.migrate.plan import ClusterFacts, Plan, build_plan
 from authenticator.migrate.source import AwsAuthEntries, read_aws_auth
+from authenticator.words import counted
 
 __all__ = ["HELP", "MigrateError", "add_arguments", "run_migrate"]
 
@@ -176,7 +177,7 @@ def _confirm(args: argparse.Namespace, plan: Plan, stdin: TextIO, stderr: TextIO
         return True
     if not stdin.isatty():
         raise MigrateError("--apply without a terminal needs --yes")
-    stderr.write(f"create {creates} access entries on cluster {args.cluster}? [y/N] ")
+    stderr.write(f"create {counted(creates, 'access entry', 'access entries')} on cluster {args.cluster}? [y/N] ")
     stderr.flush()
     return stdin.readline().strip().lower() in ("y", "yes")
 
@@ -210,8 +211,9 @@ def _apply(args: argparse.Namespace, eks: Any, plan: Plan, stdin: TextIO, stdout
     except BotoCoreError as err:
         raise _aws_error("apply", err) from None
     say(
-        f"apply: {outcome.created} created, {outcome.exists} already there, {outcome.associated} policies associated, "
-        f"{len(outcome.conflicts)} conflicts, {len(outcome.failures)} failures"
+        f"apply: {outcome.created} created, {outcome.exists} already there, "
+        f"{counted(outcome.associated, 'policy', 'policies')} associated, "
+        f"{counted(len(outcome.conflicts), 'conflict')}, {counted(len(outcome.failures), 'failure')}"
     )
     return 0 if outcome.ok else 1
 

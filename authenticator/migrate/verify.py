@@ -23,6 +23,7 @@ from authenticator.mapping.sources.modes import EKS_CONFIGMAP
 from authenticator.migrate.classify import CLUSTER_ADMIN, MASTERS, TYPE_GROUPS, TYPE_USERNAMES
 from authenticator.migrate.plan import Plan, existing_policies, principal_name_key
 from authenticator.migrate.source import AwsAuthEntries
+from authenticator.words import counted
 
 __all__ = ["Comparison", "compare", "render_verify"]
 
@@ -188,5 +189,5 @@ def render_verify(comparisons: Sequence[Comparison], fmt: str) -> str:
         for difference in c.differences:
             out.append(f"  - {difference}")
     losing = sum(1 for c in comparisons if c.loses_access)
-    out.append(f"verify: {len(comparisons)} principals, {losing} would lose access")
+    out.append(f"verify: {counted(len(comparisons), 'principal')}, {losing} would lose access")
     return "\n".join(out) + "\n"

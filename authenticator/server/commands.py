@@ -145,7 +145,12 @@ def _certificate_expiry(tls: TlsFiles, now: datetime | None = None) -> None:
     metrics.certificate_expiry.set(tls.not_after.timestamp())
     left = tls.not_after - (now or datetime.now(UTC))
     if left <= RENEW_WITHIN:
-        when = "expired on" if left.total_seconds() <= 0 else f"expires in {left.days} days, on"
+        from authenticator.words import counted
+
+        if left.total_seconds() <= 0:
+            when = "expired on"
+        else:
+            when = f"expires in {counted(left.days, 'day')}, on" if left.days else "expires within a day, on"
         _log.warning(
             "the webhook certificate %s %s %s: renew it with `%s init --renew` and give the API server the new "
             "kubeconfig",

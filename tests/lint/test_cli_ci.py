@@ -156,6 +156,12 @@ def test_sarif_driver_version_and_small_rules_section(tmp_path: Path) -> None:
     assert driver["version"] == __version__
     assert [r["id"] for r in driver["rules"]] == ["AA102"]
     assert [(r["ruleId"], r["ruleIndex"]) for r in run["results"]] == [("AA102", 0)]
+    # Plain text, as SARIF's "text" fields are: no reStructuredText literals, the hint a sentence of its own.
+    (rule,) = driver["rules"]
+    assert "``" not in rule["help"]["text"] + rule["fullDescription"]["text"]
+    assert "Failing example (reported):" in rule["help"]["text"]
+    (result,) = run["results"]
+    assert ". Fix: rename it to rolearn." in result["message"]["text"], result["message"]["text"]
     (tmp_path / "clean.yaml").write_text(CONFIGMAP.replace("roleARN", "rolearn"))
     _, out, _ = aws_auth("lint", "--format", "sarif", "clean.yaml", cwd=tmp_path)
     (run,) = json.loads(out)["runs"]
@@ -289,3 +295,22 @@ def test_colour_on_a_terminal(tmp_path: Path) -> None:
     assert ANSI in on_terminal({"TERM": "xterm"})
     assert ANSI not in on_terminal({"TERM": "xterm", "NO_COLOR": "1"})
     assert ANSI not in on_terminal({"TERM": "dumb"})
+
+
+# --- the summary line counts in plain English --------------------------------------------------
+
+
+def test_summary_line_counts_read_as_english(tmp_path: Path) -> None:
+    (tmp_path / "aws-auth.yaml").write_text(
+        CONFIGMAP
+        + "    - rolearn: arn:aws:iam::739275461218:role/a\n      username: a\n      groups: [system:masters]\n"
+        + "    - rolearn: arn:aws:iam::739275461218:role/b\n      username: b\n      groups: [system:masters]\n"
+    )
+    code, out, _ = aws_auth("lint", "--color", "never", "aws-auth.yaml", cwd=tmp_path)
+    summary = out.strip().split("\n")[-1]
+    # two warnings (system:masters twice) and an info (the key's case); no error, so none is named
+    assert code == 0
+    assert summary == "3 findings (2 warnings, 1 info) in 1 file (1 aws-auth object); 1 fixable with --fix", summary
+    (tmp_path / "clean.yaml").write_text(CONFIGMAP.replace("roleARN", "rolearn"))
+    code, out, _ = aws_auth("lint", "clean.yaml", cwd=tmp_path)
+    assert (code, out) == (0, "0 findings in 1 file (1 aws-auth object)\n")

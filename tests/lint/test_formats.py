@@ -157,4 +157,4 @@ def test_text_format() -> None:
         "    fix: use arn:aws:iam::739275461218:role/platform-admin if that is the role meant"
         " (not applied by --fix: the entry would start to match)"
     )
-    assert summary.startswith("1 finding (1 error, 0 warning, 0 info) in 1 file")
+    assert summary.startswith("1 finding (1 error) in 1 file")

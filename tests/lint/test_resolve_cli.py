@@ -122,3 +122,42 @@ def test_server_config_and_its_aws_auth_file_are_named(tmp_path: Path) -> None:
     assert mapped_by("arn:aws:sts::739275461218:assumed-role/developer/x").endswith(
         "(aws-auth ConfigMap manifest aws-auth.yaml, the awsAuthFile of server.yaml)"
     )
+
+
+def test_nearest_entries_are_of_the_identitys_kind_only(tmp_path: Path) -> None:
+    """A user is never matched by a role's entry: such an entry, and its findings, do not explain
+    the denial, however alike the names (a user ARN under mapRoles does match, and is shown)."""
+    (tmp_path / "aws-auth.yaml").write_text(
+        MANIFEST.split("  mapRoles: |")[0]
+        + "  mapRoles: |\n"
+        + "    - rolearn: arn:aws:iam::739275461218:role/alicia-admins\n"
+        + "      username: admins\n      groups:\n        - system:masters\n"
+        + "    - rolearn: arn:aws:iam::739275461218:user/alicias\n      username: alicias\n"
+        + "  mapUsers: |\n    - userarn: arn:aws:iam::739275461218:user/alice\n      username: alice\n"
+    )
+    done = subprocess.run(
+        [AWS_AUTH, "resolve", "--arn", "arn:aws:iam::739275461218:user/alicia", "aws-auth.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "mapUsers[0] at aws-auth.yaml:" in done.stdout
+    assert "mapRoles[1] at aws-auth.yaml:" in done.stdout  # a user ARN: it could have been this one
+    assert "alicia-admins" not in done.stdout and "AA701" not in done.stdout, done.stdout
+
+
+def test_stdin_is_named_as_such(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [AWS_AUTH, "resolve", "--arn", "arn:aws:sts::739275461218:assumed-role/developer/jane", "-"],
+        input=MANIFEST,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "MAPPED by role entry mapRoles[1] at stdin:13 (aws-auth ConfigMap manifest on stdin)" in done.stdout

@@ -118,6 +118,7 @@ def test_apply_creates_idempotently_and_never_touches_the_mode_or_aws_auth(
     first = migrate(world, "--resolve-paths", "--apply", "--yes")
     assert first.returncode == 0, first.stderr + first.stdout
     assert "5 created" in first.stdout
+    assert "apply: 5 created, 0 already there, 1 policy associated, 0 conflicts, 0 failures" in first.stdout
     entries = {
         e["principalArn"]: e
         for e in (
@@ -269,3 +270,15 @@ def test_a_409_whose_entry_cannot_be_read_is_a_failure_not_a_crash(standin: EksS
     assert outcome.failures == [f"{creates[0].principal_arn}: AccessDeniedException: not allowed"]
     assert not outcome.ok
     assert said[0].startswith("FAILED") and "AccessDeniedException" in said[0]
+
+
+def test_the_question_counts_one_entry_in_the_singular() -> None:
+    import argparse
+    from types import SimpleNamespace
+
+    from authenticator.migrate.cli import _confirm
+
+    plan: Any = SimpleNamespace(rows=[SimpleNamespace(action="create"), SimpleNamespace(action="exists")])
+    err = io.StringIO()
+    assert _confirm(argparse.Namespace(yes=False, cluster="prod"), plan, _Terminal("y\n"), err)
+    assert err.getvalue() == "create 1 access entry on cluster prod? [y/N] "

@@ -191,3 +191,17 @@ def test_the_output_file_is_never_the_aws_auth_input(tmp_path: Path) -> None:
         assert result.returncode == 2, result.stderr
         assert "is the aws-auth input" in result.stderr and len(result.stderr.splitlines()) == 1
         assert path.read_text() == CLEAN
+
+
+def test_verify_text_counts_one_principal_in_the_singular(tmp_path: Path) -> None:
+    entries = tmp_path / "entries.json"
+    entries.write_text("[]")
+    text = configmap("""
+    mapRoles: |
+      - rolearn: arn:aws:iam::739275461218:role/admin
+        username: admin
+        groups: [ops]
+    """)
+    result = migrate("-", "--verify", "--entries", str(entries), stdin=text)
+    assert result.returncode == 1, result.stderr  # the admin role would lose access
+    assert "verify: 1 principal, 1 would lose access" in result.stdout, result.stdout

@@ -91,7 +91,8 @@ def test_assume_role_refused(home: Path, refusing_sts: str) -> None:
 
 def test_assume_role_unreachable(home: Path, closed_port: int) -> None:
     env = env_credentials(home, AWS_ENDPOINT_URL_STS=f"http://127.0.0.1:{closed_port}", AWS_MAX_ATTEMPTS="1")
-    _fails(("-i", "c", "-r", ROLE), env, "Could not connect to the endpoint URL")
+    # An AssumeRole that never reached STS failed too: the line names it, and the role.
+    _fails(("-i", "c", "-r", ROLE), env, f"AssumeRole of {ROLE} failed: Could not connect to the endpoint URL")
 
 
 def test_profile_assume_role_refused(home: Path, refusing_sts: str) -> None:

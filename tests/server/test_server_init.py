@@ -176,3 +176,15 @@ def test_why_renew_with_the_clock_injected() -> None:
     assert why_renew(cert, "other.example", issued) == "because the old one does not name other.example"
     assert why_renew(cert, "127.0.0.1", issued) is None  # the listen address is named too
     assert why_renew(b"not a certificate", "webhook.example", issued) == "because the old one is not a PEM certificate"
+
+
+def test_server_warns_about_a_certificate_ending_within_a_day_in_plain_words(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    cert = _old_certificate(state, "localhost", issued=datetime.now(UTC) - timedelta(days=364, hours=12))
+    config = tmp_path / "config.yaml"
+    config.write_text("clusterID: c\n")
+    with ServerProcess(config, state) as server:
+        server.wait_for("init --renew")
+        warned = server.seen[-1]
+    assert f"expires within a day, on {certificate_expiry(cert):%Y-%m-%d}" in warned, warned
+    assert "0 days" not in warned

@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 
 from authenticator import __version__
+from authenticator.lint.docs import terminal_text
 from authenticator.lint.engine import FileReport
 from authenticator.lint.findings import Finding, Severity
 from authenticator.lint.registry import Rule, all_rules
@@ -28,12 +29,19 @@ def _uri(path: str) -> str:
     return path.replace("\\", "/").removeprefix("./") if path != "-" else "stdin"
 
 
+def _sentences(message: str, fix_hint: str | None) -> str:
+    """The message and its fix hint as two sentences (neither ends with a full stop of its own)."""
+    if not fix_hint:
+        return message
+    return f"{message.rstrip('.')}. Fix: {fix_hint.rstrip('.')}."
+
+
 def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, object]:
     result: dict[str, object] = {
         "ruleId": finding.rule,
         "ruleIndex": rule_index[finding.rule],
         "level": _LEVEL[finding.severity],
-        "message": {"text": finding.message + (f" Fix: {finding.fix_hint}." if finding.fix_hint else "")},
+        "message": {"text": _sentences(finding.message, finding.fix_hint)},
         "locations": [
             {
                 "physicalLocation": {
@@ -59,12 +67,16 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, object]:
 
 
 def _driver_rule(rule: Rule) -> dict[str, object]:
+    # SARIF's "text" is plain text: the rule's documentation as ``aws-auth rule ID`` prints it
+    # (the docstrings are reStructuredText), not its source.
+    help_text = terminal_text(rule)
+    body = help_text.split("\n\n")
     return {
         "id": rule.id,
         "name": "".join(part.capitalize() for part in rule.slug.split("-")),
         "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": rule.help_text.split("\n\n")[0]},
-        "help": {"text": rule.help_text},
+        "fullDescription": {"text": body[1] if len(body) > 1 else rule.summary},
+        "help": {"text": help_text},
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {"slug": rule.slug, "fixable": rule.fixable, "tags": ["aws-auth", "eks"]},
     }

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from authenticator.console import PLAIN, Palette
 from authenticator.lint.engine import FileReport
 from authenticator.lint.findings import Finding, Severity
+from authenticator.words import counted
 
 __all__ = ["line", "render", "summary"]
 
@@ -25,11 +26,16 @@ def summary(reports: Sequence[FileReport]) -> str:
     suppressed = sum(len(r.suppressed) for r in reports)
     fixable = sum(1 for f in findings if f.fixable)
     objects = sum(len([t for t in r.targets if t.kind != "invalid"]) for r in reports)
+    # Only the severities that occur, each counted in plain English ("2 warnings", never "0 warning").
+    severities = ", ".join(
+        counted(counts[s], s.label, s.label if s == Severity.INFO else None)
+        for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+        if counts[s]
+    )
     parts = [
-        f"{len(findings)} finding{'s' if len(findings) != 1 else ''}",
-        f"({counts[Severity.ERROR]} error, {counts[Severity.WARNING]} warning, {counts[Severity.INFO]} info)",
-        f"in {len(reports)} file{'s' if len(reports) != 1 else ''}",
-        f"({objects} aws-auth object{'s' if objects != 1 else ''})",
+        counted(len(findings), "finding") + (f" ({severities})" if severities else ""),
+        f"in {counted(len(reports), 'file')}",
+        f"({counted(objects, 'aws-auth object')})",
     ]
     tail = []
     if suppressed:

@@ -9,6 +9,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from authenticator.mapping.awsauth import MAP_ACCOUNTS, MAP_ROLES, MAP_USERS, AwsAuthResult, Locate
+from authenticator.words import counted
 
 if TYPE_CHECKING:
     from authenticator.lint.document import Section
@@ -19,11 +20,6 @@ _log = logging.getLogger("authenticator.mapping")
 
 KEPT = "serving the last good value"
 NOTHING_SERVED = "nothing is served from this section"  # a failure with no good value before it
-
-
-def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """``1 entry``, ``2 entries``; ``1 role``, ``0 roles``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {plural or noun + 's'}"
 
 
 def failures(result: AwsAuthResult | None) -> dict[str, str]:
