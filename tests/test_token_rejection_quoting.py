@@ -1,0 +1,45 @@
+"""docs/token.md §3: how a rejection quotes what it took from the token — escaped so that a
+reason never carries a raw quote, backslash, control or non-ASCII character, and truncated
+after 64 characters (mutation testing, docs/mutation.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from authenticator.partitions import get_partition
+from authenticator.token import TokenRejected, parse_token
+from tests.support import tokens as tc
+
+AWS = get_partition("aws")
+PREFIX = "input token was not properly formatted: non-whitelisted query parameter "
+
+
+def reason_for_extra_parameter(raw_key: str) -> str:
+    token = tc.token_of(tc.add(tc.base_params(tc.NOW), raw_key, "x"))
+    with pytest.raises(TokenRejected) as raised:
+        parse_token(token, now=tc.NOW, partition=AWS)
+    assert raised.value.reason.startswith(PREFIX)
+    return raised.value.reason.removeprefix(PREFIX)
+
+
+@pytest.mark.parametrize(
+    ("raw_key", "quoted"),
+    [
+        ("a%22b", r'"a\"b"'),  # a double quote
+        ("a%5Cb", r'"a\\b"'),  # a backslash
+        ("a%0Ab", r'"a\x0ab"'),  # a control character
+        ("a%C3%A9b", r'"a\xe9b"'),  # non-ASCII
+        ("a%E2%80%8Bb", r'"a\u200bb"'),  # non-ASCII and not printable
+        ("a%FFb", r'"a\ufffdb"'),  # not UTF-8: the replacement character
+    ],
+)
+def test_a_quoted_parameter_name_is_escaped(raw_key: str, quoted: str) -> None:
+    assert reason_for_extra_parameter(raw_key) == quoted
+
+
+def test_a_name_of_64_characters_is_quoted_whole() -> None:
+    assert reason_for_extra_parameter("b" * 64) == '"' + "b" * 64 + '"'
+
+
+def test_a_longer_name_is_cut_after_64_characters() -> None:
+    assert reason_for_extra_parameter("b" * 65) == '"' + "b" * 64 + '..."'
