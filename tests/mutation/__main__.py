@@ -61,6 +61,7 @@ EQUIVALENT: frozenset[str] = frozenset(
         _CACHE + "_evict__mutmut_3",
         _CACHE + "_store__mutmut_1",
         _CACHE + "recall__mutmut_5",
+        *(f"authenticator.mapping.model.x_sso_role_key__mutmut_{n}" for n in (5, 6, 8, 29)),
         "authenticator.token.x__quote__mutmut_19",
         "authenticator.token.x__quote__mutmut_23",
         "authenticator.token.x_token_sha256__mutmut_7",
