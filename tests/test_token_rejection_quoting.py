@@ -51,3 +51,16 @@ def test_a_query_that_is_not_plain_ampersand_separated_escapes_says_so(raw_key: 
     with pytest.raises(TokenRejected) as raised:
         parse_token(token, now=tc.NOW, partition=AWS)
     assert raised.value.reason == "input token was not properly formatted: malformed query parameter"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://sts.amazonaws.com/?Action=Get Caller", "parse error: invalid character in URL"),
+        ("sts.amazonaws.com/?Action=GetCallerIdentity", "parse error: missing protocol scheme"),
+    ],
+)
+def test_a_url_that_does_not_parse_says_why(url: str, reason: str) -> None:
+    with pytest.raises(TokenRejected) as raised:
+        parse_token(tc.encode(url), now=tc.NOW, partition=AWS)
+    assert raised.value.reason == "input token was not properly formatted: " + reason
