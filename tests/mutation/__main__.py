@@ -65,6 +65,7 @@ EQUIVALENT: frozenset[str] = frozenset(
         "authenticator.token.x__quote__mutmut_19",
         "authenticator.token.x__quote__mutmut_23",
         "authenticator.token.x_token_sha256__mutmut_7",
+        "authenticator.sts.x_identity_from_response__mutmut_5",
         *(f"authenticator.token.x__parse_query__mutmut_{n}" for n in (22, 24, 38, 40)),
         *(f"authenticator.token.x_canonical_sha256__mutmut_{n}" for n in (3, 11, 17, 18, 28, 30, 31, 36, 37)),
     }
