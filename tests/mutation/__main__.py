@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -118,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown module {unknown[0]!r}; one of {', '.join(names)}")
     modules = [m for m in MODULES if not args.modules or m.name in args.modules]
+    if not args.report and shutil.which("mutmut") is None:
+        print("mutmut is not installed: pip install -e '.[test,mutation]'", file=sys.stderr)
+        return 1
     if not args.report:
         for module in modules:
             print(f"+ mutmut run {' '.join(module.mutants)}", flush=True)
