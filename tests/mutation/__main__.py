@@ -67,6 +67,11 @@ EQUIVALENT: frozenset[str] = frozenset(
         "authenticator.token.x__quote__mutmut_23",
         "authenticator.token.x_token_sha256__mutmut_7",
         "authenticator.sts.x_identity_from_response__mutmut_5",
+        "client_plugin.presign.x__hmac__mutmut_9",
+        "client_plugin.presign.x__signing_key__mutmut_11",
+        "client_plugin.presign.x_encode_token__mutmut_8",
+        "client_plugin.presign.x_encode_token__mutmut_10",
+        "client_plugin.presign.x__uri_encode__mutmut_5",
         *(f"authenticator.token.x__parse_query__mutmut_{n}" for n in (22, 24, 38, 40)),
         *(f"authenticator.token.x_canonical_sha256__mutmut_{n}" for n in (3, 11, 17, 18, 28, 30, 31, 36, 37)),
     }
