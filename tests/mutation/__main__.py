@@ -72,6 +72,8 @@ EQUIVALENT: frozenset[str] = frozenset(
         "client_plugin.presign.x_encode_token__mutmut_8",
         "client_plugin.presign.x_encode_token__mutmut_10",
         "client_plugin.presign.x__uri_encode__mutmut_5",
+        "client_plugin.presign.x_presign_get_caller_identity__mutmut_69",
+        "client_plugin.presign.x_presign_get_caller_identity__mutmut_85",
         *(f"authenticator.token.x__parse_query__mutmut_{n}" for n in (22, 24, 38, 40)),
         *(f"authenticator.token.x_canonical_sha256__mutmut_{n}" for n in (3, 11, 17, 18, 28, 30, 31, 36, 37)),
     }

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from authenticator.demo._sigv4 import parse_presigned_query, signature_for
 from client_plugin.presign import TOKEN_LIFETIME, Signature, encode_token, presign_get_caller_identity
 
 NOW = datetime(2026, 11, 26, 4, 0, 0, 250_000, tzinfo=UTC)
@@ -66,3 +67,21 @@ def test_a_token_keeps_every_character_of_its_url(url: str) -> None:
     body = encode_token(url).removeprefix("k8s-aws-v1.")
     assert "=" not in body
     assert base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode() == url
+
+
+def test_a_cluster_id_with_runs_of_spaces_is_signed_as_sigv4_canonicalises_it() -> None:
+    # The STS peer's own check (authenticator/demo/_sigv4.py) recomputes the signature from the
+    # header as sent: SigV4 collapses runs of spaces in a header value.
+    signature = presign_get_caller_identity(
+        access_key_id="AKIAEXAMPLEKEY000001",
+        secret_access_key="secret",
+        session_token=None,
+        host="sts.amazonaws.com",
+        signing_region="us-east-1",
+        cluster_id=" my   cluster ",
+        now=NOW,
+    )
+    query = parse_presigned_query(signature.url.split("?", 1)[1])
+    headers = {"host": "sts.amazonaws.com", "x-k8s-aws-id": " my   cluster "}
+    expected = signature_for(query, method="GET", path="/", headers=headers, secret_access_key="secret")
+    assert signature.url.endswith(f"&X-Amz-Signature={expected}")
