@@ -64,3 +64,39 @@ def test_a_url_that_does_not_parse_says_why(url: str, reason: str) -> None:
     with pytest.raises(TokenRejected) as raised:
         parse_token(tc.encode(url), now=tc.NOW, partition=AWS)
     assert raised.value.reason == "input token was not properly formatted: " + reason
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("AAAAA", "illegal base64 data at input byte 4"),  # a length no base64 has
+        ("AB", "illegal base64 data at input byte 1"),  # unused bits set: not the canonical spelling
+        ("YWJX", "parse error: missing protocol scheme"),  # canonical, ends in "X": decoded (to "abW")
+    ],
+)
+def test_base64_is_read_strictly_and_says_where_it_fails(body: str, reason: str) -> None:
+    with pytest.raises(TokenRejected) as raised:
+        parse_token("k8s-aws-v1." + body, now=tc.NOW, partition=AWS)
+    assert raised.value.reason == "input token was not properly formatted: " + reason
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        (
+            "https://sts.amazonaws.comX/?Action=GetCallerIdentity",
+            'unexpected hostname "sts.amazonaws.comX" in pre-signed URL',
+        ),
+        ("https://sts.amazonaws.com/x?Action=GetCallerIdentity", "unexpected path in pre-signed URL"),
+    ],
+)
+def test_the_host_ends_at_the_path_and_the_path_is_slash(url: str, reason: str) -> None:
+    with pytest.raises(TokenRejected) as raised:
+        parse_token(tc.encode(url), now=tc.NOW, partition=AWS)
+    assert raised.value.reason == "input token was not properly formatted: " + reason
+
+
+def test_a_naive_clock_is_a_programming_error_with_its_reason() -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_token(tc.make_token(tc.NOW), now=tc.NOW.replace(tzinfo=None), partition=AWS)
+    assert str(raised.value) == "now must be timezone-aware"
