@@ -4,6 +4,8 @@ after 64 characters (mutation testing, docs/mutation.md)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from authenticator.partitions import get_partition
@@ -100,3 +102,42 @@ def test_a_naive_clock_is_a_programming_error_with_its_reason() -> None:
     with pytest.raises(ValueError) as raised:
         parse_token(tc.make_token(tc.NOW), now=tc.NOW.replace(tzinfo=None), partition=AWS)
     assert str(raised.value) == "now must be timezone-aware"
+
+
+def _without(key: str) -> str:
+    return tc.token_of(tc.drop(tc.base_params(tc.NOW), key))
+
+
+def _with(key: str, value: str) -> str:
+    return tc.token_of(tc.replace(tc.base_params(tc.NOW), key, value))
+
+
+EXACT = [
+    ("k8s-aws-v1." + "A" * 5000, "token is too large"),
+    (tc.encode(b"https://sts.amazonaws.com/\xff"), "parse error: invalid character in URL"),
+    (
+        tc.token_of(tc.add(tc.base_params(tc.NOW), "Action", "GetCallerIdentity")),
+        "query parameter with multiple values not supported",
+    ),
+    (_with("Action", "Other"), "unexpected action parameter in pre-signed URL"),
+    (_with("Version", "2012-01-01"), "unexpected version parameter in pre-signed URL"),
+    (_without("X-Amz-Expires"), 'invalid X-Amz-Expires parameter in pre-signed URL: ""'),
+    (_without("X-Amz-Date"), "X-Amz-Date parameter must be present in pre-signed URL"),
+    (
+        tc.encode(tc.presign_url(signed_at=tc.NOW - timedelta(minutes=16))),
+        "X-Amz-Date parameter is expired (15 minute expiration) 2026-11-26 03:44:00 +0000 UTC",
+    ),
+    (
+        tc.encode(tc.presign_url(signed_at=tc.NOW + timedelta(minutes=16))),
+        "X-Amz-Date parameter is in the future (more than 15 minutes ahead)",
+    ),
+    (_without("X-Amz-Credential"), "X-Amz-Credential parameter must be present in pre-signed URL"),
+    (_with("X-Amz-Credential", "bad"), "malformed X-Amz-Credential parameter in pre-signed URL"),
+]
+
+
+@pytest.mark.parametrize(("token", "reason"), EXACT, ids=[r for _, r in EXACT])
+def test_each_rule_gives_its_reason_word_for_word(token: str, reason: str) -> None:
+    with pytest.raises(TokenRejected) as raised:
+        parse_token(token, now=tc.NOW, partition=AWS)
+    assert raised.value.reason == "input token was not properly formatted: " + reason
