@@ -133,6 +133,12 @@ EXACT = [
     ),
     (_without("X-Amz-Credential"), "X-Amz-Credential parameter must be present in pre-signed URL"),
     (_with("X-Amz-Credential", "bad"), "malformed X-Amz-Credential parameter in pre-signed URL"),
+    (
+        _with("X-Amz-Credential", dict(tc.base_params(tc.NOW))["X-Amz-Credential"].replace("20261126", "20261125")),
+        "X-Amz-Credential date does not match X-Amz-Date",
+    ),
+    (_with("X-Amz-Algorithm", "AWS4-HMAC-SHA1"), "unexpected X-Amz-Algorithm parameter in pre-signed URL"),
+    (_without("X-Amz-Signature"), "missing or malformed X-Amz-Signature parameter in pre-signed URL"),
 ]
 
 

@@ -67,7 +67,7 @@ EQUIVALENT: frozenset[str] = frozenset(
         "authenticator.token.x__quote__mutmut_23",
         "authenticator.token.x_token_sha256__mutmut_7",
         *(f"authenticator.token.x__decode_base64url__mutmut_{n}" for n in (19, 27)),
-        *(f"authenticator.token.x_parse_token__mutmut_{n}" for n in (11, 26, 87)),
+        *(f"authenticator.token.x_parse_token__mutmut_{n}" for n in (11, 26, 87, 191)),
         *(f"authenticator.token.x__split_url__mutmut_{n}" for n in (45, 46, 48)),
         "authenticator.sts.x_identity_from_response__mutmut_5",
         "client_plugin.presign.x__hmac__mutmut_9",
