@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from authenticator.words import counted
 from bench.lint import ACCOUNT, MAX_BYTES, configmap
 from tests.support.processes import Webhook
 
@@ -147,7 +148,7 @@ def main() -> int:
         print(f"{'':<4} {'  (server CPU time of the same reviews)':<44} {cpu:>8.3f}s {anchor_cpu:>8.3f}s")
         verdict = "allowed" if answer["allowed"] else "denied"
         reason = f" ({answer['status']['message'][:60]}...)" if not answer["allowed"] else ""
-        print(f"     the guard said: {verdict}{reason}, {len(answer.get('warnings') or [])} warnings")
+        print(f"     the guard said: {verdict}{reason}, {counted(len(answer.get('warnings') or []), 'warning')}")
     print(f"     {size:,} bytes, {entries:,} mapRoles per object; load average {os.getloadavg()[0]:.2f}")
     return 0 if all(results) else 1
 
