@@ -8,10 +8,8 @@ the server's mapping chain whether the requester is mapped, as a review would.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,7 +20,7 @@ from authenticator.arn import canonicalize, parse_arn
 from authenticator.identity import Identity
 from authenticator.lint.config import LintConfig
 from authenticator.lint.document import Section, Target
-from authenticator.lint.engine import lint_text
+from authenticator.lint.engine import lint_text, no_gc
 from authenticator.lint.findings import Finding, Severity
 from authenticator.mapping.awsauth import MAP_ACCOUNTS, MAP_ROLES, MAP_USERS, SECTIONS, parse_aws_auth
 from authenticator.mapping.chain import MappingChain
@@ -73,25 +71,12 @@ def judge(request: AdmissionRequest, *, protect_requester: bool = True, lint: Li
     DELETE is allowed without a word. ``dryRun`` requests are judged like the others."""
     if not is_aws_auth(request) or request.operation not in JUDGED_OPERATIONS:
         return _ALLOW
-    with _no_gc():
+    with no_gc():
         if request.operation == "DELETE":
             return _judge_delete(request.oldObject)
         if request.object is None:  # a CREATE/UPDATE always carries it; nothing to judge without it
             return _ALLOW
         return _judge_write(request, protect_requester=protect_requester, lint=lint or LintConfig())
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """A 1 MiB aws-auth is tens of thousands of acyclic objects, freed by reference counting: the
-    cyclic collector, run over and over while they are built, would take most of the time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # -- which requests -----------------------------------------------------------------------------
