@@ -7,7 +7,6 @@ import shlex
 import ssl
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import yaml
 
 from authenticator.demo.runner import free_port
 from authenticator.server.tls import certificate_expiry, generate_certificate, why_renew, write_private
-from tests.support.processes import ServerProcess, metric_sum
+from tests.support.processes import ChildProcess, ServerProcess, metric_sum
 
 CLI = str(Path(sys.executable).parent / "eks-iam-authenticator")
 
@@ -125,27 +124,16 @@ def test_the_printed_server_command_works_when_pasted(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     # Pasted in another directory, the installed command runs it.
-    process = subprocess.Popen(words, cwd=elsewhere, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    # The URL of init's kubeconfig, which the API server would dial.
-    health_url = _server_url(tmp_path / "state" / "aws-iam-authenticator.kubeconfig").replace(
-        "/authenticate", "/healthz"
-    )
-    try:
+    with ChildProcess(words, cwd=elsewhere) as process:
+        process.wait_for("Application startup complete")
+        # The URL of init's kubeconfig, which the API server would dial.
+        health_url = _server_url(tmp_path / "state" / "aws-iam-authenticator.kubeconfig").replace(
+            "/authenticate", "/healthz"
+        )
         ca = ssl.create_default_context(cafile=str(tmp_path / "state" / "cert.pem"))
-        with httpx.Client(verify=ca, timeout=2) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, process.communicate()[1]
-                try:
-                    health = client.get(health_url)
-                    break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline, "the pasted server did not answer within 30s"
-                    time.sleep(0.1)  # bounded by the deadline above
+        with httpx.Client(verify=ca, timeout=10) as client:
+            health = client.get(health_url)
         assert (health.status_code, health.text) == (200, "ok")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     assert not list(elsewhere.iterdir())  # it wrote nothing where it was pasted
 
 

@@ -31,34 +31,28 @@ V1 = "authentication.k8s.io/v1"
 STARTUP_SECONDS = 30
 
 
-class ServerProcess:
-    """``eks-iam-authenticator -l json [-v LEVEL] server -c CONFIG --port PORT --state-dir STATE`` as
-    a child process; its output (stderr, and stdout too with ``with_stdout``) is read by a thread so
-    tests can wait for a line with a bound."""
+class ChildProcess:
+    """A command line as a child process; its output (stderr, and stdout too with ``with_stdout``)
+    is read by a thread so tests can wait for a line with a bound instead of sleeping."""
 
     def __init__(
         self,
-        config: Path,
-        state: Path,
-        port: int | None = None,
+        argv: list[str],
         *,
-        verbosity: str | None = None,
         env: dict[str, str] | None = None,
+        cwd: Path | None = None,
         with_stdout: bool = False,
     ) -> None:
-        self.port = port or free_port()
-        self.state = state
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         self._seen_lock = threading.Lock()
-        args = ["-l", "json", *(["-v", verbosity] if verbosity else []), "server", "-c", str(config)]
-        args += ["--port", str(self.port), "--state-dir", str(state)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "authenticator", *args],
+            argv,
             stdout=subprocess.PIPE if with_stdout else subprocess.DEVNULL,
             stderr=subprocess.STDOUT if with_stdout else subprocess.PIPE,
             text=True,
             env=env,
+            cwd=cwd,
         )
         threading.Thread(target=self._pump, daemon=True).start()
 
@@ -87,7 +81,7 @@ class ServerProcess:
                 break
             if text in line:
                 return
-            assert line != "", "server exited:\n" + "".join(self.seen)
+            assert line != "", "the process exited:\n" + "".join(self.seen)
         raise AssertionError(f"no {text!r} within {STARTUP_SECONDS}s:\n" + "".join(self.seen))
 
     def rest(self) -> str:
@@ -105,6 +99,26 @@ class ServerProcess:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(timeout=30)
+
+
+class ServerProcess(ChildProcess):
+    """``eks-iam-authenticator -l json [-v LEVEL] server -c CONFIG --port PORT --state-dir STATE``."""
+
+    def __init__(
+        self,
+        config: Path,
+        state: Path,
+        port: int | None = None,
+        *,
+        verbosity: str | None = None,
+        env: dict[str, str] | None = None,
+        with_stdout: bool = False,
+    ) -> None:
+        self.port = port or free_port()
+        self.state = state
+        args = ["-l", "json", *(["-v", verbosity] if verbosity else []), "server", "-c", str(config)]
+        args += ["--port", str(self.port), "--state-dir", str(state)]
+        super().__init__([sys.executable, "-m", "authenticator", *args], env=env, with_stdout=with_stdout)
 
 
 def review_body(token: str) -> dict[str, Any]:
