@@ -1,7 +1,7 @@
 """``aws-auth resolve --entries/--cluster/--mode``: which of the two mechanisms decides for an
 identity, and what it yields.
 
-The authentication mode says who decides (access-entries.md): ``CONFIG_MAP`` — aws-auth alone;
+The authentication mode says who decides (docs/migration.md): ``CONFIG_MAP`` — aws-auth alone;
 ``API_AND_CONFIG_MAP`` — the principal's access entry when it has one, else aws-auth; ``API`` —
 the access entry alone (aws-auth is ignored). aws-auth's answer is the server's own chain
 (:func:`authenticator.lint.resolve.resolve_text`); the access entry's is its username (EKS's

@@ -1,6 +1,6 @@
 """What a cluster already holds, for ``aws-auth migrate``: its authentication mode, its access
 entries with their access policies, and the roles of its managed node groups and Fargate profiles
-(docs/access-entries.md, "Command contract").
+(docs/cli.md, `aws-auth migrate`).
 
 Read through botocore (``--cluster``: the endpoint is botocore's, so ``AWS_ENDPOINT_URL_EKS`` and a
 profile's ``endpoint_url`` apply) or from a file (``--entries FILE``). Both give the same values:

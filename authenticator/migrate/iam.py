@@ -1,4 +1,4 @@
-"""IAM look-ups for ``aws-auth migrate``: the paths aws-auth leaves out (docs/access-entries.md).
+"""IAM look-ups for ``aws-auth migrate``: the paths aws-auth leaves out (docs/migration.md).
 
 aws-auth matches a role without its path (an assumed-role ARN has none), but an access entry
 names the role's full ARN, path included: ``--resolve-paths`` asks IAM ``GetRole`` for it. An

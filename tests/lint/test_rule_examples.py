@@ -37,7 +37,7 @@ EXPECTED_IDS = {
     "AA602",
     "AA603",
     *(f"AA70{i}" for i in range(1, 6)),
-    *(f"AA80{i}" for i in range(1, 9)),  # migration readiness (access-entries.md)
+    *(f"AA80{i}" for i in range(1, 9)),  # migration readiness (docs/migration.md)
     "AA900",
 }
 

@@ -1,5 +1,5 @@
 """The EKS stand-in, driven by a real botocore EKS client: routes and shapes of botocore's model,
-and the rules of the access-entry API it enforces (access-entries.md)."""
+and the rules of the access-entry API it enforces (docs/migration.md, "The access-entry API")."""
 
 from __future__ import annotations
 

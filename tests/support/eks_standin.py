@@ -1,6 +1,6 @@
 """A local EKS API stand-in over HTTP: access entries and the authentication mode, moto for the rest.
 
-moto has no access-entry API (docs: access-entries.md, "Peers for the tests"), so this serves it,
+moto has no access-entry API (docs/testing.md), so this serves it,
 on 127.0.0.1 port 0, threaded, for a real botocore EKS client reached with ``AWS_ENDPOINT_URL_EKS``
 (or ``endpoint_url``). Design: one WSGI app in front of moto's own EKS app (``create_backend_app``,
 in this process):
@@ -19,7 +19,7 @@ in this process):
   ``accessConfig.authenticationMode`` kept here (default CONFIG_MAP, as the API's);
 - everything else (clusters, node groups, Fargate profiles) is moto's EKS, forwarded unchanged.
 
-The rules of the API it enforces (access-entries.md, "Facts of the access-entry API"):
+The rules of the API it enforces (docs/migration.md, "The access-entry API"):
 
 - access-entry operations need the mode to have left CONFIG_MAP (``InvalidRequestException``);
 - principal: an IAM user or role ARN of the cluster's partition (no STS sessions);
