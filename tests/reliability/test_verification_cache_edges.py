@@ -19,6 +19,7 @@ from authenticator.identity import Identity
 from authenticator.partitions import get_partition
 from authenticator.token import MAX_CLOCK_SKEW, PresignedRequest, TokenRejected, parse_token
 from authenticator.verification_cache import VerifiedIdentityCache, unmapped_capacity
+from tests.support.aio import until
 from tests.support.identities import user_identity
 from tests.support.sts import FakeSTS
 from tests.support.tokens import NOW, make_token
@@ -99,10 +100,7 @@ def test_a_throttled_call_says_how_many_calls_are_allowed() -> None:
         sts = FakeSTS(gate=asyncio.Event())
         cache = cache_of(sts, Clock(), max_in_flight=1, wait=0.01)
         held = asyncio.create_task(cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000001")))
-        for _ in range(100):
-            if cache.in_flight == 1:
-                break
-            await asyncio.sleep(0)
+        await until(lambda: cache.in_flight == 1, "the first call in flight")
         with pytest.raises(TokenRejected) as caught:
             await cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000002"))
         assert caught.value.reason == "too many STS calls in flight (1); try again"
@@ -122,17 +120,12 @@ def test_shutdown_cancels_calls_in_flight_and_reports_no_error() -> None:
         await cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000009"))  # one entry
         sts.gate = asyncio.Event()  # from now on STS never answers
         waiter = asyncio.create_task(cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000001")))
-        for _ in range(100):
-            if len(sts.calls) == 2:
-                break
-            await asyncio.sleep(0)
+        await until(lambda: len(sts.calls) == 2, "the second call sent")
         await cache.aclose()
         with pytest.raises(asyncio.CancelledError):
             await waiter
         assert len(cache) == 0 and sts.closed and entries_gauge() == 0
-        for _ in range(10):  # let the cancelled call's done-callback run
-            await asyncio.sleep(0)
-        assert cache._pending == {}
+        await until(lambda: cache._pending == {}, "the cancelled call's done-callback")
 
     asyncio.run(scenario())
     assert errors == []
@@ -146,15 +139,10 @@ def test_a_failure_nobody_waits_for_any_more_is_not_reported_as_never_retrieved(
         sts = FakeSTS(gate=asyncio.Event(), error=OSError("connection reset"))
         cache = cache_of(sts, Clock())
         waiter = asyncio.create_task(cache.get_caller_identity(request()))
-        for _ in range(100):
-            if sts.calls:
-                break
-            await asyncio.sleep(0)
+        await until(lambda: bool(sts.calls), "the call sent")
         waiter.cancel()  # the only waiter goes away; the call goes on (shielded) and fails
         sts.gate.set()  # type: ignore[union-attr]
-        for _ in range(10):
-            await asyncio.sleep(0)
-        assert cache._pending == {}
+        await until(lambda: cache._pending == {}, "the failed call forgotten")
         gc.collect()
 
     asyncio.run(scenario())

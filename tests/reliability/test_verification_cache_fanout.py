@@ -11,12 +11,15 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from prometheus_client import REGISTRY
+
 from authenticator.identity import Identity
 from authenticator.partitions import get_partition
 from authenticator.server.review import Reviewer
 from authenticator.token import TOKEN_PREFIX, PresignedRequest, canonical_sha256, parse_token
 from authenticator.verification_cache import VerifiedIdentityCache, unmapped_capacity
 from authenticator.verifier import TokenVerifier
+from tests.support.aio import until
 from tests.support.identities import user_identity
 from tests.support.mapping import FakeMapper
 from tests.support.sts import FakeSTS
@@ -126,8 +129,14 @@ def test_respellings_in_flight_at_once_share_one_sts_call() -> None:
         sts = FakeSTS(gate=asyncio.Event())
         cache, reviewer, _ = setup(sts, mapped_keys=frozenset({ALICE_KEY}))
         reviews = [asyncio.create_task(reviewer.review(t)) for t in respellings(make_token(NOW), 100)]
-        for _ in range(100):
-            await asyncio.sleep(0)
+        coalesced = REGISTRY.get_sample_value("aws_iam_authenticator_verification_coalesced_total") or 0.0
+        await until(
+            lambda: (
+                (REGISTRY.get_sample_value("aws_iam_authenticator_verification_coalesced_total") or 0.0) - coalesced
+                == 99
+            ),
+            "the 99 other spellings waiting on the one STS call",
+        )
         sts.gate.set()  # type: ignore[union-attr]
         assert all(r.allowed for r in await asyncio.gather(*reviews))
         assert (len(sts.calls), len(cache)) == (1, 1)
