@@ -22,6 +22,7 @@ from authenticator.server.review import Reviewer
 from authenticator.token import PresignedRequest, RejectionKind, TokenRejected, parse_token
 from authenticator.verification_cache import VerifiedIdentityCache
 from authenticator.verifier import TokenVerifier
+from tests.support.aio import until
 from tests.support.identities import user_identity
 from tests.support.mapping import FakeMapper
 from tests.support.sts import FakeSTS
@@ -56,15 +57,6 @@ class Clock:
 
 def request(signed_at: datetime = NOW, key: str = "AKIAEXAMPLEKEY000001") -> PresignedRequest:
     return parse_token(make_token(signed_at, access_key_id=key), now=signed_at, partition=AWS)
-
-
-async def settle(condition: object) -> None:
-    """Let the loop run until ``condition()`` holds (bounded in loop turns, not time)."""
-    for _ in range(1000):
-        if condition():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("condition never held")
 
 
 def run(coro: object) -> object:
@@ -175,7 +167,7 @@ def test_100_concurrent_reviews_of_one_token_make_one_sts_call() -> None:
         sts = FakeSTS(gate=asyncio.Event())
         cache = cache_of(sts, clock=Clock())
         waiters = [asyncio.create_task(cache.get_caller_identity(request())) for _ in range(100)]
-        await settle(lambda: len(sts.calls) == 1)
+        await until(lambda: len(sts.calls) == 1)
         sts.gate.set()  # type: ignore[union-attr]
         identities = await asyncio.gather(*waiters)
         assert len(sts.calls) == 1
@@ -190,7 +182,7 @@ def test_a_shared_failure_reaches_every_waiter_and_is_not_cached() -> None:
         sts = FakeSTS(error=rejected, gate=asyncio.Event())
         cache = cache_of(sts, clock=Clock())
         waiters = [asyncio.create_task(cache.get_caller_identity(request())) for _ in range(100)]
-        await settle(lambda: len(sts.calls) == 1)
+        await until(lambda: len(sts.calls) == 1)
         sts.gate.set()  # type: ignore[union-attr]
         outcomes = await asyncio.gather(*waiters, return_exceptions=True)
         assert all(isinstance(o, TokenRejected) and o.kind is RejectionKind.STS_ERROR for o in outcomes)
@@ -208,7 +200,7 @@ def test_one_waiter_going_away_does_not_cancel_the_others() -> None:
         cache = cache_of(sts, clock=Clock())
         first = asyncio.create_task(cache.get_caller_identity(request()))
         second = asyncio.create_task(cache.get_caller_identity(request()))
-        await settle(lambda: len(sts.calls) == 1)
+        await until(lambda: len(sts.calls) == 1)
         first.cancel()
         sts.gate.set()  # type: ignore[union-attr]
         assert (await second).arn == user_identity().arn
@@ -223,7 +215,7 @@ def test_calls_in_flight_are_bounded_and_the_rest_get_throttled_in_bounded_time(
         sts = FakeSTS(gate=asyncio.Event())
         cache = cache_of(sts, clock=Clock(), max_in_flight=2, wait=0.05)
         held = [asyncio.create_task(cache.get_caller_identity(request(key=f"AKIAEXAMPLEKEY00000{i}"))) for i in (1, 2)]
-        await settle(lambda: cache.in_flight == 2)
+        await until(lambda: cache.in_flight == 2)
         with pytest.raises(TokenRejected) as caught:
             await cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000003"))
         assert caught.value.kind is RejectionKind.STS_THROTTLING
@@ -243,7 +235,7 @@ def test_a_waiting_call_starts_when_a_slot_frees() -> None:
         cache = cache_of(sts, clock=Clock(), max_in_flight=1, wait=30)
         first = asyncio.create_task(cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000001")))
         second = asyncio.create_task(cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000002")))
-        await settle(lambda: len(sts.calls) == 1)
+        await until(lambda: len(sts.calls) == 1)
         for _ in range(50):  # loop turns: the second waits for the slot and does not call STS meanwhile
             await asyncio.sleep(0)
         assert len(sts.calls) == 1

@@ -8,7 +8,7 @@ from collections.abc import Callable
 __all__ = ["until"]
 
 
-async def until(condition: Callable[[], bool], what: str, turns: int = 1000) -> None:
+async def until(condition: Callable[[], bool], what: str = "the condition", turns: int = 1000) -> None:
     """Let the other tasks run until ``condition()`` holds; fail, naming ``what``, when it still
     does not after ``turns`` turns of the loop (no clock: nothing here waits for time to pass)."""
     for _ in range(turns):
