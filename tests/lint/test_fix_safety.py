@@ -108,63 +108,64 @@ def test_session_arn_suggestion_reaches_the_user(tmp_path: Path, monkeypatch: py
 # -- one test per demoted rule ----------------------------------------------------------------
 
 
-def test_role_path_is_a_suggestion() -> None:
-    text = HEADER + (
-        "  mapRoles: |\n"
-        "    - rolearn: arn:aws:iam::739275461218:role/teams/platform/admin\n"
-        "      username: admin\n"
-        "      groups:\n"
-        "        - system:masters\n"
-    )
-    assert "use arn:aws:iam::739275461218:role/admin" in _fix_leaves_unchanged(text, "AA202")
+_SSO_ROLE = "arn:aws:iam::739275461218:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"
 
 
-def test_sso_role_path_is_a_suggestion() -> None:
-    arn = "arn:aws:iam::739275461218:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"
-    text = HEADER + (f'  mapRoles: |\n    - rolearn: {arn}\n      username: "sso:{{{{SessionName}}}}"\n')
-    hint = _fix_leaves_unchanged(text, "AA203")
-    assert "use arn:aws:iam::739275461218:role/AWSReservedSSO_Admin_0123456789abcdef" in hint
+def _admin_role(rolearn: str = "rolearn: arn:aws:iam::739275461218:role/admin", *, username: str = "admin") -> str:
+    """A mapRoles entry giving system:masters; each case below changes one line of it."""
+    return f"    - {rolearn}\n      username: {username}\n      groups:\n        - system:masters\n"
 
 
-def test_quoting_a_template_that_makes_a_section_load_is_a_suggestion() -> None:
-    text = HEADER + (
-        "  mapRoles: |\n"
-        "    - rolearn: arn:aws:iam::739275461218:role/admin\n"
-        "      username: {{SessionName}}\n"
-        "      groups:\n"
-        "        - system:masters\n"
-    )
-    assert 'quote it: "{{SessionName}}"' in _fix_leaves_unchanged(text, "AA002")
-
-
-def test_renaming_an_ignored_data_key_is_a_suggestion() -> None:
-    text = HEADER + (
-        "  MapRoles: |\n"
-        "    - rolearn: arn:aws:iam::739275461218:role/admin\n"
-        "      username: admin\n"
-        "      groups:\n"
-        "        - system:masters\n"
-    )
-    assert "rename it to mapRoles" in _fix_leaves_unchanged(text, "AA004")
-
-
-def test_quoting_an_sso_account_the_server_drops_is_a_suggestion() -> None:
-    text = HEADER + (
-        "  mapRoles: |\n"
-        "    - sso:\n"
-        "        permissionSetName: Admin\n"
-        "        accountID: 739275461218\n"
-        '      username: "sso:{{SessionName}}"\n'
-        "      groups:\n"
-        "        - system:masters\n"
-    )
-    assert 'accountID: "739275461218"' in _fix_leaves_unchanged(text, "AA703")
-
-
-def test_quoting_an_account_of_the_server_config_is_a_suggestion() -> None:
-    # A real YAML list: the server reads 012345670123 as the octal number 1402433619.
-    text = "server:\n  mapAccounts:\n    - 012345670123\n"
-    assert 'quote it: "012345670123"' in _fix_leaves_unchanged(text, "AA703")
+@pytest.mark.parametrize(
+    ("text", "rule_id", "suggestion"),
+    [
+        pytest.param(
+            HEADER + "  mapRoles: |\n" + _admin_role("rolearn: arn:aws:iam::739275461218:role/teams/platform/admin"),
+            "AA202",
+            "use arn:aws:iam::739275461218:role/admin",
+            id="role-path",
+        ),
+        pytest.param(
+            HEADER + f'  mapRoles: |\n    - rolearn: {_SSO_ROLE}\n      username: "sso:{{{{SessionName}}}}"\n',
+            "AA203",
+            "use arn:aws:iam::739275461218:role/AWSReservedSSO_Admin_0123456789abcdef",
+            id="sso-role-path",
+        ),
+        pytest.param(
+            HEADER + "  mapRoles: |\n" + _admin_role(username="{{SessionName}}"),
+            "AA002",
+            'quote it: "{{SessionName}}"',
+            id="template-that-makes-a-section-load",
+        ),
+        pytest.param(
+            HEADER + "  MapRoles: |\n" + _admin_role(),
+            "AA004",
+            "rename it to mapRoles",
+            id="ignored-data-key",
+        ),
+        pytest.param(
+            HEADER + "  mapRoles: |\n"
+            "    - sso:\n"
+            "        permissionSetName: Admin\n"
+            "        accountID: 739275461218\n"
+            '      username: "sso:{{SessionName}}"\n'
+            "      groups:\n"
+            "        - system:masters\n",
+            "AA703",
+            'accountID: "739275461218"',
+            id="sso-account-the-server-drops",
+        ),
+        # A real YAML list: the server reads 012345670123 as the octal number 1402433619.
+        pytest.param(
+            "server:\n  mapAccounts:\n    - 012345670123\n",
+            "AA703",
+            'quote it: "012345670123"',
+            id="account-of-the-server-config",
+        ),
+    ],
+)
+def test_demoted_fix_is_a_suggestion(text: str, rule_id: str, suggestion: str) -> None:
+    assert suggestion in _fix_leaves_unchanged(text, rule_id)
 
 
 # -- the fixes that stay: the server reads both spellings identically -------------------------

@@ -9,16 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.aws_auth import HEADER
+
 AWS_AUTH = str(Path(sys.executable).parent / "aws-auth")
 ANSI = "\x1b["
 
-MANIFEST = """\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: aws-auth
-  namespace: kube-system
-data:
+MANIFEST = (
+    HEADER
+    + """\
   mapRoles: |
     - rolearn: arn:aws:iam::739275461218:role/eks-nodes
       username: system:node:{{EC2PrivateDNSName}}
@@ -34,6 +32,7 @@ data:
       username: bob
      groups: [a]
 """
+)
 
 
 def resolve(tmp_path: Path, *argv: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
