@@ -22,7 +22,6 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ import yaml
 
 from authenticator.words import counted
 from bench.lint import ACCOUNT, MAX_BYTES, configmap
+from tests.admission.conftest import review
 from tests.support.processes import Webhook
 
 TARGET_SECONDS = 1.0
@@ -40,29 +40,12 @@ REQUESTER_USER = "user-3"  # one of its mapUsers
 def _review(
     operation: str, new: dict[str, Any], old: dict[str, Any] | None, user: dict[str, Any] | None = None
 ) -> bytes:
-    meta = new["metadata"]
     role = f"arn:aws:iam::{ACCOUNT}:role/{REQUESTER_ROLE}"
     by_role = {
         "username": f"{REQUESTER_ROLE}:alice",
         "extra": {"arn": [f"arn:aws:sts::{ACCOUNT}:assumed-role/{REQUESTER_ROLE}/alice"], "canonicalArn": [role]},
     }
-    body = {
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": str(uuid.uuid4()),
-            "kind": {"group": "", "version": "v1", "kind": "ConfigMap"},
-            "resource": {"group": "", "version": "v1", "resource": "configmaps"},
-            "name": meta["name"],
-            "namespace": meta.get("namespace", ""),
-            "operation": operation,
-            "userInfo": user or by_role,
-            "object": new,
-            "oldObject": old,
-            "dryRun": False,
-        },
-    }
-    return json.dumps(body).encode()
+    return json.dumps(review(operation, new, old, user=user or by_role)).encode()
 
 
 def _cpu_seconds(pid: int) -> float:

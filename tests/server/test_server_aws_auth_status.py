@@ -20,13 +20,6 @@ from tests.support.processes import ServerProcess
 
 AWS_AUTH = str(Path(sys.executable).parent / "aws-auth")
 
-BROKEN = """\
-mapRoles: |
-  - rolearn: arn:aws:iam::111122223333:role/admins
-    username: admin
-   groups:
-      - system:masters
-"""
 GOOD = """\
 mapRoles: |
   - rolearn: arn:aws:iam::111122223333:role/admins
@@ -34,6 +27,8 @@ mapRoles: |
     groups:
       - system:masters
 """
+# GOOD with its groups key one space short: a YAML error inside mapRoles.
+BROKEN = GOOD.replace("    groups:", "   groups:")
 USERS = """\
 mapUsers: |
   - userarn: arn:aws:iam::111122223333:user/alice

@@ -9,7 +9,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-__all__ = ["POLL_INTERVAL", "FileStat", "Poller", "file_stat"]
+__all__ = ["POLL_INTERVAL", "FileStat", "Poller", "UnreadableFile", "file_stat", "read_text"]
 
 # Seconds between two stats of a watched file: a change applies within about a second.
 POLL_INTERVAL = 1.0
@@ -24,6 +24,20 @@ def file_stat(path: str) -> FileStat:
     """The stat of ``path`` that changes whenever its content may have; ``OSError`` as os.stat."""
     st = os.stat(path)
     return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev)
+
+
+class UnreadableFile(Exception):
+    """A watched file that exists but could not be read as UTF-8; the message says why."""
+
+
+def read_text(path: str) -> str:
+    """``path``'s content as UTF-8, or ``UnreadableFile`` with a one-line reason."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or type(err).__name__
+        raise UnreadableFile(f"cannot read {path}: {reason}") from err
 
 
 class Poller(Generic[T]):

@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, Final
 from authenticator import metrics
 from authenticator.errors import UserError
 from authenticator.mapping.sources._awsauth_log import KEPT
-from authenticator.mapping.sources._poll import POLL_INTERVAL, FileStat, Poller, file_stat
+from authenticator.mapping.sources._poll import (
+    POLL_INTERVAL,
+    FileStat,
+    Poller,
+    UnreadableFile,
+    file_stat,
+    read_text,
+)
 from authenticator.mapping.sources._published import SourceStatus
 from authenticator.mapping.sources.dynamicfile import e2e_seconds
 from authenticator.mapping.sources.modes import DYNAMIC_FILE, BackendModeFile, parse_backend_mode_file
@@ -132,11 +139,10 @@ class BackendModeFileChain:
                 return None
             self._stat, self._missing = stat, False
             try:
-                with open(self.path, encoding="utf-8") as handle:
-                    text = handle.read()
-            except (OSError, UnicodeDecodeError) as err:
+                text = read_text(self.path)
+            except UnreadableFile as err:
                 self._stat = None  # try again next time even if the stat stays the same
-                self._fail(f"cannot read {self.path}: {getattr(err, 'strerror', None) or type(err).__name__}")
+                self._fail(str(err))
                 return None
             try:
                 return parse_backend_mode_file(text)

@@ -40,7 +40,14 @@ from authenticator.identity import Identity
 from authenticator.mapping.entries import EntryResult, parse_role_entries, parse_user_entries
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
 from authenticator.mapping.sources._awsauth_log import counted
-from authenticator.mapping.sources._poll import POLL_INTERVAL, FileStat, Poller, file_stat
+from authenticator.mapping.sources._poll import (
+    POLL_INTERVAL,
+    FileStat,
+    Poller,
+    UnreadableFile,
+    file_stat,
+    read_text,
+)
 from authenticator.mapping.sources._published import PublishedMappings, SourceStatus
 from authenticator.mapping.sources.modes import DYNAMIC_FILE
 
@@ -252,11 +259,10 @@ class DynamicFileSource(PublishedMappings):
             self._stat = stat
             self._missing = False
             try:
-                with open(self.path, encoding="utf-8") as handle:
-                    text = handle.read()
-            except (OSError, UnicodeDecodeError) as err:
+                text = read_text(self.path)
+            except UnreadableFile as err:
                 self._stat = None  # try again next time even if the stat stays the same
-                self._fail(f"cannot read {self.path}: {getattr(err, 'strerror', None) or type(err).__name__}")
+                self._fail(str(err))
                 return False
             try:
                 content = parse_dynamic_file(text, userid_strict=self.userid_strict)
