@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 TARGET_SECONDS = 2.0
@@ -57,6 +59,29 @@ def configmap(max_bytes: int) -> tuple[str, int]:
     return head + "  mapRoles: |\n" + "".join(roles) + tail, len(roles)
 
 
+def arguments(description: str) -> argparse.Namespace:
+    """``--bytes`` and ``--runs``, the options of the benchmarks on the L1 ConfigMap."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--bytes", type=int, default=MAX_BYTES, help="size of the aws-auth ConfigMap")
+    parser.add_argument("--runs", type=int, default=5)
+    return parser.parse_args()
+
+
+@contextmanager
+def configmap_file(max_bytes: int) -> Iterator[tuple[Path, int]]:
+    """(path, mapRoles entries) of the :func:`configmap` of ``max_bytes``, in a temporary file."""
+    text, entries = configmap(max_bytes)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "aws-auth.yaml"
+        path.write_text(text)
+        yield path, entries
+
+
+def lint_argv(path: Path) -> list[str]:
+    """``aws-auth lint`` of ``path`` as a user runs it, without a config file and never failing."""
+    return [sys.executable, "-m", "authenticator.lint", "lint", "--no-config", "--fail-on", "never", str(path)]
+
+
 def _run(argv: list[str]) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the child): on a shared machine the CPU time drifts less."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -67,26 +92,20 @@ def _run(argv: list[str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def _median(argv: list[str], runs: int) -> tuple[float, float]:
+def median(argv: list[str], runs: int) -> tuple[float, float]:
     _run(argv)  # warm-up: page cache, .pyc files
     samples = [_run(argv) for _ in range(runs)]
     return statistics.median(w for w, _ in samples), statistics.median(c for _, c in samples)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bytes", type=int, default=MAX_BYTES, help="size of the aws-auth ConfigMap")
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    text, entries = configmap(args.bytes)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "aws-auth.yaml"
-        path.write_text(text)
+    args = arguments(__doc__.split("\n")[0])
+    with configmap_file(args.bytes) as (path, entries):
         size = path.stat().st_size
-        lint = [sys.executable, "-m", "authenticator.lint", "lint", "--no-config", "--fail-on", "never", str(path)]
+        lint = lint_argv(path)
         check = subprocess.run(lint, capture_output=True, text=True, check=False, timeout=120)
-        anchor, anchor_cpu = _median([sys.executable, "-c", "pass"], args.runs)
-        value, value_cpu = _median(lint, args.runs)
+        anchor, anchor_cpu = median([sys.executable, "-c", "pass"], args.runs)
+        value, value_cpu = median(lint, args.runs)
     ok = value <= TARGET_SECONDS
     what = f"aws-auth lint, {size / MAX_BYTES:.2f} MiB, {entries:,} mapRoles"
     target = f"<= {TARGET_SECONDS:.3f}s"

@@ -12,38 +12,29 @@ anchor (the lint), ratio, target and pass/fail; exits 1 when the target is misse
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
-from bench.lint import MAX_BYTES, _median, configmap
+from bench.lint import MAX_BYTES, arguments, configmap_file, lint_argv, median
 
 TARGET_RATIO = 1.5
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bytes", type=int, default=MAX_BYTES, help="size of the aws-auth ConfigMap")
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    text, entries = configmap(args.bytes)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "aws-auth.yaml"
-        path.write_text(text)
+    args = arguments(__doc__.split("\n")[0])
+    with configmap_file(args.bytes) as (path, entries):
         size = path.stat().st_size
-        lint = [sys.executable, "-m", "authenticator.lint", "lint", "--no-config", "--fail-on", "never", str(path)]
+        lint = lint_argv(path)
         migrate = [sys.executable, "-m", "authenticator.lint", "migrate", "-f", "json", str(path)]
         check = subprocess.run(migrate, capture_output=True, text=True, check=False, timeout=120)
         if check.returncode not in (0, 1):
             print(f"aws-auth migrate failed: {check.stderr.strip()[-300:]}", file=sys.stderr)
             return 1
         summary = json.loads(check.stdout)["summary"]
-        anchor, anchor_cpu = _median(lint, args.runs)
-        value, value_cpu = _median(migrate, args.runs)
+        anchor, anchor_cpu = median(lint, args.runs)
+        value, value_cpu = median(migrate, args.runs)
     ratio = value / anchor
     ok = ratio <= TARGET_RATIO
     what = f"aws-auth migrate -f json, {size / MAX_BYTES:.2f} MiB"

@@ -14,7 +14,8 @@ import yaml
 from authenticator.lint.document import Entry, Target
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._common import _memo, is_node_entry
+from authenticator.lint.rules._common import _memo, group_nodes, is_node_entry
+from authenticator.lint.rules.AA402_group_typo import typo_of
 from authenticator.mapping.entries import PrincipalKey, principal_key
 from authenticator.mapping.model import RoleMapping
 from authenticator.migrate.classify import Carried, Reason, ReasonCode, carry
@@ -73,29 +74,24 @@ def reasons(target: Target, code: ReasonCode) -> Iterator[tuple[Entry, Reason]]:
 def report(ctx: RuleContext, code: ReasonCode, node_of: str | None = None) -> Iterator[Finding]:
     """One finding per entry with reason ``code``, at its ``node_of`` field (else at the entry)."""
     for entry, reason in reasons(ctx.target, code):
-        node: yaml.Node | None = entry.value_node(node_of) if node_of else None
-        yield ctx.at_node(
-            entry.section,
-            node if node is not None else entry.node,
-            f"cannot become an EKS access entry as it is: {reason.message}",
-            entry=entry,
-            fix_hint=FIX_GUIDE,
-        )
+        yield _finding(ctx, entry, reason, entry.value_node(node_of) if node_of else None)
 
 
 def group_report(ctx: RuleContext, code: ReasonCode, matches: str) -> Iterator[Finding]:
     """Like :func:`report`, at the group named in the reason; a typo of a known group is AA402's."""
-    from authenticator.lint.rules._common import group_nodes
-    from authenticator.lint.rules.AA402_group_typo import typo_of
-
     for entry, reason in reasons(ctx.target, code):
         if any(typo_of(group) and f"{group!r}" in reason.message for group, _ in group_nodes(entry)):
             continue
         nodes = [node for group, node in group_nodes(entry) if f"{group!r}" in reason.message and matches in group]
-        yield ctx.at_node(
-            entry.section,
-            nodes[0] if nodes else entry.node,
-            f"cannot become an EKS access entry as it is: {reason.message}",
-            entry=entry,
-            fix_hint=FIX_GUIDE,
-        )
+        yield _finding(ctx, entry, reason, nodes[0] if nodes else None)
+
+
+def _finding(ctx: RuleContext, entry: Entry, reason: Reason, node: yaml.Node | None) -> Finding:
+    """The finding for ``reason`` at ``node`` (at the whole entry when there is none)."""
+    return ctx.at_node(
+        entry.section,
+        node if node is not None else entry.node,
+        f"cannot become an EKS access entry as it is: {reason.message}",
+        entry=entry,
+        fix_hint=FIX_GUIDE,
+    )
