@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import secrets
@@ -52,11 +53,11 @@ IDLE_SECONDS = 4.0  # below uvicorn's 5 s keep-alive timeout
 
 
 def serve(config_path: str, port: int, state: str, log_path: str) -> None:
-    """The bench app: the real webhook app plus ``POST /trivial``, served like ``run_server`` does."""
+    """The bench app: the real webhook app plus ``POST /trivial``, served as ``run_server`` serves it."""
     import uvicorn
     from fastapi.responses import JSONResponse
 
-    from authenticator.server.commands import uvicorn_settings
+    from authenticator.server.commands import WebhookServer, listen_socket, uvicorn_settings
     from authenticator.server.composition import build_app
     from authenticator.server.config import load_config
     from authenticator.server.logs import configure_logging
@@ -74,20 +75,19 @@ def serve(config_path: str, port: int, state: str, log_path: str) -> None:
 
         app.add_api_route("/trivial", trivial, methods=["POST"])
         tls = ensure_certificate(state, "localhost", "127.0.0.1")
+        server = WebhookServer(uvicorn.Config(app, **uvicorn_settings("127.0.0.1", port, tls)))
         profile_to = os.environ.get("BENCH_PROFILE")
-        if profile_to:  # see where time goes: cProfile of the whole serving, dumped on SIGTERM
-            import cProfile
+        if not profile_to:
+            server.run(listen_socket("127.0.0.1", port))
+            return
+        # see where time goes: cProfile of the whole serving, in CPU time (the machine is shared)
+        import cProfile
 
-            profiler = cProfile.Profile(time.process_time)  # CPU time: the machine is shared
-
-            def _dump(*_: object) -> None:
-                profiler.disable()
-                profiler.dump_stats(profile_to)
-                raise SystemExit(0)
-
-            signal.signal(signal.SIGTERM, _dump)  # uvicorn re-raises SIGTERM after its shutdown
-            profiler.enable()
-        uvicorn.run(app, **uvicorn_settings("127.0.0.1", port, tls))
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
+        server.run(listen_socket("127.0.0.1", port))
+        profiler.disable()
+        profiler.dump_stats(profile_to)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -747,11 +747,18 @@ async def _open_loop(port: int, ca: ssl.SSLContext, plan: Sequence[tuple[bytes, 
     """Send ``plan[i]`` (request, expected status, the outcome to record it in) at start + i/rate
     on an idle connection (opening one when none is idle; at most 256 requests outstanding),
     whatever the answers' pace: latency is not hidden by waiting for answers. The number of sends
-    that went out late."""
+    that went out late.
+
+    The generator must not stall itself: a pause of its own comes back as a burst of late sends
+    that finds its idle connections closed by the server, and the TLS handshakes of the new ones
+    were measured as the server's errors. So the plan (tens of thousands of objects) is frozen out
+    of the garbage collector's sight for the run, and finished sends are not kept."""
+    gc.collect()
+    gc.freeze()
     idle: list[Connection] = await _open(port, ca, 16)
     outstanding = 0  # counted when a send is scheduled, so a sender behind time cannot overshoot
     late = 0
-    tasks: list[asyncio.Task[None]] = []
+    running: set[asyncio.Task[None]] = set()
 
     async def one(request: bytes, expect: int, outcome: Outcome) -> None:
         nonlocal outstanding
@@ -773,19 +780,24 @@ async def _open_loop(port: int, ca: ssl.SSLContext, plan: Sequence[tuple[bytes, 
             outstanding -= 1
 
     started = time.perf_counter()
-    for i, (request, expect, outcome) in enumerate(plan):
-        due = started + i / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        elif delay < -0.05:
-            late += 1
-        if outstanding >= 256:
-            outcome.error("256 requests outstanding")  # the server fell too far behind: do not queue
-            continue
-        outstanding += 1
-        tasks.append(asyncio.create_task(one(request, expect, outcome)))
-    await asyncio.wait_for(asyncio.gather(*tasks), BOUND_SECONDS)
+    try:
+        for i, (request, expect, outcome) in enumerate(plan):
+            due = started + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif delay < -0.05:
+                late += 1
+            if outstanding >= 256:
+                outcome.error("256 requests outstanding")  # the server fell too far behind: do not queue
+                continue
+            outstanding += 1
+            task = asyncio.create_task(one(request, expect, outcome))
+            running.add(task)
+            task.add_done_callback(running.discard)
+        await asyncio.wait_for(asyncio.gather(*running), BOUND_SECONDS)
+    finally:
+        gc.unfreeze()
     wall = time.perf_counter() - started
     for outcome in {id(o): o for _, _, o in plan}.values():
         outcome.wall = wall
