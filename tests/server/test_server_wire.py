@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -151,7 +152,45 @@ def test_oversized_body_is_413_not_500() -> None:
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
 def test_other_methods_on_authenticate_are_405(method: str) -> None:
     client = _client(FakeSTS(user_identity()), {})
-    assert client.request(method, "/authenticate").status_code == 405
+    response = client.request(method, "/authenticate")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"detail": "Method Not Allowed"}
+
+
+def test_authenticate_with_a_trailing_slash_is_404_as_in_the_reference() -> None:
+    # The reference's ServeMux pattern "/authenticate" matches that path only.
+    client = _client(FakeSTS(user_identity()), {})
+    assert (
+        client.post("/authenticate/", json=_review(VERSIONS[0], make_token()), follow_redirects=False).status_code
+        == 404
+    )
+
+
+def test_a_client_gone_before_its_body_is_complete_gets_no_answer_and_no_error() -> None:
+    ident = user_identity()
+    app = create_app(
+        Reviewer(
+            verifier=TokenVerifier(sts=FakeSTS(ident), partition=get_partition("aws"), clock=lambda: NOW),
+            mapper=FakeMapper(lambda i: ("alice", ())),
+        ),
+        lambda: {},
+    )
+    messages = iter(
+        [{"type": "http.request", "body": b'{"apiVersion": ', "more_body": True}, {"type": "http.disconnect"}]
+    )
+    sent: list[object] = []
+
+    async def receive() -> object:
+        return next(messages)
+
+    async def send(message: object) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/authenticate", "headers": [], "query_string": b""}
+    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    assert sent == []
 
 
 def test_healthz() -> None:
