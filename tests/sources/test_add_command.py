@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kubernetes import client as k8s_client
@@ -29,10 +30,15 @@ def parse_args(*argv: str) -> argparse.Namespace:
     return build_parser().parse_args(["add", *argv])
 
 
-def aws_auth(standin: KubeApiServer) -> dict:
+def configmap(standin: KubeApiServer) -> dict[str, Any]:
     cm = standin.get(CONFIGMAPS_KUBE_SYSTEM, "aws-auth")
     assert cm is not None
-    return cm["data"]
+    return cm
+
+
+def aws_auth(standin: KubeApiServer) -> dict[str, str]:
+    data: dict[str, str] = configmap(standin)["data"]
+    return data
 
 
 def test_add_role_keeps_existing_text_and_parses(standin: KubeApiServer, api_client: k8s_client.ApiClient) -> None:
@@ -53,10 +59,10 @@ def test_add_role_keeps_existing_text_and_parses(standin: KubeApiServer, api_cli
 
 def test_duplicate_is_refused(standin: KubeApiServer, api_client: k8s_client.ApiClient) -> None:
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", {"data": {"mapUsers": f"- userarn: {USER}\n  username: a\n"}})
-    rv = standin.get(CONFIGMAPS_KUBE_SYSTEM, "aws-auth")["metadata"]["resourceVersion"]
+    rv = configmap(standin)["metadata"]["resourceVersion"]
     with pytest.raises(AddError, match="duplicate"):
         add_entry(api_client, Entry("user", USER.replace("alice", "ALICE"), "b"))  # matching ignores case
-    assert standin.get(CONFIGMAPS_KUBE_SYSTEM, "aws-auth")["metadata"]["resourceVersion"] == rv
+    assert configmap(standin)["metadata"]["resourceVersion"] == rv
     assert standin.count("PUT") == 0
 
 

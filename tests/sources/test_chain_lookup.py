@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ ACCOUNT = "111122223333"
 ROLE_ID = "AROAROLEID000000001"
 
 
-def dynamic(tmp_path: Path, doc: dict, *, strict: bool) -> DynamicFileSource:
+def dynamic(tmp_path: Path, doc: dict[str, Any], *, strict: bool) -> DynamicFileSource:
     path = tmp_path / "mappings.json"
     path.write_text(json.dumps(doc))
     return DynamicFileSource(path=str(path), userid_strict=strict)

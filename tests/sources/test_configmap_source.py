@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from kubernetes import client as k8s_client
@@ -25,7 +26,7 @@ ALICE = "arn:aws:iam::111122223333:user/alice"
 BOB = "arn:aws:iam::111122223333:user/bob"
 
 
-def aws_auth(map_roles: str = "", map_users: str = "", map_accounts: str = "") -> dict:
+def aws_auth(map_roles: str = "", map_users: str = "", map_accounts: str = "") -> dict[str, Any]:
     data = {k: v for k, v in (("mapRoles", map_roles), ("mapUsers", map_users), ("mapAccounts", map_accounts)) if v}
     return {"data": data}
 
@@ -106,7 +107,8 @@ def test_list_then_add_modify_delete(
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", aws_auth(ROLES, USERS_BOB))
     assert source.wait_until(lambda: user_arns(source) == {BOB}, WAIT)
     assert chain.resolve(user_identity("alice", account="111122223333")) is None
-    assert chain.resolve(user_identity("bob", account="111122223333")).username == "bob"
+    assert (match := chain.resolve(user_identity("bob", account="111122223333"))) is not None
+    assert match.username == "bob"
 
     # Another ConfigMap in kube-system is not ours.
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "other", aws_auth(map_users=USERS_ALICE))

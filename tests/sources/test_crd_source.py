@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -20,7 +21,7 @@ WAIT = 10.0
 ACCOUNT = "111122223333"
 
 
-def spec(arn: str, username: str, groups: list[str] | None = None) -> dict:
+def spec(arn: str, username: str, groups: list[str] | None = None) -> dict[str, Any]:
     return {"spec": {"arn": arn, "username": username, "groups": groups or []}}
 
 
@@ -52,15 +53,17 @@ def test_add_modify_delete(standin: KubeApiServer, source: CRDSource) -> None:
     standin.apply(IAM_IDENTITY_MAPPINGS, "ci", spec(f"arn:aws:sts::{ACCOUNT}:assumed-role/ci/build-7", "ci"))
     standin.apply(IAM_IDENTITY_MAPPINGS, "alice", spec(f"arn:aws:iam::{ACCOUNT}:user/alice", "alice", ["devs"]))
     assert source.wait_until(lambda: len(usernames(source)) == 3, WAIT)
-    assert chain.resolve(role_identity("ci", "other-session", account=ACCOUNT)).username == "ci"
-    assert chain.resolve(user_identity("alice", account=ACCOUNT)).kind == "user"
+    assert (match := chain.resolve(role_identity("ci", "other-session", account=ACCOUNT))) is not None
+    assert match.username == "ci"
+    assert (match := chain.resolve(user_identity("alice", account=ACCOUNT))) is not None and match.kind == "user"
 
     standin.apply(IAM_IDENTITY_MAPPINGS, "alice", spec(f"arn:aws:iam::{ACCOUNT}:user/alice", "alice2", ["devs"]))
     assert source.wait_until(lambda: usernames(source).get(f"arn:aws:iam::{ACCOUNT}:user/alice") == "alice2", WAIT)
 
     standin.delete(IAM_IDENTITY_MAPPINGS, "admins")
     assert source.wait_until(lambda: chain.resolve(role_identity("admins", account=ACCOUNT)) is None, WAIT)
-    assert chain.resolve(user_identity("alice", account=ACCOUNT)).username == "alice2"
+    assert (match := chain.resolve(user_identity("alice", account=ACCOUNT))) is not None
+    assert match.username == "alice2"
 
 
 def test_invalid_arn_is_skipped_and_reported(standin: KubeApiServer, source: CRDSource) -> None:

@@ -6,12 +6,15 @@ import asyncio
 import json
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
 
-from authenticator.mapping.chain import MappingChain
+from authenticator.identity import Identity
+from authenticator.mapping.chain import MappingChain, Match
 from authenticator.mapping.sources.dynamicfile import DynamicFileSource, parse_dynamic_file, strip_path
 from tests.support.identities import role_identity, user_identity
 
@@ -31,7 +34,11 @@ def write(path: Path, content: object) -> None:
     os.replace(tmp, path)
 
 
-def doc(roles: list | None = None, users: list | None = None, accounts: list | None = None) -> dict:
+def doc(
+    roles: list[dict[str, Any]] | None = None,
+    users: list[dict[str, Any]] | None = None,
+    accounts: list[str] | None = None,
+) -> dict[str, Any]:
     return {
         "version": "1",
         "lastUpdatedDateTime": "1700000000",
@@ -45,20 +52,26 @@ ROLE = {"rolearn": ADMIN, "username": "admin", "groups": ["system:masters"]}
 USER = {"userarn": ALICE, "username": "alice", "groups": ["devs"]}
 
 
+def resolved(chain: MappingChain, identity: Identity) -> Match:
+    match = chain.resolve(identity)
+    assert match is not None, f"{identity.canonical_arn} is not mapped"
+    return match
+
+
 def test_loads_and_follows_changes(tmp_path: Path) -> None:
     path = tmp_path / "mappings.json"
     write(path, doc([ROLE], [USER], ["444455556666"]))
     source = DynamicFileSource(path=str(path))
     assert source.ready
     chain = MappingChain([source])
-    assert chain.resolve(role_identity("admins", account=ACCOUNT)).username == "admin"
-    assert chain.resolve(user_identity("alice", account=ACCOUNT)).groups == ("devs",)
-    assert chain.resolve(user_identity("x", account="444455556666")).kind == "account"
+    assert resolved(chain, role_identity("admins", account=ACCOUNT)).username == "admin"
+    assert resolved(chain, user_identity("alice", account=ACCOUNT)).groups == ("devs",)
+    assert resolved(chain, user_identity("x", account="444455556666")).kind == "account"
 
     assert source.check_for_changes() is False  # unchanged: not even re-read
     write(path, doc([ROLE | {"username": "root-ish"}]))
     assert source.check_for_changes() is True
-    assert chain.resolve(role_identity("admins", account=ACCOUNT)).username == "root-ish"
+    assert resolved(chain, role_identity("admins", account=ACCOUNT)).username == "root-ish"
     assert chain.resolve(user_identity("alice", account=ACCOUNT)) is None
 
 
@@ -76,7 +89,7 @@ def test_keys_are_case_insensitive_like_go_json(tmp_path: Path) -> None:
         "[]",
         json.dumps(doc([{"username": "no-arn"}])),
         json.dumps(doc(users=[{"username": "no-arn"}])),
-        json.dumps(doc(accounts=[444455556666])),
+        json.dumps(doc(accounts=[444455556666])),  # type: ignore[list-item]  # a number: the parser must refuse it
         json.dumps({"mapRoles": {"rolearn": ADMIN}}),
     ],
     ids=["syntax", "not-object", "role-without-arn", "user-without-arn", "account-number", "roles-not-list"],
@@ -158,17 +171,19 @@ def test_userid_strict_mode(tmp_path: Path) -> None:
     # Right userid, different ARN: denied.
     assert source.lookup(_with_user_id(role_identity("other", account=ACCOUNT), "AROAADMIN")) is None
     # An entry with only a userid matches any ARN with that userid.
-    kind, entry = source.lookup(_with_user_id(role_identity("renamed", account=ACCOUNT), "AROANOARN"))
+    by_id = source.lookup(_with_user_id(role_identity("renamed", account=ACCOUNT), "AROANOARN"))
+    assert by_id is not None
+    kind, entry = by_id
     assert (kind, entry.username, entry.groups) == ("role", "by-id-only", ("g",))
     alice = user_identity("alice", account=ACCOUNT, user_id="AIDAALICE")
-    assert source.lookup(alice)[0] == "user"
+    assert (found := source.lookup(alice)) is not None and found[0] == "user"
 
     # Strict mode needs a userid on every entry: otherwise the whole file is rejected.
     before = failures()
     write(path, doc(users=[USER]))
     assert source.check_for_changes() is False
     assert failures() == before + 1
-    assert source.lookup(alice)[0] == "user"
+    assert (found := source.lookup(alice)) is not None and found[0] == "user"  # the old content stays
 
 
 def test_non_strict_source_has_no_userid_lookup(tmp_path: Path) -> None:
@@ -204,7 +219,5 @@ def test_parse_and_strip_path_helpers() -> None:
     assert content.version == "1" and content.accounts == ("012345678901",)
 
 
-def _with_user_id(identity, user_id: str):
-    from dataclasses import replace
-
+def _with_user_id(identity: Identity, user_id: str) -> Identity:
     return replace(identity, user_id=user_id)

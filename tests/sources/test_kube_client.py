@@ -15,7 +15,7 @@ def test_kubeconfig_is_used_for_server_ca_and_token(standin: KubeApiServer, kube
     standin.apply(CONFIGMAPS_KUBE_SYSTEM, "aws-auth", {"data": {"mapRoles": ""}})
     with load_api_client(kubeconfig=str(kubeconfig)) as api:
         cm = k8s_client.CoreV1Api(api).read_namespaced_config_map("aws-auth", "kube-system")
-    assert cm.metadata.name == "aws-auth"
+    assert cm.metadata is not None and cm.metadata.name == "aws-auth"
 
 
 def test_master_overrides_the_kubeconfig_server(kubeconfig: Path) -> None:
