@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
+from typing import Any, Protocol, cast
 
 import botocore.session
 import pytest
@@ -49,8 +49,15 @@ class CallCounter:
             self.count += 1
 
 
+class _LaunchesInstances(Protocol):
+    """The one EC2 call these tests make themselves: botocore builds it at run time and the
+    project's test extra types only the clients the code calls (no mypy-boto3-ec2)."""
+
+    def run_instances(self, **params: Any) -> dict[str, Any]: ...
+
+
 def run_instances(session: botocore.session.Session, moto_url: str, count: int) -> dict[str, str]:
-    ec2 = session.create_client("ec2", region_name=REGION, endpoint_url=moto_url)
+    ec2 = cast(_LaunchesInstances, session.create_client("ec2", region_name=REGION, endpoint_url=moto_url))
     # One of moto's built-in AMIs (listing them all takes seconds).
     answer = ec2.run_instances(ImageId="ami-03cf127a", MinCount=count, MaxCount=count, InstanceType="t3.micro")
     return {i["InstanceId"]: i["PrivateDnsName"] for i in answer["Instances"]}
@@ -100,7 +107,7 @@ def test_unknown_instance_is_denied_and_others_still_resolve(session: botocore.s
     resolver = EC2PrivateDNSNameResolver(session=session, region=REGION, endpoint_url=moto_url)
     known = next(iter(instances))
 
-    async def lookups() -> list[object]:
+    async def lookups() -> tuple[str | BaseException, str | BaseException]:
         return await asyncio.gather(resolver(known), resolver("i-0123456789abcdef0"), return_exceptions=True)
 
     found, missing = asyncio.run(lookups())
@@ -186,8 +193,8 @@ def test_timeout_denies_and_calls_in_flight_are_bounded() -> None:
     resolver = EC2PrivateDNSNameResolver(client_factory=lambda: hanging, timeout=0.2, max_in_flight=2)
     ids = [f"i-{n:017x}" for n in range(1, 8)]
 
-    async def scenario() -> list[object]:
-        results: list[object] = []
+    async def scenario() -> list[str | BaseException]:
+        results: list[asyncio.Future[str]] = []
         try:
             for instance_id in ids:  # one at a time: each would be its own call if slots allowed
                 results.append(asyncio.ensure_future(resolver(instance_id)))

@@ -65,9 +65,11 @@ def test_build_each_source(tmp_path: Path, kubeconfig: Path) -> None:
     kinds = [type(s) for s in sources]
     assert kinds == [MountedFileSource, EKSConfigMapSource, CRDSource, DynamicFileSource]
     assert [s.name for s in sources] == ["MountedFile", "EKSConfigMap", "CRD", "DynamicFile"]
-    assert sources[1].watcher is not None and not sources[1].ready  # not started yet
-    assert [u.userarn for u in sources[3].snapshot().users] == [f"arn:aws:iam::{ACCOUNT}:user/a"]
-    assert not sources[3].userid_strict
+    configmap, dynamic_source = sources[1], sources[3]
+    assert isinstance(configmap, EKSConfigMapSource) and isinstance(dynamic_source, DynamicFileSource)
+    assert configmap.watcher is not None and not configmap.ready  # not started yet
+    assert [u.userarn for u in dynamic_source.snapshot().users] == [f"arn:aws:iam::{ACCOUNT}:user/a"]
+    assert not dynamic_source.userid_strict
     [strict] = build_sources(
         _config(backend_mode="DynamicFile", dynamic_file_path=str(dynamic), dynamic_file_user_id_strict=True)
     )

@@ -23,6 +23,7 @@ from authenticator import metrics
 from authenticator.cli import build_parser
 from authenticator.demo.sts_peer import StsPeer
 from authenticator.mapping.awsauth import parse_aws_auth
+from authenticator.mapping.chain import MappingSource
 from authenticator.mapping.sources.configmap import EKSConfigMapSource
 from authenticator.mapping.sources.crd import CRDSource
 from authenticator.mapping.sources.dynamicfile import DynamicFileSource
@@ -59,7 +60,15 @@ def server_config(tmp_path: Path, peer: StsPeer, *flags: str, server: str = "") 
 
 def review(client: TestClient, token: str) -> httpx.Response:
     body = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": token}}
-    return client.post("/authenticate", json=body)
+    # Starlette types its test client against httpx2, which is not installed: at run time it is httpx.
+    response: httpx.Response = client.post("/authenticate", json=body)
+    return response
+
+
+def wait_ready(source: MappingSource) -> bool:
+    """Wait for a cluster source's first load (True), at most WAIT seconds."""
+    assert isinstance(source, CRDSource | EKSConfigMapSource)
+    return source.wait_until(lambda: source.ready, WAIT)
 
 
 def user_of(response: httpx.Response) -> tuple[str, list[str]]:
@@ -131,7 +140,7 @@ def test_sources_are_consulted_in_backend_mode_order(
     app, _ = build_app(config, sources=sources)
     with TestClient(app) as client:
         for source in sources:
-            assert source.wait_until(lambda s=source: s.ready, WAIT)
+            assert wait_ready(source)
         assert client.get("/readyz").status_code == 200
         assert user_of(review(client, token_for(bob.credentials))) == ("bob-crd", ["crd"])
 
@@ -186,7 +195,7 @@ def test_ec2_private_dns_name_is_resolved_by_the_server(
     sources = build_sources(config)
     app, _ = build_app(config, sources=sources)
     with TestClient(app) as client:
-        assert sources[0].wait_until(lambda: sources[0].ready, WAIT)
+        assert wait_ready(sources[0])
         for name, value in {
             "AWS_ENDPOINT_URL_EC2": peer.url,
             "AWS_CA_BUNDLE": str(peer.ca_path),

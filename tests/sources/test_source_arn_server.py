@@ -14,7 +14,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 import botocore.session
@@ -75,10 +75,16 @@ class Recorder:
         return [headers for _, headers, body in self.requests if b"Action=AssumeRole" in body]
 
 
+class _LaunchesInstances(Protocol):
+    """The EC2 call this test makes itself (the test extra has no mypy-boto3-ec2)."""
+
+    def run_instances(self, **params: Any) -> dict[str, Any]: ...
+
+
 def _instance(moto_url: str) -> tuple[str, str]:
     session = botocore.session.Session()
     session.set_credentials("AKIDTESTTESTTESTTEST", "secret-for-moto-only")
-    ec2 = session.create_client("ec2", region_name=REGION, endpoint_url=moto_url)
+    ec2 = cast(_LaunchesInstances, session.create_client("ec2", region_name=REGION, endpoint_url=moto_url))
     answer = ec2.run_instances(ImageId="ami-03cf127a", MinCount=1, MaxCount=1, InstanceType="t3.micro")
     instance = answer["Instances"][0]
     return instance["InstanceId"], instance["PrivateDnsName"]
