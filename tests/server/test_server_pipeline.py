@@ -57,7 +57,11 @@ def _config(tmp_path: Path, text: str = CONFIG) -> ServerConfig:
 
 
 def _review(client: TestClient, token: str, version: str = "authentication.k8s.io/v1") -> httpx.Response:
-    return client.post("/authenticate", json={"apiVersion": version, "kind": "TokenReview", "spec": {"token": token}})
+    # TestClient is typed against httpx2, which is not installed, so mypy sees its methods as Any.
+    response: httpx.Response = client.post(
+        "/authenticate", json={"apiVersion": version, "kind": "TokenReview", "spec": {"token": token}}
+    )
+    return response
 
 
 def _serve(config: ServerConfig, sts: RecordingTransport) -> TestClient:

@@ -16,7 +16,7 @@ from tests.support.sts import FakeSTS
 from tests.support.tokens import NOW, make_token
 
 
-def _reviewer(sts: FakeSTS, mapped: dict | None = None, **kwargs: object) -> Reviewer:
+def _reviewer(sts: FakeSTS, mapped: dict[str, tuple[str, tuple[str, ...]]] | None = None, **kwargs: object) -> Reviewer:
     table = mapped or {}
     verifier = TokenVerifier(
         sts=sts,

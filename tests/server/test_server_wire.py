@@ -25,7 +25,9 @@ def _raw(doc: object) -> bytes:
     return json.dumps(doc).encode()
 
 
-def _client(sts: FakeSTS, mapped: dict[str, tuple[str, tuple[str, ...]]], ready: dict[str, bool] | None = None):
+def _client(
+    sts: FakeSTS, mapped: dict[str, tuple[str, tuple[str, ...]]], ready: dict[str, bool] | None = None
+) -> TestClient:
     reviewer = Reviewer(
         verifier=TokenVerifier(sts=sts, partition=get_partition("aws"), clock=lambda: NOW),
         mapper=FakeMapper(lambda ident: mapped.get(ident.canonical_arn)),
