@@ -457,8 +457,8 @@ def test_sts_never_contacted_for_a_rejected_token() -> None:
     sts = _sts(200)
     table = tc.rejection_cases(NOW)
 
-    async def review_all() -> list[str]:
-        kinds = []
+    async def review_all() -> list[RejectionKind]:
+        kinds: list[RejectionKind] = []
         async with STSClient(cluster_id=CLUSTER, transport=sts) as client:
             for _, token, _ in table:
                 # The order the webhook uses: local rules first, STS only for a parsed request.

@@ -17,10 +17,10 @@ import socket
 import ssl
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, SupportsIndex, TypeVar
 
 import httpx
 import pytest
@@ -672,10 +672,11 @@ def test_unasked_bytes_on_an_idle_connection_are_not_the_next_answer(peer: Peer)
         arrived = asyncio.Event()
         feed = connection.reader.feed_data
 
-        def feed_and_tell(data: bytes) -> None:
+        def feed_and_tell(data: Iterable[SupportsIndex]) -> None:
             feed(data)
             arrived.set()
 
+        # A spy on this one reader: patching the instance's method is the point.
         connection.reader.feed_data = feed_and_tell  # type: ignore[method-assign]
         go.set()
         async with asyncio.timeout(WAIT):

@@ -16,13 +16,13 @@ import pytest
 
 from authenticator.demo import runner
 from authenticator.demo._tls import serving
+from authenticator.demo.runner import free_port
 from authenticator.errors import UserError
 from authenticator.lint import cli as lint_cli
 from authenticator.lint import live
 from client_plugin import cli as plugin_cli
 from client_plugin.errors import PluginError
 from client_plugin.flags import parse_token_argv
-from tests.support.processes import free_port
 
 
 def _one_error_line(text: str, prefix: str) -> None:

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -18,12 +19,18 @@ CORPUS = Path(__file__).parent / "corpus"
 
 
 class _Stdin(io.StringIO):
+    """Standard input as a terminal's: text, and the bytes under it."""
+
     def __init__(self, text: str) -> None:
         super().__init__(text)
-        self.buffer = io.BytesIO(text.encode())
+        self._bytes = io.BytesIO(text.encode())
+
+    @property
+    def buffer(self) -> BinaryIO:
+        return self._bytes
 
 
-def run(*argv: str, stdin: str = "", cwd: Path | None = None, monkeypatch=None) -> tuple[int, str, str]:
+def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(list(argv), stdin=_Stdin(stdin), stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()

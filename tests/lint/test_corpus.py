@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from authenticator.lint.config import LintConfig
-from authenticator.lint.document import load_targets
+from authenticator.lint.document import Target, load_targets
 from authenticator.lint.engine import lint_text
 from authenticator.mapping.awsauth import parse_aws_auth
 from authenticator.mapping.manifest import load_configmap_manifest
@@ -44,7 +44,7 @@ def test_suppressions_are_counted() -> None:
     assert [f.rule for f in report.findings] == ["AA900"]
 
 
-def _aws_auth_targets(name: str) -> list:
+def _aws_auth_targets(name: str) -> list[Target]:
     text = (CORPUS / name).read_text(encoding="utf-8")
     return [t for t in load_targets(name, text) if t.kind == "configmap" and t.name == "aws-auth"]
 

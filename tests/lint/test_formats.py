@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from authenticator import __version__
 from authenticator.lint.config import LintConfig
-from authenticator.lint.engine import lint_text
+from authenticator.lint.engine import FileReport, lint_text
 from authenticator.lint.formats import render
 from authenticator.lint.formats.github import escape_data, escape_property
 from authenticator.lint.formats.jsonfmt import SCHEMA_PATH
@@ -17,14 +18,14 @@ from authenticator.lint.registry import all_rules
 CORPUS = Path(__file__).parent / "corpus"
 
 
-def _reports(*names: str) -> list:
+def _reports(*names: str) -> list[FileReport]:
     return [lint_text(f"corpus/{n}", (CORPUS / n).read_text(encoding="utf-8"), LintConfig()) for n in names]
 
 
 # -- a small JSON Schema checker (the keywords findings.schema.json uses), so no dependency is needed
 
 
-def _validate(value: object, schema: dict, root: dict, where: str = "$") -> list[str]:
+def _validate(value: object, schema: dict[str, Any], root: dict[str, Any], where: str = "$") -> list[str]:
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[1]
         return _validate(value, root["$defs"][name], root, where)

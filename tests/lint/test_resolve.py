@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from authenticator.lint.cli import main
-from authenticator.lint.resolve import resolve_text
+from authenticator.lint.resolve import Resolution, resolve_text
 from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.sources.file import MountedFileSource
 from tests.support.aws_auth import HEADER, server_answer
@@ -42,16 +42,17 @@ CONFIGMAP = (
 )
 
 
-def resolve(arn: str, **kwargs: str):
+def resolve(arn: str, **kwargs: str) -> Resolution:
     return resolve_text("aws-auth.yaml", CONFIGMAP, arn, **kwargs)
 
 
 def test_assumed_role_maps_with_rendered_templates() -> None:
     result = resolve("arn:aws:sts::739275461218:assumed-role/developer/jane@example.com")
     assert result.mapped
-    assert result.match.kind == "role"
+    assert result.match is not None and result.match.kind == "role"
     assert result.username == "dev:jane-example.com"
     assert result.groups == ("developers",)
+    assert result.entry is not None
     assert (result.entry.section.name, result.entry.index, result.entry.span[0]) == ("mapRoles", 2, 17)
 
 
@@ -63,13 +64,13 @@ def test_role_arn_given_directly_uses_a_session() -> None:
 
 def test_user_maps() -> None:
     result = resolve("arn:aws:iam::739275461218:user/alice")
-    assert result.mapped and result.match.kind == "user"
+    assert result.mapped and result.match is not None and result.match.kind == "user"
     assert (result.username, result.groups) == ("alice", ("developers",))
 
 
 def test_account_mapping() -> None:
     result = resolve("arn:aws:sts::210987654321:assumed-role/anything/s")
-    assert result.mapped and result.match.kind == "account"
+    assert result.mapped and result.match is not None and result.match.kind == "account"
     assert result.username == "arn:aws:iam::210987654321:role/anything"
     assert result.groups == ()
 
@@ -93,7 +94,7 @@ def test_unmapped_shows_the_entry_with_a_path_and_its_finding() -> None:
 def test_role_with_path_given_directly_explains_sts() -> None:
     result = resolve("arn:aws:iam::739275461218:role/teams/platform/admin")
     assert not result.mapped
-    assert "STS drops the role's path" in result.note
+    assert result.note is not None and "STS drops the role's path" in result.note
 
 
 def test_account_typo_is_nearest() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from authenticator.lint.config import LintConfig
 from authenticator.lint.engine import lint_text
-from authenticator.lint.registry import all_rules
+from authenticator.lint.registry import Rule, all_rules
 from tests.support.aws_auth import configmap
 
 RULES = all_rules()
@@ -48,7 +48,7 @@ def test_catalogue_is_complete() -> None:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
-def test_rule_documents_itself(rule) -> None:
+def test_rule_documents_itself(rule: Rule) -> None:
     assert rule.doc.startswith(f"{rule.id} {rule.slug}")
     assert set(rule.examples()) == {"failing", "passing"}
     for part in ("What:", "Why:", "Fix:"):
@@ -56,21 +56,21 @@ def test_rule_documents_itself(rule) -> None:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
-def test_failing_example_fires(rule) -> None:
+def test_failing_example_fires(rule: Rule) -> None:
     text = configmap(rule.examples()["failing"])
     report = lint_text("example.yaml", text, LintConfig())
     assert rule.id in {f.rule for f in report.findings}, [f.rule for f in report.findings]
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
-def test_passing_example_is_quiet(rule) -> None:
+def test_passing_example_is_quiet(rule: Rule) -> None:
     text = configmap(rule.examples()["passing"])
     report = lint_text("example.yaml", text, LintConfig())
     assert rule.id not in {f.rule for f in report.findings}, [f.message for f in report.findings]
 
 
 @pytest.mark.parametrize("rule", [r for r in RULES if r.fixable], ids=lambda r: r.id)
-def test_fixable_failing_example_is_fixed(rule) -> None:
+def test_fixable_failing_example_is_fixed(rule: Rule) -> None:
     from authenticator.lint.engine import fix_text
 
     text = configmap(rule.examples()["failing"])

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from authenticator.mapping.chain import MappingChain, MappingDenied, reserved_prefixes_from_config
+from authenticator.mapping.model import RoleMapping
 from authenticator.mapping.sources.file import MountedFileSource
 from authenticator.mapping.templates import TemplateDenied
 from tests.support.identities import ACCOUNT, role_identity
@@ -160,6 +161,6 @@ def test_a_match_names_the_entry_it_came_from() -> None:
     source = MountedFileSource(map_roles=[NODE], map_users=[], map_accounts=[ACCOUNT], name="MountedFile")
     chain = MappingChain([source])
     match = chain.resolve(role_identity("node", "i-0123456789abcdef0"))
-    assert match is not None and match.entry is not None and match.entry.rolearn == NODE["rolearn"]
+    assert match is not None and isinstance(match.entry, RoleMapping) and match.entry.rolearn == NODE["rolearn"]
     account = chain.resolve(role_identity("other", "s"))
     assert account is not None and (account.kind, account.groups, account.entry) == ("account", (), None)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
+from typing import cast
 
 import pytest
 import yaml
@@ -14,6 +16,12 @@ from authenticator.mapping.manifest import ManifestError, load_configmap_manifes
 from authenticator.mapping.model import RoleMapping, SSOMatcher, UserMapping
 from authenticator.mapping.server_mappings import MappingConfigError, parse_server_mappings
 from authenticator.mapping.yamlv2 import AwsAuthLoader
+
+# PyYAML's stubs leave BaseResolver.resolve unannotated; it answers a tag, a str.
+pyyaml_resolve = cast(
+    Callable[[yaml.resolver.BaseResolver, type[yaml.Node], str, tuple[bool, bool]], str],
+    yaml.resolver.BaseResolver.resolve,
+)
 
 NODE_ROLE = "arn:aws:iam::111122223333:role/eks-node"
 ADMIN_ROLE = "arn:aws:iam::111122223333:role/eks-admins"
@@ -436,4 +444,4 @@ def test_scalars_no_implicit_type_starts_with_are_strings(value: str) -> None:
         if implicit[0] and (not value or value[0] in AwsAuthLoader.yaml_implicit_resolvers):
             continue  # the yaml.v2 rules and PyYAML's regexps decide: the tests above cover them
         assert own == string
-        assert yaml.resolver.BaseResolver.resolve(loader, yaml.ScalarNode, value, implicit) == string
+        assert pyyaml_resolve(loader, yaml.ScalarNode, value, implicit) == string

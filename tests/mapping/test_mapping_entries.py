@@ -11,7 +11,9 @@ from authenticator.mapping.entries import _GO_EXTRA_FOLDS, ROLE_KEYS, _fold_keys
 KEY_TEXTS = ["rolearn", "RoleArn", "roleARN", "u\u017fername", "username", "userName", "groups", "\u212aey", "sso", "x"]
 
 
-def _reference_fold_keys(item: dict, known: tuple[str, ...]) -> tuple[dict, dict, tuple[str, ...]]:
+def _reference_fold_keys(
+    item: dict[object, object], known: tuple[str, ...]
+) -> tuple[dict[str, object], dict[str, str], tuple[str, ...]]:
     """_fold_keys as first written: sorted() over every key's text, translate() on every key."""
     fields: dict[str, object] = {}
     spellings: dict[str, str] = {}
@@ -34,7 +36,7 @@ def _reference_fold_keys(item: dict, known: tuple[str, ...]) -> tuple[dict, dict
         max_size=6,
     )
 )
-def test_fold_keys_matches_the_reference(item: dict) -> None:
+def test_fold_keys_matches_the_reference(item: dict[object, object]) -> None:
     assert _fold_keys(item, ROLE_KEYS) == _reference_fold_keys(item, ROLE_KEYS)
 
 

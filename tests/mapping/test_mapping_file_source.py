@@ -6,7 +6,9 @@ import asyncio
 import logging
 import os
 import textwrap
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import yaml
@@ -58,7 +60,10 @@ def failures(source: str, section: str) -> float:
     return value or 0.0
 
 
-def run(coro):  # type: ignore[no-untyped-def]
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 

@@ -238,7 +238,7 @@ def test_the_matcher_and_the_index_agree() -> None:
         covering = [m for m in matchers if m.matches(arn)]
         assert len(covering) <= 1
         if covering:
-            assert found is not None and found[1].sso == covering[0]
+            assert found is not None and isinstance(found[1], RoleMapping) and found[1].sso == covering[0]
             assert sso_role_key(arn) == covering[0].key
         else:
             assert found is None

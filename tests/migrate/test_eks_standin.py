@@ -3,7 +3,7 @@ and the rules of the access-entry API it enforces (docs/migration.md, "The acces
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -288,7 +288,7 @@ def test_an_unknown_type_is_refused(eks: Any) -> None:
 
 def test_missing_entries_are_resource_not_found(eks: Any) -> None:
     make_cluster(eks)
-    calls = [
+    calls: list[tuple[Callable[..., object], dict[str, object]]] = [
         (eks.describe_access_entry, {}),
         (eks.update_access_entry, {"kubernetesGroups": ["x"]}),
         (eks.delete_access_entry, {}),

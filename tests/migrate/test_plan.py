@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from authenticator.mapping.model import SSOMatcher
 from authenticator.migrate.plan import ClusterFacts, Plan, build_plan
 from authenticator.migrate.source import read_aws_auth
@@ -11,16 +14,23 @@ ACCOUNT = "739275461218"
 ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
 
-def plan_of(data: str, cluster: ClusterFacts | None = None, **lookups: object) -> Plan:
-    return build_plan(read_aws_auth("aws-auth.yaml", configmap(data)), cluster, **lookups)  # type: ignore[arg-type]
+def plan_of(
+    data: str,
+    cluster: ClusterFacts | None = None,
+    *,
+    resolve_role: Callable[[str], str | None] | None = None,
+    sso_roles: Callable[[SSOMatcher], Sequence[str]] | None = None,
+) -> Plan:
+    aws_auth = read_aws_auth("aws-auth.yaml", configmap(data))
+    return build_plan(aws_auth, cluster, resolve_role=resolve_role, sso_roles=sso_roles)
 
 
-def only(plan: Plan) -> dict:
+def only(plan: Plan) -> dict[str, Any]:
     assert len(plan.rows) == 1, plan.rows
     return plan.rows[0].as_json()
 
 
-def codes(row: dict) -> list[str]:
+def codes(row: dict[str, Any]) -> list[str]:
     return [r.split(":", 1)[0] for r in row["reasons"]]
 
 

@@ -6,6 +6,7 @@ import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     return aws_auth, entries
 
 
-def resolve(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
+def resolve(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
     done = subprocess.run(
         ["aws-auth", "resolve", "--format", "json", *args],
         capture_output=True,
