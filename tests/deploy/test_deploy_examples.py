@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -54,7 +55,7 @@ def test_server_configs_load_with_the_servers_loader(path: Path) -> None:
     assert config.backend_mode == ("MountedFile", "EKSConfigMap", "CRD")
 
 
-def _lint(path: Path) -> tuple[int, list[dict]]:
+def _lint(path: Path) -> tuple[int, list[dict[str, Any]]]:
     argv = ["lint", "--no-config", "--format", "json", "--fail-on", "info", str(path)]
     result = subprocess.run(
         [sys.executable, "-m", "authenticator.lint", *argv],

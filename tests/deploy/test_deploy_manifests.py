@@ -170,7 +170,9 @@ def test_bindings_give_the_roles_to_our_service_account_only(
 
 
 def _pod(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
-    return one(objects, kind)["spec"]["template"]["spec"]
+    pod = one(objects, kind)["spec"]["template"]["spec"]
+    assert isinstance(pod, dict)
+    return pod
 
 
 def _server_config(objects: list[dict[str, Any]], pod: dict[str, Any]) -> dict[str, Any]:
@@ -182,7 +184,9 @@ def _server_config(objects: list[dict[str, Any]], pod: dict[str, Any]) -> dict[s
     (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
     configmap = one(objects, "ConfigMap", volume["configMap"]["name"])
     assert configmap["metadata"]["namespace"] == NAMESPACE
-    return yaml.safe_load(configmap["data"][path.rsplit("/", 1)[1]])
+    config = yaml.safe_load(configmap["data"][path.rsplit("/", 1)[1]])
+    assert isinstance(config, dict)
+    return config
 
 
 @pytest.mark.parametrize("kustomization", OVERLAYS)

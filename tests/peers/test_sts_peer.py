@@ -10,11 +10,16 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import httpx
 import pytest
 
 from authenticator.demo.sts_peer import StsPeer
+
+if TYPE_CHECKING:  # pytest imports the conftest itself; the tests need only its types
+    from tests.peers.conftest import CallSts, Presigner
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "111122223333"
@@ -28,11 +33,13 @@ def _replace_param(url: str, name: str, value: str | None) -> str:
     return urlunsplit(parts._replace(query=urlencode(params)))
 
 
-def _error_code(response) -> str:
-    return response.json()["Error"]["Code"]
+def _error_code(response: httpx.Response) -> str:
+    code = response.json()["Error"]["Code"]
+    assert isinstance(code, str)
+    return code
 
 
-def test_user_token_gives_the_users_identity_as_json(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_user_token_gives_the_users_identity_as_json(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     user = sts_peer.create_user("alice")
     response = call_sts(presign(user.access_key_id, user.secret_access_key))
     assert response.status_code == 200
@@ -45,7 +52,9 @@ def test_user_token_gives_the_users_identity_as_json(sts_peer: StsPeer, presign,
     assert sts_peer.presigned_requests == 1
 
 
-def test_assumed_role_token_gives_the_assumed_role_arn(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_assumed_role_token_gives_the_assumed_role_arn(
+    sts_peer: StsPeer, presign: Presigner, call_sts: CallSts
+) -> None:
     user = sts_peer.create_user("bob")
     role_arn = sts_peer.create_role("admin", account=OTHER_ACCOUNT, path="/team/")
     assert role_arn == f"arn:aws:iam::{OTHER_ACCOUNT}:role/team/admin"
@@ -62,7 +71,7 @@ def test_assumed_role_token_gives_the_assumed_role_arn(sts_peer: StsPeer, presig
     assert again["UserId"] == result["UserId"]
 
 
-def test_xml_without_accept_json(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_xml_without_accept_json(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     user = sts_peer.create_user("carol")
     response = call_sts(presign(user.access_key_id, user.secret_access_key), accept_json=False)
     assert response.status_code == 200
@@ -79,27 +88,27 @@ def test_xml_without_accept_json(sts_peer: StsPeer, presign, call_sts) -> None:
         "Action=GetCallerIdentity&x-amz-credential=AKIAIOSFODNN7EXAMPLE%2F20260101%2Fus-east-1%2Fsts%2Faws4_request",
     ],
 )
-def test_unsigned_or_odd_spellings_never_reach_s3(sts_peer: StsPeer, sts_http, query: str) -> None:
+def test_unsigned_or_odd_spellings_never_reach_s3(sts_peer: StsPeer, sts_http: httpx.Client, query: str) -> None:
     response = sts_http.get(f"{sts_peer.url}/?{query}", headers={"Host": "sts.us-east-1.amazonaws.com"})
     assert response.status_code == 403
     assert "<Code>MissingAuthenticationToken</Code>" in response.text
 
 
-def test_token_for_another_cluster_is_rejected(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_token_for_another_cluster_is_rejected(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     user = sts_peer.create_user("dave")
     response = call_sts(presign(user.access_key_id, user.secret_access_key, cluster_id="other-cluster"))
     assert response.status_code == 403
     assert _error_code(response) == "SignatureDoesNotMatch"
 
 
-def test_missing_cluster_header_is_rejected(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_missing_cluster_header_is_rejected(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     user = sts_peer.create_user("dave")
     response = call_sts(presign(user.access_key_id, user.secret_access_key), cluster_id="")
     assert response.status_code == 403
     assert _error_code(response) == "SignatureDoesNotMatch"
 
 
-def test_tampered_signature_is_rejected(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_tampered_signature_is_rejected(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     user = sts_peer.create_user("erin")
     url = presign(user.access_key_id, user.secret_access_key)
     signature = dict(parse_qsl(urlsplit(url).query))["X-Amz-Signature"]
@@ -109,7 +118,7 @@ def test_tampered_signature_is_rejected(sts_peer: StsPeer, presign, call_sts) ->
     assert _error_code(response) == "SignatureDoesNotMatch"
 
 
-def test_tampered_query_is_rejected(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_tampered_query_is_rejected(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     user = sts_peer.create_user("erin")
     url = presign(user.access_key_id, user.secret_access_key)
     response = call_sts(_replace_param(url, "X-Amz-Expires", "900"))
@@ -117,14 +126,14 @@ def test_tampered_query_is_rejected(sts_peer: StsPeer, presign, call_sts) -> Non
     assert _error_code(response) == "SignatureDoesNotMatch"
 
 
-def test_wrong_secret_is_rejected(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_wrong_secret_is_rejected(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     user = sts_peer.create_user("erin")
     response = call_sts(presign(user.access_key_id, "x" * 40))
     assert response.status_code == 403
     assert _error_code(response) == "SignatureDoesNotMatch"
 
 
-def test_host_other_than_the_signed_one_is_rejected(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_host_other_than_the_signed_one_is_rejected(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     user = sts_peer.create_user("frank")
     url = presign(user.access_key_id, user.secret_access_key)
     response = call_sts(url, host="sts.amazonaws.com")
@@ -133,7 +142,9 @@ def test_host_other_than_the_signed_one_is_rejected(sts_peer: StsPeer, presign, 
 
 
 @pytest.mark.parametrize(("offset", "status"), [(timedelta(minutes=14), 200), (timedelta(minutes=16), 403)])
-def test_fifteen_minute_validity(sts_peer: StsPeer, presign, call_sts, offset: timedelta, status: int) -> None:
+def test_fifteen_minute_validity(
+    sts_peer: StsPeer, presign: Presigner, call_sts: CallSts, offset: timedelta, status: int
+) -> None:
     user = sts_peer.create_user("grace")
     url = presign(user.access_key_id, user.secret_access_key)
     signed = datetime.strptime(dict(parse_qsl(urlsplit(url).query))["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
@@ -144,7 +155,7 @@ def test_fifteen_minute_validity(sts_peer: StsPeer, presign, call_sts, offset: t
         assert _error_code(response) == "AccessDenied"
 
 
-def test_signed_in_the_future_is_rejected(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_signed_in_the_future_is_rejected(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     user = sts_peer.create_user("grace")
     url = presign(user.access_key_id, user.secret_access_key)
     sts_peer.now = lambda: datetime.now(UTC) - timedelta(minutes=20)
@@ -153,19 +164,21 @@ def test_signed_in_the_future_is_rejected(sts_peer: StsPeer, presign, call_sts) 
     assert _error_code(response) == "SignatureDoesNotMatch"
 
 
-def test_unknown_key_is_rejected_not_given_a_canned_identity(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_unknown_key_is_rejected_not_given_a_canned_identity(
+    sts_peer: StsPeer, presign: Presigner, call_sts: CallSts
+) -> None:
     response = call_sts(presign("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"))
     assert response.status_code == 403
     assert _error_code(response) == "InvalidClientTokenId"
 
 
-def test_unknown_key_error_is_xml_without_accept_json(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_unknown_key_error_is_xml_without_accept_json(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     response = call_sts(presign("AKIAIOSFODNN7EXAMPLE", "secret"), accept_json=False)
     assert response.status_code == 403
     assert "<Code>InvalidClientTokenId</Code>" in response.text
 
 
-def test_session_token_is_required_for_temporary_keys(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_session_token_is_required_for_temporary_keys(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     user = sts_peer.create_user("heidi")
     creds = sts_peer.assume_role(user, sts_peer.create_role("ops"), "ops-session")
     response = call_sts(presign(creds.access_key_id, creds.secret_access_key))
@@ -175,7 +188,7 @@ def test_session_token_is_required_for_temporary_keys(sts_peer: StsPeer, presign
     assert wrong.status_code == 403
 
 
-def test_expired_role_session_is_rejected(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_expired_role_session_is_rejected(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     user = sts_peer.create_user("heidi")
     creds = sts_peer.assume_role(user, sts_peer.create_role("ops"), "ops-session")  # one hour
     later = datetime.now(UTC) + timedelta(hours=2)
@@ -186,7 +199,7 @@ def test_expired_role_session_is_rejected(sts_peer: StsPeer, presign, call_sts) 
     assert _error_code(response) == "ExpiredToken"
 
 
-def test_inactive_key_is_rejected(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_inactive_key_is_rejected(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     user = sts_peer.create_user("ivan")
     sts_peer.client("iam").update_access_key(UserName="ivan", AccessKeyId=user.access_key_id, Status="Inactive")
     response = call_sts(presign(user.access_key_id, user.secret_access_key))
@@ -194,7 +207,7 @@ def test_inactive_key_is_rejected(sts_peer: StsPeer, presign, call_sts) -> None:
     assert _error_code(response) == "InvalidClientTokenId"
 
 
-def test_reset_forgets_users(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_reset_forgets_users(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     user = sts_peer.create_user("judy")
     url = presign(user.access_key_id, user.secret_access_key)
     assert call_sts(url).status_code == 200
@@ -202,7 +215,7 @@ def test_reset_forgets_users(sts_peer: StsPeer, presign, call_sts) -> None:
     assert call_sts(url).status_code == 403
 
 
-def test_injected_throttling(sts_peer: StsPeer, presign, call_sts) -> None:
+def test_injected_throttling(sts_peer: StsPeer, presign: Presigner, call_sts: CallSts) -> None:
     user = sts_peer.create_user("ken")
     url = presign(user.access_key_id, user.secret_access_key)
     sts_peer.inject_error(400, "Throttling", "Rate exceeded")
@@ -218,7 +231,7 @@ def test_other_sts_calls_pass_to_moto(sts_peer: StsPeer) -> None:
     assert identity["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/lena"
 
 
-def test_awscli_token_is_accepted(sts_peer: StsPeer, call_sts, tmp_path) -> None:
+def test_awscli_token_is_accepted(sts_peer: StsPeer, call_sts: CallSts, tmp_path: Path) -> None:
     """A token from `aws eks get-token` (a program nobody here wrote) passes the peer's checks."""
     user = sts_peer.create_user("mallory")
     env = {

@@ -34,7 +34,9 @@ def _token(program: list[str], env: dict[str, str], at: str = FROZEN) -> dict[st
         [sys.executable, _ENTRY, str(_epoch(at)), *program], env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    credential = json.loads(result.stdout)
+    assert isinstance(credential, dict)
+    return credential
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,9 @@ def _written(cache: FileCache, store: Callable[[], None]) -> Path:
 
 
 def _token_of(stdout: str) -> str:
-    return json.loads(stdout)["status"]["token"]
+    token = json.loads(stdout)["status"]["token"]
+    assert isinstance(token, str)
+    return token
 
 
 # -- the fast path, in real processes ------------------------------------------------

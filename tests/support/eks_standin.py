@@ -61,7 +61,7 @@ from urllib.parse import parse_qs, unquote
 
 import botocore.loaders
 import botocore.session
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StringShape, StructureShape
 from botocore.validate import ParamValidator
 
 __all__ = [
@@ -457,7 +457,9 @@ class EksStandIn:
             if operation is None:
                 raise ApiError(404, "UnknownOperationException", f"no EKS operation is {method} {path}")
             params = _read_params(operation, labels, query, body)
-            report = self._validator.validate(params, operation.input_shape)
+            input_shape = operation.input_shape
+            assert input_shape is not None  # every EKS operation takes an input structure
+            report = self._validator.validate(params, input_shape)
             if report.has_errors():
                 message = report.generate_report()
                 with self._lock:
@@ -505,7 +507,10 @@ class EksStandIn:
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-        headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", ""), "Host": environ.get("HTTP_HOST", "")}
+        headers: dict[str, str] = {
+            "Authorization": environ.get("HTTP_AUTHORIZATION", ""),
+            "Host": environ.get("HTTP_HOST", ""),
+        }
         for key in ("HTTP_X_AMZ_DATE", "HTTP_X_MOTO_ACCOUNT_ID"):
             if key in environ:
                 headers[key[5:].replace("_", "-").title()] = environ[key]
@@ -513,7 +518,7 @@ class EksStandIn:
             path=unquote(path),
             method=method,
             query_string=query,
-            headers=headers,
+            headers=list(headers.items()),
             data=body,
             content_type="application/json",
         )
@@ -821,8 +826,9 @@ def shape_problems(shape: Shape | None, value: Any, where: str) -> list[str]:
     """Where ``value`` (a JSON answer) does not fit ``shape``: unknown members, wrong types."""
     if shape is None:
         return [] if value in ({}, None) else [f"{where}: the model has no output here"]
+    # botocore builds each shape of a structure, list, map or string type as that class.
     kind = shape.type_name
-    if kind == "structure":
+    if isinstance(shape, StructureShape):
         if not isinstance(value, dict):
             return [f"{where}: expected an object"]
         problems = []
@@ -834,18 +840,18 @@ def shape_problems(shape: Shape | None, value: Any, where: str) -> list[str]:
             else:
                 problems.extend(shape_problems(member, item, f"{where}.{key}"))
         return problems
-    if kind == "list":
+    if isinstance(shape, ListShape):
         if not isinstance(value, list):
             return [f"{where}: expected a list"]
         return [p for i, item in enumerate(value) for p in shape_problems(shape.member, item, f"{where}[{i}]")]
-    if kind == "map":
+    if isinstance(shape, MapShape):
         if not isinstance(value, dict):
             return [f"{where}: expected a map"]
         return [p for k, item in value.items() for p in shape_problems(shape.value, item, f"{where}[{k}]")]
     expected = _JSON_TYPES.get(kind)
     if expected is not None and (not isinstance(value, expected) or (kind != "boolean" and isinstance(value, bool))):
         return [f"{where}: expected {kind}, got {type(value).__name__}"]
-    if getattr(shape, "enum", None) and value not in shape.enum:
+    if isinstance(shape, StringShape) and shape.enum and value not in shape.enum:
         return [f"{where}: {value!r} is not one of {shape.enum}"]
     return []
 

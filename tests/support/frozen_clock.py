@@ -35,7 +35,11 @@ def _aws(epoch: float, argv: list[str]) -> int:
 
     frozen = _frozen_datetime(epoch)
     # Each module bound the name at import: replace it where it is read.
-    botocore.auth.get_current_datetime = frozen
+    # botocore-stubs do not list the name botocore.auth imports from botocore.compat: write it in
+    # the module's namespace, checking it is there (a botocore that stops reading it fails here).
+    auth_namespace = vars(botocore.auth)
+    assert "get_current_datetime" in auth_namespace
+    auth_namespace["get_current_datetime"] = frozen
     get_token.get_current_datetime = frozen
     return int(awscli.clidriver.create_clidriver().main(argv))
 

@@ -582,9 +582,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._body()  # kubectl sends DeleteOptions: read them, or they would start the next request
         if not self._authorized():
             return
-        if route is None or route[1] is None:
+        if route is None:
             return self._not_found()
         key, name, query = route
+        if name is None:
+            return self._not_found()
         standin = self.server_ref
         existing = standin.get(key, name)
         if existing is None:

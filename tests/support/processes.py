@@ -22,7 +22,7 @@ from typing import Any, Self
 
 import httpx
 
-from authenticator.demo.runner import free_port
+from authenticator.demo.runner import free_port as free_port  # re-exported for the tests
 from tests.support.tokens import WEBHOOK_CLUSTER
 
 BOUND_SECONDS = 30  # how long a test waits for anything before it fails

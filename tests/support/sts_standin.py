@@ -247,8 +247,8 @@ class StsStandIn:
         if delay:
             await asyncio.sleep(delay)
         if mode == "drip":
-            head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(_OK_BODY)}\r\n\r\n"
-            writer.write(head.encode())
+            status = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(_OK_BODY)}\r\n\r\n"
+            writer.write(status.encode())
             for byte in _OK_BODY:
                 writer.write(bytes([byte]))
                 await writer.drain()

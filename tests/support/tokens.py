@@ -23,7 +23,9 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict, Unpack
 from urllib.parse import quote
 
 from authenticator.token import PresignedRequest, parse_token
@@ -112,19 +114,40 @@ def decode(token: str) -> str:
     return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)).decode()
 
 
-def mint(now: datetime, *, age: timedelta = timedelta(minutes=1), **kwargs: object) -> str:
+class PresignOptions(TypedDict, total=False):
+    """``presign_url``'s optional arguments, for the helpers that pass them through."""
+
+    access_key: str
+    secret_key: str
+    session_token: str | None
+    region: str
+    host: str
+    cluster_id: str
+    expires: int
+
+
+def mint(now: datetime, *, age: timedelta = timedelta(minutes=1), **kwargs: Unpack[PresignOptions]) -> str:
     """A valid token signed ``age`` before ``now``."""
-    return encode(presign_url(signed_at=now - age, **kwargs))  # type: ignore[arg-type]
+    return encode(presign_url(signed_at=now - age, **kwargs))
 
 
 Params = list[tuple[str, str]]
+# What ``build`` accepts: a pair may also be a bare key without ``=`` (value None).
+RawParams = Sequence[tuple[str, str | None]]
 
 
-def base_params(now: datetime, **kwargs: object) -> Params:
+def query_pairs(url: str) -> Params:
+    """The raw (still percent-encoded) ``key=value`` pairs of a presigned URL's query."""
+    pairs: Params = []
+    for pair in url.split("?", 1)[1].split("&"):
+        key, _, value = pair.partition("=")
+        pairs.append((key, value))
+    return pairs
+
+
+def base_params(now: datetime, **kwargs: Unpack[PresignOptions]) -> Params:
     """The raw (still percent-encoded) query pairs of a valid presigned URL."""
-    url = presign_url(signed_at=now - timedelta(minutes=1), **kwargs)  # type: ignore[arg-type]
-    query = url.split("?", 1)[1]
-    return [tuple(pair.split("=", 1)) for pair in query.split("&")]  # type: ignore[misc]
+    return query_pairs(presign_url(signed_at=now - timedelta(minutes=1), **kwargs))
 
 
 def replace(params: Params, key: str, value: str) -> Params:
@@ -139,11 +162,11 @@ def add(params: Params, key: str, value: str) -> Params:
     return [*params, (key, value)]
 
 
-def build(params: Params, *, host: str = HOST, scheme: str = "https://", path: str = "/", sep: str = "&") -> str:
+def build(params: RawParams, *, host: str = HOST, scheme: str = "https://", path: str = "/", sep: str = "&") -> str:
     return f"{scheme}{host}{path}?" + sep.join(f"{k}={v}" if v is not None else k for k, v in params)
 
 
-def token_of(params: Params, **kwargs: str) -> str:
+def token_of(params: RawParams, **kwargs: str) -> str:
     return encode(build(params, **kwargs))
 
 
@@ -184,8 +207,7 @@ def rejection_cases(now: datetime) -> list[tuple[str, str, str]]:
     day = now.strftime("%Y%m%d")
 
     def _params_at(when: datetime) -> Params:
-        q = presign_url(signed_at=when).split("?", 1)[1]
-        return [tuple(pair.split("=", 1)) for pair in q.split("&")]  # type: ignore[misc]
+        return query_pairs(presign_url(signed_at=when))
 
     cases: list[tuple[str, str, str]] = [
         # Rule 1: size, in bytes, before anything else.
@@ -369,8 +391,8 @@ def partition_rejection_cases(now: datetime) -> list[tuple[str, str, str, str]]:
 
 def valid_cases(now: datetime) -> list[tuple[str, str, str, str, str]]:
     """``(id, partition, token, host, region)`` of tokens that must pass every local rule."""
-    cn = dict(region="cn-north-1", host="sts.cn-north-1.amazonaws.com.cn")
-    gov = dict(region="us-gov-west-1", host="sts.us-gov-west-1.amazonaws.com")
+    cn = PresignOptions(region="cn-north-1", host="sts.cn-north-1.amazonaws.com.cn")
+    gov = PresignOptions(region="us-gov-west-1", host="sts.us-gov-west-1.amazonaws.com")
     return [
         ("regional", "aws", mint(now), HOST, REGION),
         ("session-token", "aws", mint(now, session_token="FwoGZXIvYXdzE+/=x" * 20), HOST, REGION),

@@ -22,4 +22,9 @@ if _HITS and os.environ.get("MUTANT_UNDER_TEST") == "stats":
         # One write per hit, unbuffered: a server stopped by a signal loses nothing.
         os.write(_fd, f"{name}\n".encode())
 
-    trampoline.record_trampoline_hit = _record
+    # The trampoline calls the name it imported from mutmut.stats: replace it in the trampoline's
+    # namespace (not an attribute mutmut exports), checking it is there so a mutmut that renames it
+    # fails here rather than recording nothing.
+    _namespace = vars(trampoline)
+    assert "record_trampoline_hit" in _namespace
+    _namespace["record_trampoline_hit"] = _record
