@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from authenticator.identity import Identity
+from authenticator.mapping.chain import MappedUser, MappingDenied, Match
 
 
 @dataclass
@@ -14,9 +15,7 @@ class FakeMapper:
 
     answer: Callable[[Identity], tuple[str, tuple[str, ...]] | None]
 
-    async def map(self, identity: Identity) -> object:
-        from authenticator.mapping.chain import MappedUser, MappingDenied, Match
-
+    async def map(self, identity: Identity) -> MappedUser:
         found = self.answer(identity)
         if found is None:
             raise MappingDenied(f"ARN is not mapped: {identity.canonical_arn}")
