@@ -29,7 +29,7 @@ import yaml
 
 from authenticator.words import counted
 from bench.lint import ACCOUNT, MAX_BYTES, configmap
-from tests.admission.conftest import review
+from tests.support.admission import review
 from tests.support.processes import Webhook
 
 TARGET_SECONDS = 1.0

@@ -3,8 +3,6 @@ bodies as kube-apiserver sends them (admission.k8s.io/v1)."""
 
 from __future__ import annotations
 
-import copy
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -96,40 +94,6 @@ def requester(role_arn: str, session: str = "alice") -> dict[str, Any]:
             "sessionName": [session],
             "accessKeyId": ["ASIAEXAMPLE"],
             "principalId": ["AROAEXAMPLE"],
-        },
-    }
-
-
-def review(
-    operation: str,
-    new: dict[str, Any] | None,
-    old: dict[str, Any] | None = None,
-    *,
-    user: dict[str, Any] | None = None,
-    dry_run: bool = False,
-    kind: str = "ConfigMap",
-    group: str = "",
-) -> dict[str, Any]:
-    """An AdmissionReview as kube-apiserver sends it for ``operation`` on ``new`` / ``old``."""
-    meta = (new or old or {}).get("metadata", {})
-    plural = {"ConfigMap": "configmaps", "Secret": "secrets"}.get(kind, kind.lower() + "s")
-    return {
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": str(uuid.uuid4()),
-            "kind": {"group": group, "version": "v1", "kind": kind},
-            "resource": {"group": group, "version": "v1", "resource": plural},
-            "requestKind": {"group": group, "version": "v1", "kind": kind},
-            "requestResource": {"group": group, "version": "v1", "resource": plural},
-            "name": meta.get("name", ""),
-            "namespace": meta.get("namespace", ""),
-            "operation": operation,
-            "userInfo": user or {"username": "kubernetes-admin", "groups": ["system:masters"]},
-            "object": copy.deepcopy(new),
-            "oldObject": copy.deepcopy(old),
-            "dryRun": dry_run,
-            "options": {"apiVersion": "meta.k8s.io/v1", "kind": f"{operation.title()}Options"},
         },
     }
 

@@ -12,7 +12,8 @@ import pytest
 
 from authenticator.demo.apiserver import ApiServerStandIn
 from authenticator.demo.sts_peer import StsPeer
-from tests.admission.conftest import NODES, answer, configmap, review
+from tests.admission.conftest import NODES, answer, configmap
+from tests.support.admission import review
 from tests.support.processes import Webhook
 from tests.support.tokens import botocore_token
 

@@ -9,7 +9,8 @@ import pytest
 from authenticator.admission.judge import judge, manifest_text
 from authenticator.admission.models import AdmissionRequest
 from authenticator.lint.document import load_targets
-from tests.admission.conftest import ACCOUNT, NODES, configmap, review
+from tests.admission.conftest import ACCOUNT, NODES, configmap
+from tests.support.admission import review
 
 TRICKY = [
     "- rolearn: x\r\n  username: y\r\n",  # CRLF

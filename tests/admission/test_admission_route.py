@@ -12,7 +12,8 @@ from fastapi import FastAPI
 
 from authenticator.admission import route
 from authenticator.admission.models import AdmissionRequest
-from tests.admission.conftest import CLEAN, configmap, review
+from tests.admission.conftest import CLEAN, configmap
+from tests.support.admission import review
 
 
 def _app() -> FastAPI:

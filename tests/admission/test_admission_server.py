@@ -22,9 +22,9 @@ from tests.admission.conftest import (
     answer,
     configmap,
     requester,
-    review,
     server_config,
 )
+from tests.support.admission import review
 from tests.support.processes import Webhook
 
 BROKEN_INDENT = NODES + ADMINS.replace("  groups:", "   groups:")  # one space too many

@@ -54,6 +54,7 @@ import trustme
 import yaml
 
 from authenticator.demo.apiserver import status_body
+from tests.support.admission import review as admission_review
 
 CRD_GROUP = "iamauthenticator.k8s.aws"
 CRD_VERSION = "v1alpha1"
@@ -283,24 +284,15 @@ class KubeApiServer:
         selected = key == ("configmaps", "kube-system") and name == "aws-auth"
         if hook is None or not selected or operation not in hook.operations:
             return _Admitted(None, [])
-        review = {
-            "apiVersion": "admission.k8s.io/v1",
-            "kind": "AdmissionReview",
-            "request": {
-                "uid": str(uuid.uuid4()),
-                "kind": {"group": "", "version": "v1", "kind": "ConfigMap"},
-                "resource": {"group": "", "version": "v1", "resource": "configmaps"},
-                "requestKind": {"group": "", "version": "v1", "kind": "ConfigMap"},
-                "requestResource": {"group": "", "version": "v1", "resource": "configmaps"},
-                "name": name,
-                "namespace": key[1],
-                "operation": operation,
-                "userInfo": copy.deepcopy(self.user_info),
-                "object": new,
-                "oldObject": old,
-                "dryRun": dry_run,
-            },
-        }
+        review = admission_review(
+            operation,
+            new,
+            old,
+            user=copy.deepcopy(self.user_info),
+            dry_run=dry_run,
+            name=name,
+            namespace=key[1],
+        )
         self.admission_calls.append(review)
         try:
             response = self._call(hook, review)
