@@ -40,8 +40,6 @@ _NO_OTEL: dict[str, Any] = (
     if "telemetry" in inspect.signature(FastAPI.__init__).parameters
     else {}
 )
-# /authenticate takes every method so that a non-POST is counted (malformed_request) before its 405.
-_EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 
 class ReviewerLike(Protocol):
