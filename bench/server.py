@@ -769,7 +769,12 @@ async def _open_loop(port: int, ca: ssl.SSLContext, plan: Sequence[tuple[bytes, 
                 connection.close()
                 connection = None
             if connection is None:
-                connection = await Connection.open(port, ca)
+                try:
+                    connection = await Connection.open(port, ca)
+                except OSError as exc:  # refused, reset or a failed handshake (ssl.SSLError is one)
+                    # Recorded here: a finished send is not gathered, so raising would lose it.
+                    outcome.error(type(exc).__name__)
+                    return
             try:
                 await connection.send(request, outcome, expect)
             except Exception:  # counted as an error by send
