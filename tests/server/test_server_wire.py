@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -170,7 +172,9 @@ def test_authenticate_with_a_trailing_slash_is_404_as_in_the_reference() -> None
     )
 
 
-def test_a_client_gone_before_its_body_is_complete_gets_no_answer_and_no_error() -> None:
+def _post_in_messages(messages: Iterator[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """POST /authenticate straight to the app, its body handed over as ``messages`` (as uvicorn
+    hands over a body that arrives in pieces); what the app sent, and how many messages it read."""
     ident = user_identity()
     app = create_app(
         Reviewer(
@@ -179,19 +183,57 @@ def test_a_client_gone_before_its_body_is_complete_gets_no_answer_and_no_error()
         ),
         lambda: {},
     )
-    messages = iter(
-        [{"type": "http.request", "body": b'{"apiVersion": ', "more_body": True}, {"type": "http.disconnect"}]
-    )
-    sent: list[object] = []
+    sent: list[dict[str, Any]] = []
+    read = 0
 
-    async def receive() -> object:
+    async def receive() -> dict[str, Any]:
+        nonlocal read
+        read += 1
         return next(messages)
 
-    async def send(message: object) -> None:
+    async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/authenticate", "headers": [], "query_string": b""}
     asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    return sent, read
+
+
+def _answer(sent: list[dict[str, Any]]) -> tuple[int, Any]:
+    start, body = sent
+    return start["status"], json.loads(body["body"])
+
+
+def test_a_review_in_several_messages_is_read_to_the_last_one() -> None:
+    raw = _raw(_review(VERSIONS[1], make_token()))
+    pieces = [raw[i : i + 100] for i in range(0, len(raw), 100)]  # the token ends in the last ones
+    assert len(pieces) > 5
+    messages = [{"type": "http.request", "body": piece, "more_body": True} for piece in pieces]
+    sent, read = _post_in_messages(iter([*messages, {"type": "http.request", "body": b"", "more_body": False}]))
+    status, answer = _answer(sent)
+    assert (status, answer["apiVersion"], answer["status"]["user"]["username"]) == (200, VERSIONS[1], "alice")
+    assert read == len(pieces) + 1
+
+
+def test_pieces_adding_up_past_the_limit_are_413_without_reading_on() -> None:
+    piece: dict[str, Any] = {"type": "http.request", "body": b" " * 16384, "more_body": True}
+    twice_the_limit = [piece] * (2 * MAX_BODY_BYTES // 16384)
+    sent, read = _post_in_messages(iter([*twice_the_limit, {"type": "http.request", "body": b""}]))
+    status, answer = _answer(sent)
+    assert status == 413
+    assert answer["status"] == {
+        "authenticated": False,
+        "error": f"malformed request: body larger than {MAX_BODY_BYTES} bytes",
+    }
+    assert read == MAX_BODY_BYTES // 16384 + 1
+
+
+def test_a_client_gone_before_its_body_is_complete_gets_no_answer_and_no_error() -> None:
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": b'{"apiVersion": ', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent, _ = _post_in_messages(iter(messages))
     assert sent == []
 
 
