@@ -94,7 +94,7 @@ class WebhookServer:
 
     Once started, ``gc.freeze()`` moves everything alive (modules, the app, its config) to the
     permanent generation. Python's full collections walk every tracked object, and on the
-    ~60,000 of a started webhook one took 60-80 ms, during which no review is answered; the
+    60,000-70,000 of a started webhook one took 60-80 ms, during which no review is answered; the
     largest cluster's load (docs/performance.md S2) met one every ~25 s. The frozen objects live
     as long as the process anyway; what start-up left as garbage is collected just before.
     """
