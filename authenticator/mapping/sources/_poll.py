@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
-__all__ = ["POLL_INTERVAL", "FileStat", "Poller", "UnreadableFile", "file_stat", "read_text"]
+__all__ = ["GONE", "POLL_INTERVAL", "FileStat", "Poller", "UnreadableFile", "WatchedFile", "file_stat", "read_text"]
 
 # Seconds between two stats of a watched file: a change applies within about a second.
 POLL_INTERVAL = 1.0
@@ -38,6 +39,48 @@ def read_text(path: str) -> str:
     except (OSError, UnicodeDecodeError) as err:
         reason = getattr(err, "strerror", None) or type(err).__name__
         raise UnreadableFile(f"cannot read {path}: {reason}") from err
+
+
+class _Gone(enum.Enum):
+    GONE = "gone"
+
+
+GONE: Literal[_Gone.GONE] = _Gone.GONE  # what ``WatchedFile.changed_text`` says once a file is gone
+
+
+class WatchedFile:
+    """A polled file: its new text when it changed, ``GONE`` once when it disappears, else None.
+
+    The file-backed sources that react to edits (DynamicFile, the backend mode file) read their
+    file through it. Not thread-safe: the caller holds its own lock around a check.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.missing = False
+        self._stat: FileStat | None = None
+
+    def changed_text(self) -> str | Literal[_Gone.GONE] | None:
+        """The text if the file is new or changed; ``GONE`` the first check that finds it gone;
+        None when nothing changed. ``UnreadableFile`` (with a one-line reason) when it exists but
+        cannot be stat'ed or read; the next check then reads it again."""
+        try:
+            stat = file_stat(self.path)
+        except FileNotFoundError:
+            if self.missing:
+                return None
+            self.missing, self._stat = True, None
+            return GONE
+        except OSError as err:
+            raise UnreadableFile(f"cannot stat {self.path}: {err.strerror or type(err).__name__}") from err
+        if stat == self._stat:
+            return None
+        self._stat, self.missing = stat, False
+        try:
+            return read_text(self.path)
+        except UnreadableFile:
+            self._stat = None  # try again next time even if the stat stays the same
+            raise
 
 
 class Poller(Generic[T]):

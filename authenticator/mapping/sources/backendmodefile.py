@@ -27,14 +27,7 @@ from typing import TYPE_CHECKING, Final
 from authenticator import metrics
 from authenticator.errors import UserError
 from authenticator.mapping.sources._awsauth_log import KEPT
-from authenticator.mapping.sources._poll import (
-    POLL_INTERVAL,
-    FileStat,
-    Poller,
-    UnreadableFile,
-    file_stat,
-    read_text,
-)
+from authenticator.mapping.sources._poll import GONE, POLL_INTERVAL, Poller, UnreadableFile, WatchedFile
 from authenticator.mapping.sources._published import SourceStatus
 from authenticator.mapping.sources.dynamicfile import e2e_seconds
 from authenticator.mapping.sources.modes import DYNAMIC_FILE, BackendModeFile, parse_backend_mode_file
@@ -90,8 +83,7 @@ class BackendModeFileChain:
         self._modes = self._configured
         self.chain = make_chain([self._built[m] for m in self._modes])
         self._started = False
-        self._stat: FileStat | None = None
-        self._missing = False
+        self._file = WatchedFile(path)
         self._failure: str | None = None
         self._loaded_once = False
         self._lock = threading.Lock()  # the check runs in a worker thread
@@ -126,24 +118,14 @@ class BackendModeFileChain:
         """Read the file if it changed: what it now says, ``_DELETED``, or None (unchanged/bad)."""
         with self._lock:
             try:
-                stat = file_stat(self.path)
-            except FileNotFoundError:
-                if self._missing:
-                    return None
-                self._missing, self._stat = True, None
-                return _DELETED
-            except OSError as err:
-                self._fail(f"cannot stat {self.path}: {err.strerror or type(err).__name__}")
-                return None
-            if stat == self._stat:
-                return None
-            self._stat, self._missing = stat, False
-            try:
-                text = read_text(self.path)
+                text = self._file.changed_text()
             except UnreadableFile as err:
-                self._stat = None  # try again next time even if the stat stays the same
                 self._fail(str(err))
                 return None
+            if text is None:
+                return None
+            if text is GONE:
+                return _DELETED
             try:
                 return parse_backend_mode_file(text)
             except ValueError as err:

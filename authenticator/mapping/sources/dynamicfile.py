@@ -40,14 +40,7 @@ from authenticator.identity import Identity
 from authenticator.mapping.entries import EntryResult, parse_role_entries, parse_user_entries
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
 from authenticator.mapping.sources._awsauth_log import counted
-from authenticator.mapping.sources._poll import (
-    POLL_INTERVAL,
-    FileStat,
-    Poller,
-    UnreadableFile,
-    file_stat,
-    read_text,
-)
+from authenticator.mapping.sources._poll import GONE, POLL_INTERVAL, Poller, UnreadableFile, WatchedFile
 from authenticator.mapping.sources._published import PublishedMappings, SourceStatus
 from authenticator.mapping.sources.modes import DYNAMIC_FILE
 
@@ -201,8 +194,7 @@ class DynamicFileSource(PublishedMappings):
         super().__init__()
         self._roles_by_userid: dict[str, RoleMapping] = {}
         self._users_by_userid: dict[str, UserMapping] = {}
-        self._stat: FileStat | None = None
-        self._missing = False
+        self._file = WatchedFile(path)
         self._failure: str | None = None
         self._content: DynamicFileContent | None = None
         self._loaded_once = False  # the reference observes the latency from the second load on
@@ -238,7 +230,7 @@ class DynamicFileSource(PublishedMappings):
     def status(self) -> SourceStatus:
         kept = " (serving the last good value)" if self._content is not None else ""
         failures = {FILE_SECTION: self._failure + kept} if self._failure else {}
-        if self._missing:
+        if self._file.missing:
             failures[FILE_SECTION] = f"{self.path} does not exist"
         return SourceStatus(self.name, self.ready, failures)
 
@@ -248,22 +240,14 @@ class DynamicFileSource(PublishedMappings):
         """Reload if the file changed, appeared or vanished. True if the mappings changed."""
         with self._lock:
             try:
-                stat = file_stat(self.path)
-            except FileNotFoundError:
-                return self._deleted()
-            except OSError as err:
-                self._fail(f"cannot stat {self.path}: {err.strerror or type(err).__name__}")
-                return False
-            if stat == self._stat and not self._missing:
-                return False
-            self._stat = stat
-            self._missing = False
-            try:
-                text = read_text(self.path)
+                text = self._file.changed_text()
             except UnreadableFile as err:
-                self._stat = None  # try again next time even if the stat stays the same
                 self._fail(str(err))
                 return False
+            if text is None:
+                return False
+            if text is GONE:
+                return self._deleted()
             try:
                 content = parse_dynamic_file(text, userid_strict=self.userid_strict)
             except DynamicFileError as err:
@@ -307,10 +291,6 @@ class DynamicFileSource(PublishedMappings):
         return f", {seconds}s after lastUpdatedDateTime"
 
     def _deleted(self) -> bool:
-        if self._missing:
-            return False
-        self._missing = True
-        self._stat = None
         had = self._content is not None
         self._content = None
         self._roles_by_userid, self._users_by_userid = {}, {}
