@@ -37,6 +37,7 @@ from authenticator.mapping.awsauth import MAP_ROLES, MAP_USERS, decode_section, 
 from authenticator.mapping.model import SSOMatcher
 from authenticator.mapping.sources.configmap import AWS_AUTH_NAME, AWS_AUTH_NAMESPACE
 from authenticator.mapping.yamlv2 import AwsAuthLoader
+from authenticator.words import counted
 
 __all__ = [
     "AddError",
@@ -322,7 +323,7 @@ def removing(entry: Entry) -> Change:
 
     def change(data: dict[str, str]) -> tuple[dict[str, str], str]:
         new, count = remove_entries(data, entry)
-        return new, f"removed {entry.name} ({count} {'entry' if count == 1 else 'entries'})"
+        return new, f"removed {entry.name} ({counted(count, 'entry', 'entries')})"
 
     return change
 
