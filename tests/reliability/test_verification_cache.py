@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import inspect
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,14 +19,14 @@ from authenticator.mapping.sources.file import MountedFileSource
 from authenticator.partitions import get_partition
 from authenticator.server.config import ServerConfig
 from authenticator.server.review import Reviewer
-from authenticator.token import PresignedRequest, RejectionKind, TokenRejected, parse_token
+from authenticator.token import RejectionKind, TokenRejected, parse_token
 from authenticator.verification_cache import VerifiedIdentityCache
 from authenticator.verifier import TokenVerifier
 from tests.support.aio import until
 from tests.support.identities import user_identity
 from tests.support.mapping import FakeMapper
 from tests.support.sts import FakeSTS
-from tests.support.tokens import NOW, CountingParse, make_token
+from tests.support.tokens import NOW, Clock, CountingParse, make_token, presigned_request
 
 AWS = get_partition("aws")
 SERVER_DEFAULTS = ServerConfig(cluster_id="cache-test")
@@ -47,18 +47,6 @@ def cache_of(
     )
 
 
-class Clock:
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def request(signed_at: datetime = NOW, key: str = "AKIAEXAMPLEKEY000001") -> PresignedRequest:
-    return parse_token(make_token(signed_at, access_key_id=key), now=signed_at, partition=AWS)
-
-
 def run(coro: object) -> object:
     return asyncio.run(coro)  # type: ignore[arg-type]
 
@@ -67,12 +55,12 @@ def test_a_verified_identity_is_reused_until_the_ttl() -> None:
     async def scenario() -> None:
         sts, clock = FakeSTS(), Clock()
         cache = cache_of(sts, clock=clock, ttl=60)
-        first = await cache.get_caller_identity(request())
+        first = await cache.get_caller_identity(presigned_request())
         clock.now = NOW + timedelta(seconds=60) - timedelta(microseconds=1)
-        assert await cache.get_caller_identity(request()) == first
+        assert await cache.get_caller_identity(presigned_request()) == first
         assert len(sts.calls) == 1
         clock.now = NOW + timedelta(seconds=60)
-        await cache.get_caller_identity(request())
+        await cache.get_caller_identity(presigned_request())
         assert len(sts.calls) == 2
 
     run(scenario())
@@ -84,7 +72,7 @@ def test_never_past_the_tokens_own_expiry() -> None:
         signed = NOW - timedelta(minutes=14)  # expires at NOW + 1 min, before the 5-minute TTL
         clock = Clock(NOW)
         cache = cache_of(sts, clock=clock, ttl=300)
-        req = request(signed)
+        req = presigned_request(signed)
         assert req.expires_at == NOW + timedelta(minutes=1)
         await cache.get_caller_identity(req)
         clock.now = req.expires_at - timedelta(microseconds=1)
@@ -102,7 +90,7 @@ def test_ttl_zero_disables_the_cache() -> None:
         sts = FakeSTS()
         cache = cache_of(sts, clock=Clock(), ttl=0)
         for _ in range(3):
-            await cache.get_caller_identity(request())
+            await cache.get_caller_identity(presigned_request())
         assert len(sts.calls) == 3
         assert len(cache) == 0
 
@@ -116,7 +104,7 @@ def test_size_is_bounded_least_recently_used_out_first() -> None:
 
         async def review(key: str) -> None:
             # As the reviewer does: verify, then report that the identity mapped.
-            req = request(key=key)
+            req = presigned_request(key=key)
             await cache.get_caller_identity(req)
             cache.settle(req.canonical_sha256, mapped=True)
 
@@ -166,7 +154,7 @@ def test_100_concurrent_reviews_of_one_token_make_one_sts_call() -> None:
     async def scenario() -> None:
         sts = FakeSTS(gate=asyncio.Event())
         cache = cache_of(sts, clock=Clock())
-        waiters = [asyncio.create_task(cache.get_caller_identity(request())) for _ in range(100)]
+        waiters = [asyncio.create_task(cache.get_caller_identity(presigned_request())) for _ in range(100)]
         await until(lambda: len(sts.calls) == 1)
         sts.gate.set()  # type: ignore[union-attr]
         identities = await asyncio.gather(*waiters)
@@ -181,14 +169,14 @@ def test_a_shared_failure_reaches_every_waiter_and_is_not_cached() -> None:
         rejected = TokenRejected(RejectionKind.STS_ERROR, "error from AWS (expected 200, got 503)")
         sts = FakeSTS(error=rejected, gate=asyncio.Event())
         cache = cache_of(sts, clock=Clock())
-        waiters = [asyncio.create_task(cache.get_caller_identity(request())) for _ in range(100)]
+        waiters = [asyncio.create_task(cache.get_caller_identity(presigned_request())) for _ in range(100)]
         await until(lambda: len(sts.calls) == 1)
         sts.gate.set()  # type: ignore[union-attr]
         outcomes = await asyncio.gather(*waiters, return_exceptions=True)
         assert all(isinstance(o, TokenRejected) and o.kind is RejectionKind.STS_ERROR for o in outcomes)
         assert len(sts.calls) == 1
         sts.error = None
-        await cache.get_caller_identity(request())
+        await cache.get_caller_identity(presigned_request())
         assert len(sts.calls) == 2
 
     run(scenario())
@@ -198,8 +186,8 @@ def test_one_waiter_going_away_does_not_cancel_the_others() -> None:
     async def scenario() -> None:
         sts = FakeSTS(gate=asyncio.Event())
         cache = cache_of(sts, clock=Clock())
-        first = asyncio.create_task(cache.get_caller_identity(request()))
-        second = asyncio.create_task(cache.get_caller_identity(request()))
+        first = asyncio.create_task(cache.get_caller_identity(presigned_request()))
+        second = asyncio.create_task(cache.get_caller_identity(presigned_request()))
         await until(lambda: len(sts.calls) == 1)
         first.cancel()
         sts.gate.set()  # type: ignore[union-attr]
@@ -214,16 +202,19 @@ def test_calls_in_flight_are_bounded_and_the_rest_get_throttled_in_bounded_time(
     async def scenario() -> None:
         sts = FakeSTS(gate=asyncio.Event())
         cache = cache_of(sts, clock=Clock(), max_in_flight=2, wait=0.05)
-        held = [asyncio.create_task(cache.get_caller_identity(request(key=f"AKIAEXAMPLEKEY00000{i}"))) for i in (1, 2)]
+        held = [
+            asyncio.create_task(cache.get_caller_identity(presigned_request(key=f"AKIAEXAMPLEKEY00000{i}")))
+            for i in (1, 2)
+        ]
         await until(lambda: cache.in_flight == 2)
         with pytest.raises(TokenRejected) as caught:
-            await cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000003"))
+            await cache.get_caller_identity(presigned_request(key="AKIAEXAMPLEKEY000003"))
         assert caught.value.kind is RejectionKind.STS_THROTTLING
         assert len(sts.calls) == 2  # the third never reached STS
         sts.gate.set()  # type: ignore[union-attr]
         await asyncio.gather(*held)
         assert cache.in_flight == 0
-        await cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000003"))
+        await cache.get_caller_identity(presigned_request(key="AKIAEXAMPLEKEY000003"))
         assert len(sts.calls) == 3
 
     run(scenario())
@@ -233,8 +224,8 @@ def test_a_waiting_call_starts_when_a_slot_frees() -> None:
     async def scenario() -> None:
         sts = FakeSTS(gate=asyncio.Event())
         cache = cache_of(sts, clock=Clock(), max_in_flight=1, wait=30)
-        first = asyncio.create_task(cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000001")))
-        second = asyncio.create_task(cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000002")))
+        first = asyncio.create_task(cache.get_caller_identity(presigned_request(key="AKIAEXAMPLEKEY000001")))
+        second = asyncio.create_task(cache.get_caller_identity(presigned_request(key="AKIAEXAMPLEKEY000002")))
         await until(lambda: len(sts.calls) == 1)
         for _ in range(50):  # loop turns: the second waits for the slot and does not call STS meanwhile
             await asyncio.sleep(0)
@@ -250,7 +241,7 @@ def test_aclose_closes_the_wrapped_client() -> None:
     async def scenario() -> None:
         sts = FakeSTS()
         cache = cache_of(sts, clock=Clock())
-        await cache.get_caller_identity(request())
+        await cache.get_caller_identity(presigned_request())
         await cache.aclose()
         assert sts.closed and len(cache) == 0
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,26 +17,14 @@ from prometheus_client import REGISTRY
 
 from authenticator.identity import Identity
 from authenticator.partitions import get_partition
-from authenticator.token import MAX_CLOCK_SKEW, PresignedRequest, TokenRejected, parse_token
+from authenticator.token import MAX_CLOCK_SKEW, PresignedRequest, TokenRejected
 from authenticator.verification_cache import VerifiedIdentityCache, unmapped_capacity
 from tests.support.aio import until
 from tests.support.identities import user_identity
 from tests.support.sts import FakeSTS
-from tests.support.tokens import NOW, make_token
+from tests.support.tokens import NOW, Clock, make_token, presigned_request
 
 AWS = get_partition("aws")
-
-
-class Clock:
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def request(signed_at: datetime = NOW, key: str = "AKIAEXAMPLEKEY000001") -> PresignedRequest:
-    return parse_token(make_token(signed_at, access_key_id=key), now=signed_at, partition=AWS)
 
 
 def cache_of(sts: Any, clock: Clock, **limits: Any) -> VerifiedIdentityCache:
@@ -53,7 +41,7 @@ def test_an_entry_signed_exactly_fifteen_minutes_ahead_of_a_clock_that_went_back
     async def scenario() -> None:
         sts, clock = FakeSTS(), Clock()
         cache = cache_of(sts, clock)
-        req = request()
+        req = presigned_request()
         await cache.get_caller_identity(req)
         clock.now = NOW - MAX_CLOCK_SKEW  # signed_at == now + 15 min: not yet "in the future"
         await cache.get_caller_identity(req)
@@ -70,7 +58,7 @@ def test_an_expired_entry_is_evicted_with_its_alias_when_looked_up() -> None:
     async def scenario() -> None:
         sts, clock = FakeSTS(), Clock()
         cache = cache_of(sts, clock, ttl=60)
-        await cache.get_caller_identity(request())
+        await cache.get_caller_identity(presigned_request())
         assert len(cache) == 1 and entries_gauge() == 1
         assert cache.recall(make_token(NOW), NOW + timedelta(seconds=60)) is None
         assert len(cache) == 0 and cache._aliases == {}
@@ -99,10 +87,10 @@ def test_a_throttled_call_says_how_many_calls_are_allowed() -> None:
     async def scenario() -> None:
         sts = FakeSTS(gate=asyncio.Event())
         cache = cache_of(sts, Clock(), max_in_flight=1, wait=0.01)
-        held = asyncio.create_task(cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000001")))
+        held = asyncio.create_task(cache.get_caller_identity(presigned_request(key="AKIAEXAMPLEKEY000001")))
         await until(lambda: cache.in_flight == 1, "the first call in flight")
         with pytest.raises(TokenRejected) as caught:
-            await cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000002"))
+            await cache.get_caller_identity(presigned_request(key="AKIAEXAMPLEKEY000002"))
         assert caught.value.reason == "too many STS calls in flight (1); try again"
         sts.gate.set()  # type: ignore[union-attr]
         await held
@@ -117,9 +105,9 @@ def test_shutdown_cancels_calls_in_flight_and_reports_no_error() -> None:
         asyncio.get_running_loop().set_exception_handler(lambda loop, context: errors.append(context))
         sts = FakeSTS()
         cache = cache_of(sts, Clock())
-        await cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000009"))  # one entry
+        await cache.get_caller_identity(presigned_request(key="AKIAEXAMPLEKEY000009"))  # one entry
         sts.gate = asyncio.Event()  # from now on STS never answers
-        waiter = asyncio.create_task(cache.get_caller_identity(request(key="AKIAEXAMPLEKEY000001")))
+        waiter = asyncio.create_task(cache.get_caller_identity(presigned_request(key="AKIAEXAMPLEKEY000001")))
         await until(lambda: len(sts.calls) == 2, "the second call sent")
         await cache.aclose()
         with pytest.raises(asyncio.CancelledError):
@@ -138,7 +126,7 @@ def test_a_failure_nobody_waits_for_any_more_is_not_reported_as_never_retrieved(
         asyncio.get_running_loop().set_exception_handler(lambda loop, context: errors.append(context))
         sts = FakeSTS(gate=asyncio.Event(), error=OSError("connection reset"))
         cache = cache_of(sts, Clock())
-        waiter = asyncio.create_task(cache.get_caller_identity(request()))
+        waiter = asyncio.create_task(cache.get_caller_identity(presigned_request()))
         await until(lambda: bool(sts.calls), "the call sent")
         waiter.cancel()  # the only waiter goes away; the call goes on (shielded) and fails
         sts.gate.set()  # type: ignore[union-attr]
@@ -157,7 +145,7 @@ def test_a_client_without_aclose_is_closed_without_error() -> None:
 
     async def scenario() -> None:
         cache = cache_of(Bare(), Clock())
-        await cache.get_caller_identity(request())
+        await cache.get_caller_identity(presigned_request())
         await cache.aclose()
         assert len(cache) == 0
 
@@ -176,7 +164,7 @@ def test_entries_of_one_caller_share_one_copy_of_each_string() -> None:
     async def scenario() -> None:
         cache = cache_of(Answers(), Clock())
         for key in ("AKIAEXAMPLEKEY000001", "AKIAEXAMPLEKEY000002"):
-            await cache.get_caller_identity(request(key=key))
+            await cache.get_caller_identity(presigned_request(key=key))
         first, second = (
             cache.recall(make_token(NOW, access_key_id=key), NOW)
             for key in ("AKIAEXAMPLEKEY000001", "AKIAEXAMPLEKEY000002")

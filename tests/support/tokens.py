@@ -476,6 +476,23 @@ def make_token(signed_at: datetime = NOW, **kwargs: str) -> str:
 # -- tokens for the moto STS peer -------------------------------------------------------------------
 
 
+def presigned_request(signed_at: datetime = NOW, key: str = "AKIAEXAMPLEKEY000001") -> PresignedRequest:
+    """``make_token``'s token as the verifier parses it (aws partition), signed at ``signed_at``."""
+    from authenticator.partitions import get_partition
+
+    return parse_token(make_token(signed_at, access_key_id=key), now=signed_at, partition=get_partition("aws"))
+
+
+class Clock:
+    """A clock a test sets: ``clock.now`` is what calling it answers."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 def botocore_url(
     access_key_id: str,
     secret: str,
