@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from authenticator.words import counted
-from bench.lint import ACCOUNT, MAX_BYTES, configmap
+from bench.lint import ACCOUNT, MAX_BYTES, configmap, print_header, print_row
 from tests.support.admission import review
 from tests.support.processes import Webhook
 
@@ -112,7 +112,7 @@ def main() -> int:
             users, users_cpu, users_answer = _time(webhook, bodies["users"], args.runs)
             webhook.terminate()
     size = len(text.encode())
-    print(f"{'id':<4} {'what':<44} {'value':>9} {'anchor':>9} {'ratio':>7} {'target':>10} {'result':>6}")
+    print_header(44)
     results = []
     rows = (
         ("UPDATE", update, update_cpu, update_answer),
@@ -124,11 +124,8 @@ def main() -> int:
         ok = value <= TARGET_SECONDS
         results.append(ok)
         what = f"{label}, {size / MAX_BYTES:.2f} MiB"
-        print(
-            f"{'A1':<4} {what:<44} {value:>8.3f}s {anchor:>8.3f}s {value / anchor:>6.0f}x "
-            f"{'<= ' + format(TARGET_SECONDS, '.3f') + 's':>10} {'pass' if ok else 'FAIL':>6}"
-        )
-        print(f"{'':<4} {'  (server CPU time of the same reviews)':<44} {cpu:>8.3f}s {anchor_cpu:>8.3f}s")
+        print_row("A1", what, value, anchor, width=44, target=f"<= {TARGET_SECONDS:.3f}s", ok=ok)
+        print_row("", "  (server CPU time of the same reviews)", cpu, anchor_cpu, width=44)
         verdict = "allowed" if answer["allowed"] else "denied"
         reason = f" ({answer['status']['message'][:60]}...)" if not answer["allowed"] else ""
         print(f"     the guard said: {verdict}{reason}, {counted(len(answer.get('warnings') or []), 'warning')}")

@@ -98,6 +98,24 @@ def median(argv: list[str], runs: int) -> tuple[float, float]:
     return statistics.median(w for w, _ in samples), statistics.median(c for _, c in samples)
 
 
+def print_header(width: int) -> None:
+    """The head of the table the file benchmarks (L1, M1, A1) print; ``width`` of the what column."""
+    print(f"{'id':<4} {'what':<{width}} {'value':>9} {'anchor':>9} {'ratio':>7} {'target':>10} {'result':>6}")
+
+
+def print_row(
+    bench_id: str, what: str, value: float, anchor: float, *, width: int, target: str = "", ok: bool | None = None
+) -> None:
+    """One row: seconds against the anchor's, their ratio, the target and pass/FAIL (none for a
+    row that only reports, such as the CPU time of the same runs)."""
+    result = "" if ok is None else "pass" if ok else "FAIL"
+    ratio = value / max(anchor, 1e-3)
+    digits = 2 if ratio < 10 else 0
+    print(
+        f"{bench_id:<4} {what:<{width}} {value:>8.3f}s {anchor:>8.3f}s {ratio:>6.{digits}f}x {target:>10} {result:>6}"
+    )
+
+
 def main() -> int:
     args = arguments(__doc__.split("\n")[0])
     with configmap_file(args.bytes) as (path, entries):
@@ -108,14 +126,9 @@ def main() -> int:
         value, value_cpu = median(lint, args.runs)
     ok = value <= TARGET_SECONDS
     what = f"aws-auth lint, {size / MAX_BYTES:.2f} MiB, {entries:,} mapRoles"
-    target = f"<= {TARGET_SECONDS:.3f}s"
-    print(f"{'id':<4} {'what':<40} {'value':>9} {'anchor':>9} {'ratio':>7} {'target':>10} {'result':>6}")
-    print(
-        f"{'L1':<4} {what:<40} {value:>8.3f}s {anchor:>8.3f}s {value / anchor:>6.1f}x "
-        f"{target:>10} {'pass' if ok else 'FAIL':>6}"
-    )
-    cpu_ratio = value_cpu / max(anchor_cpu, 1e-3)
-    print(f"{'':<4} {'  (CPU time of the same runs)':<40} {value_cpu:>8.3f}s {anchor_cpu:>8.3f}s {cpu_ratio:>6.1f}x")
+    print_header(40)
+    print_row("L1", what, value, anchor, width=40, target=f"<= {TARGET_SECONDS:.3f}s", ok=ok)
+    print_row("", "  (CPU time of the same runs)", value_cpu, anchor_cpu, width=40)
     last = check.stdout.strip().splitlines()[-1] if check.stdout.strip() else check.stderr.strip()[-200:]
     print(f"     {size:,} bytes; load average {os.getloadavg()[0]:.2f}; the linter said: {last}")
     return 0 if ok else 1

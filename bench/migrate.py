@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 
-from bench.lint import MAX_BYTES, arguments, configmap_file, lint_argv, median
+from bench.lint import MAX_BYTES, arguments, configmap_file, lint_argv, median, print_header, print_row
 
 TARGET_RATIO = 1.5
 
@@ -38,13 +38,9 @@ def main() -> int:
     ratio = value / anchor
     ok = ratio <= TARGET_RATIO
     what = f"aws-auth migrate -f json, {size / MAX_BYTES:.2f} MiB"
-    print(f"{'id':<4} {'what':<40} {'value':>9} {'anchor':>9} {'ratio':>7} {'target':>10} {'result':>6}")
-    print(
-        f"{'M1':<4} {what:<40} {value:>8.3f}s {anchor:>8.3f}s {ratio:>6.2f}x "
-        f"{f'<= {TARGET_RATIO}x':>10} {'pass' if ok else 'FAIL':>6}"
-    )
-    cpu_ratio = value_cpu / max(anchor_cpu, 1e-3)
-    print(f"{'':<4} {'  (CPU time of the same runs)':<40} {value_cpu:>8.3f}s {anchor_cpu:>8.3f}s {cpu_ratio:>6.2f}x")
+    print_header(40)
+    print_row("M1", what, value, anchor, width=40, target=f"<= {TARGET_RATIO}x", ok=ok)
+    print_row("", "  (CPU time of the same runs)", value_cpu, anchor_cpu, width=40)
     print(
         f"     {size:,} bytes, {entries:,} mapRoles; anchor: aws-auth lint of the same file; "
         f"load average {os.getloadavg()[0]:.2f}; plan summary: {summary}"
