@@ -123,6 +123,7 @@ def test_the_chain_follows_the_file_without_a_restart(tmp_path: Path, sts: StsSt
         modes.unlink()
         server.wait_for("does not exist; serving the configured backend modes")
         assert (cluster.username(ALICE[0]), cluster.username(BOB[0])) == ("alice-file", "bob-file")
+        assert (server.metric("dynamic_file_only"), server.metric("dynamic_file_enabled")) == (0, 0)
 
 
 def test_a_file_valid_at_start_is_served_from_the_start(tmp_path: Path, sts: StsStandIn) -> None:

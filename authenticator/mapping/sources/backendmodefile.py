@@ -162,6 +162,7 @@ class BackendModeFileChain:
             level = logging.WARNING if self._loaded_once or self._failure else logging.INFO
             _log.log(level, "%s: %s does not exist; serving the configured backend modes", NAME, self.path)
             self._failure = None
+            _file_mode_gauges(())  # the gauges speak of the file's modes: it has none now
             return changes
         if self._failure is not None:
             _log.info("%s: %s is valid again", NAME, self.path)
@@ -170,8 +171,7 @@ class BackendModeFileChain:
         seconds = e2e_seconds(outcome.last_updated, self._clock())
         if observe and seconds is not None:
             metrics.dynamic_e2e_latency.labels(type=metrics.DYNAMIC_BACKEND_MODE).observe(seconds)
-        metrics.dynamic_file_only.set(1 if self._modes == (DYNAMIC_FILE,) else 0)
-        metrics.dynamic_file_enabled.set(1 if DYNAMIC_FILE in self._modes else 0)
+        _file_mode_gauges(self._modes)
         _log.info(
             "%s: backend modes %s (version %r%s)",
             NAME,
@@ -208,6 +208,12 @@ class BackendModeFileChain:
         for source in reversed(self.sources):
             await call_hook(source, "stop")
         self._started = False
+
+
+def _file_mode_gauges(modes: tuple[str, ...]) -> None:
+    """``dynamic_file_enabled`` / ``dynamic_file_only`` for the modes the file gives."""
+    metrics.dynamic_file_only.set(1 if modes == (DYNAMIC_FILE,) else 0)
+    metrics.dynamic_file_enabled.set(1 if DYNAMIC_FILE in modes else 0)
 
 
 async def call_hook(obj: object, name: str) -> None:
