@@ -14,7 +14,7 @@ from authenticator.words import counted
 if TYPE_CHECKING:
     from authenticator.lint.document import Section
 
-__all__ = ["KEPT", "NOTHING_SERVED", "counted", "failures", "file_locator", "log_result"]
+__all__ = ["KEPT", "NOTHING_SERVED", "failures", "file_locator", "log_result"]
 
 _log = logging.getLogger("authenticator.mapping")
 

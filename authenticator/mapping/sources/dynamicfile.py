@@ -39,10 +39,11 @@ from authenticator.errors import UserError
 from authenticator.identity import Identity
 from authenticator.mapping.entries import EntryResult, parse_role_entries, parse_user_entries
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
-from authenticator.mapping.sources._awsauth_log import counted
+from authenticator.mapping.sources._awsauth_log import KEPT
 from authenticator.mapping.sources._poll import GONE, POLL_INTERVAL, Poller, UnreadableFile, WatchedFile
 from authenticator.mapping.sources._published import PublishedMappings, SourceStatus
 from authenticator.mapping.sources.modes import DYNAMIC_FILE
+from authenticator.words import counted
 
 __all__ = ["DynamicFileError", "DynamicFileSource", "e2e_seconds", "parse_dynamic_file", "strip_path"]
 
@@ -228,7 +229,7 @@ class DynamicFileSource(PublishedMappings):
         return kind, entry
 
     def status(self) -> SourceStatus:
-        kept = " (serving the last good value)" if self._content is not None else ""
+        kept = f" ({KEPT})" if self._content is not None else ""
         failures = {FILE_SECTION: self._failure + kept} if self._failure else {}
         if self._file.missing:
             failures[FILE_SECTION] = f"{self.path} does not exist"
