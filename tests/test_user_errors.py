@@ -140,7 +140,7 @@ def test_live_unusable_kubeconfig(tmp_path: Path, kubeconfig_text: str | None, e
         path.write_text(kubeconfig_text)
     code, err = _live(path, *extra)
     assert code == 2
-    _one_error_line(err, "aws-auth: error: --live: cannot load the kubeconfig: ")
+    _one_error_line(err, f"aws-auth: error: --live: cannot load kubeconfig {path}: ")
 
 
 def test_live_bug_keeps_its_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,27 +28,19 @@ class KubeConfigError(UserError):
 
 
 def load_api_client(*, kubeconfig: str | None = None, master: str | None = None) -> k8s_client.ApiClient:
-    configuration = k8s_client.Configuration()
     if kubeconfig:
         if not os.path.exists(kubeconfig):
             raise KubeConfigError(f"kubeconfig {kubeconfig} does not exist")
-        try:
-            k8s_config.load_kube_config(
-                config_file=kubeconfig, client_configuration=configuration, persist_config=False
-            )
-        except (ConfigException, OSError, ValueError, TypeError, yaml.YAMLError) as err:
-            raise KubeConfigError(f"cannot load kubeconfig {kubeconfig}: {_one_line(err)}") from None
-        if master:
-            configuration.host = master.rstrip("/")
-    elif master:
-        configuration.host = master.rstrip("/")
-    else:
-        try:
-            k8s_config.load_incluster_config(client_configuration=configuration)
-        except ConfigException as err:
-            raise KubeConfigError(
-                f"not running in a cluster and neither --kubeconfig nor --master given ({_one_line(err)})"
-            ) from None
+        return _from_kubeconfig(kubeconfig, context=None, master=master)
+    if master:
+        return _from_master(master)
+    configuration = k8s_client.Configuration()
+    try:
+        k8s_config.load_incluster_config(client_configuration=configuration)
+    except ConfigException as err:
+        raise KubeConfigError(
+            f"not running in a cluster and neither --kubeconfig nor --master given ({_one_line(err)})"
+        ) from None
     return k8s_client.ApiClient(configuration)
 
 
@@ -58,30 +50,42 @@ def load_user_api_client(
     """A client as kubectl builds one: ``kubeconfig`` or the default kubeconfig (``$KUBECONFIG``,
     else ``~/.kube/config``) with ``context`` (default: its current one), ``master`` overriding its
     server; without any kubeconfig file, ``master`` alone, else the in-cluster service account."""
-    configuration = k8s_client.Configuration()
     if kubeconfig and not os.path.exists(kubeconfig):
         raise KubeConfigError(f"kubeconfig {kubeconfig} does not exist")
     path = kubeconfig or _default_kubeconfig()
-    if path is None:
-        if master:
-            configuration.host = master.rstrip("/")
-            return k8s_client.ApiClient(configuration)
-        try:
-            k8s_config.load_incluster_config(client_configuration=configuration)
-        except ConfigException:
-            raise KubeConfigError(
-                "no kubeconfig (--kubeconfig, $KUBECONFIG or ~/.kube/config) and not running in a cluster"
-            ) from None
-        return k8s_client.ApiClient(configuration)
+    if path is not None:
+        return _from_kubeconfig(path, context=context, master=master)
+    if master:
+        return _from_master(master)
+    configuration = k8s_client.Configuration()
+    try:
+        k8s_config.load_incluster_config(client_configuration=configuration)
+    except ConfigException:
+        raise KubeConfigError(
+            "no kubeconfig (--kubeconfig, $KUBECONFIG or ~/.kube/config) and not running in a cluster"
+        ) from None
+    return k8s_client.ApiClient(configuration)
+
+
+def _from_kubeconfig(path: str, *, context: str | None, master: str | None) -> k8s_client.ApiClient:
+    """The kubeconfig ``path`` with ``context`` (None: its current one), ``master`` overriding its server."""
+    configuration = k8s_client.Configuration()
     try:
         k8s_config.load_kube_config(
             config_file=path, context=context, client_configuration=configuration, persist_config=False
         )
     except (ConfigException, OSError, ValueError, TypeError, yaml.YAMLError) as err:
         # The kubernetes client reports a malformed kubeconfig with any of these.
-        raise KubeConfigError(f"cannot load the kubeconfig: {_one_line(err)}") from None
+        raise KubeConfigError(f"cannot load kubeconfig {path}: {_one_line(err)}") from None
     if master:
         configuration.host = master.rstrip("/")
+    return k8s_client.ApiClient(configuration)
+
+
+def _from_master(master: str) -> k8s_client.ApiClient:
+    """That URL, no credentials (a local, insecure-port style API server)."""
+    configuration = k8s_client.Configuration()
+    configuration.host = master.rstrip("/")
     return k8s_client.ApiClient(configuration)
 
 
