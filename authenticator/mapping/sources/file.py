@@ -18,7 +18,7 @@ from authenticator.mapping.awsauth import AwsAuthResult, parse_aws_auth
 from authenticator.mapping.manifest import ManifestError, load_configmap_manifest
 from authenticator.mapping.model import MappingSet
 from authenticator.mapping.server_mappings import parse_server_mappings
-from authenticator.mapping.sources._awsauth_log import failures, file_locator, log_result
+from authenticator.mapping.sources._awsauth_log import KEPT, failures, file_locator, log_result
 from authenticator.mapping.sources._poll import POLL_INTERVAL, Poller
 from authenticator.mapping.sources._published import PublishedMappings, SourceStatus
 from authenticator.mapping.sources.modes import MOUNTED_FILE
@@ -73,7 +73,7 @@ class MountedFileSource(PublishedMappings):
     def status(self) -> SourceStatus:
         failing = failures(self._result)
         if self._file_failure is not None:
-            failing[FILE_SECTION] = f"{self._file_failure} (serving the last good mappings)"
+            failing[FILE_SECTION] = f"{self._file_failure} ({KEPT})"
         return SourceStatus(self.name, self.ready, failing)
 
     # -- reloading ------------------------------------------------------------------------
