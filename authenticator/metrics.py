@@ -72,12 +72,12 @@ DYNAMIC_FILE = "dynamic_file"
 DYNAMIC_BACKEND_MODE = "dynamic_backend_mode"
 dynamic_file_enabled = Gauge(
     "dynamic_file_enabled",
-    "1 once the backend modes read from server.dynamicBackendModePath include DynamicFile.",
+    "1 while the backend modes read from server.dynamicBackendModePath include DynamicFile.",
     namespace=NAMESPACE,
 )
 dynamic_file_only = Gauge(
     "dynamic_file_only",
-    "1 once the backend modes read from server.dynamicBackendModePath are DynamicFile alone.",
+    "1 while the backend modes read from server.dynamicBackendModePath are DynamicFile alone.",
     namespace=NAMESPACE,
 )
 
@@ -140,7 +140,7 @@ sts_in_flight_limit_rejections = Counter(
     namespace=NAMESPACE,
 )
 
-# The aws-auth guard (issue 17, docs/admission.md): `result` is allowed, warned, denied or malformed.
+# The aws-auth guard (docs/admission.md): `result` is allowed, warned, denied or malformed.
 admission_reviews = Counter(
     "admission_reviews",
     "AdmissionReviews answered by the aws-auth guard (/validate/aws-auth), by result.",
