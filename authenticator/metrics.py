@@ -108,7 +108,7 @@ mapping_source_loaded = Gauge(
     namespace=NAMESPACE,
 )
 
-# Reliability (issue 6): the verification cache and the bound on STS calls in flight.
+# Reliability: the verification cache and the bound on STS calls in flight.
 verification_cache_hits = Counter(
     "verification_cache_hits",
     "Reviews whose token was already verified (identity reused, STS not called).",

@@ -1,4 +1,4 @@
-"""What stands between the verifier and STS when many reviews arrive at once (issue 6).
+"""What stands between the verifier and STS when many reviews arrive at once.
 
 ``VerifiedIdentityCache`` has the ``get_caller_identity(request)`` of ``STSClient`` and wraps one:
 

@@ -233,7 +233,7 @@ def _serve(args: argparse.Namespace) -> int:
         uv_config = uvicorn.Config(
             app,
             **uvicorn_settings(config.address, config.port, tls),
-            # issue 6: in-flight reviews finish on SIGTERM within the longest one review can take (the
+            # In-flight reviews finish on SIGTERM within the longest one review can take (the
             # wait for an STS slot, then the STS call's deadline) and a second to answer.
             timeout_graceful_shutdown=math.ceil(config.sts_max_in_flight_wait + config.sts_timeout + 1.0),
         )

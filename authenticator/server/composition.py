@@ -172,8 +172,8 @@ def build_verifier(
     clock: Callable[[], datetime],
     sts_transport: STSTransport | None = None,
 ) -> tuple[TokenVerifier, VerifiedIdentityCache]:
-    """The server's verifier: STS behind the verification cache (issue 6: cache, coalescing, a
-    bound on calls in flight), the cache's recall first. The cache is returned to be closed."""
+    """The server's verifier: STS behind the verification cache (cache, coalescing, a bound
+    on calls in flight: docs/token.md), the cache's recall first. The cache is returned to be closed."""
     from authenticator.partitions import get_partition
     from authenticator.verification_cache import VerifiedIdentityCache
     from authenticator.verifier import TokenVerifier

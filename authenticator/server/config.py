@@ -62,7 +62,7 @@ _SERVER_KEYS = {
     "stsCABundle": "sts_ca_bundle",
     "kubeconfig": "kubeconfig",
     "master": "master",
-    # reliability (issue 6): verification cache and the bound on STS calls
+    # reliability: verification cache and the bound on STS calls
     "verificationCacheTTL": "verification_cache_ttl",
     "verificationCacheSize": "verification_cache_size",
     "stsMaxInFlight": "sts_max_in_flight",
@@ -133,7 +133,7 @@ class ServerConfig(BaseModel):
     master: str | None = None
     log_format: Literal["text", "json"] = defaults.LOG_FORMAT
     log_verbosity: str = defaults.LOG_VERBOSITY
-    # reliability (issue 6): seconds, entries, calls, seconds, seconds; 0 TTL or size disables the cache
+    # reliability: seconds, entries, calls, seconds, seconds; 0 TTL or size disables the cache
     verification_cache_ttl: float = Field(default=defaults.VERIFICATION_CACHE_TTL, ge=0)
     verification_cache_size: int = Field(default=defaults.VERIFICATION_CACHE_SIZE, ge=0)
     sts_max_in_flight: int = Field(default=defaults.STS_MAX_IN_FLIGHT, ge=1)

@@ -1,7 +1,7 @@
 """--fix never changes who is matched: it only respells what the server already reads identically.
 
 A fix that would change which principals match, or the username and groups they get, is a
-suggestion in the finding's fix text and is never applied (issue 14, item 6).
+suggestion in the finding's fix text and is never applied (docs/lint.md).
 """
 
 from __future__ import annotations

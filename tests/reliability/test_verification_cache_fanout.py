@@ -1,5 +1,5 @@
-"""The verification cache against an attacker with a valid token or any AWS account (issue 14,
-item 2): re-spellings of one signed request are one entry and one STS call, and identities that
+"""The verification cache against an attacker with a valid token or any AWS account:
+re-spellings of one signed request are one entry and one STS call, and identities that
 map to nobody cannot evict the entries of mapped users or their fast recall."""
 
 from __future__ import annotations
