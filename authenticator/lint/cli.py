@@ -249,7 +249,8 @@ def _lint(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextI
             reports.append(_not_text(path))
             continue
         if args.fix or args.diff:
-            fixed, resolved = fix_report(path, text, config)
+            outcome = fix_report(path, text, config)
+            fixed = outcome.text
             if fixed != text:
                 if args.diff:
                     diffs.extend(
@@ -262,10 +263,12 @@ def _lint(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextI
                 elif path != LIVE_PATH:
                     Path(path).write_text(fixed, encoding="utf-8")
                 if args.fix:
-                    _say_fixed(resolved, stderr, palette_for(stderr, args.color), live=path == LIVE_PATH)
-                    text = fixed
+                    _say_fixed(outcome.resolved, stderr, palette_for(stderr, args.color), live=path == LIVE_PATH)
             elif args.fix and path == "-":
                 stdout.write(text)
+            # fix_report has linted both texts: lint's report is on the fixed one with --fix
+            reports.append(outcome.after if args.fix else outcome.before)
+            continue
         reports.append(lint_text(path, text, config))
     if not args.allow_empty and not any(r.targets or r.findings for r in reports):
         named = ["stdin" if p == "-" else p for p in args.paths] + ([LIVE_PATH] if args.live else [])
