@@ -314,6 +314,7 @@ def _rules(args: argparse.Namespace, stdout: TextIO) -> int:
     rules = all_rules()
     # The severities lint reports: a configured override applies to every finding of its rule.
     overrides = _config(args).severity
+    severities = {r.id: [s.label for s in ((overrides[r.id],) if r.id in overrides else r.severities)] for r in rules}
     if args.format == "json":
         import json
 
@@ -323,10 +324,8 @@ def _rules(args: argparse.Namespace, stdout: TextIO) -> int:
                     {
                         "id": r.id,
                         "slug": r.slug,
-                        "severity": overrides.get(r.id, r.severity).label,
-                        "severities": (
-                            [overrides[r.id].label] if r.id in overrides else [s.label for s in r.severities]
-                        ),
+                        "severity": severities[r.id][0],
+                        "severities": severities[r.id],
                         "fixable": r.fixable,
                         "summary": r.summary,
                     }
@@ -338,9 +337,7 @@ def _rules(args: argparse.Namespace, stdout: TextIO) -> int:
         )
         return 0
     width = max(len(r.slug) for r in rules)
-    labels = {
-        r.id: "/".join(s.label for s in ((overrides[r.id],) if r.id in overrides else r.severities)) for r in rules
-    }
+    labels = {rule_id: "/".join(names) for rule_id, names in severities.items()}
     label_width = max(len(label) for label in labels.values())
     for r in rules:
         mark = "*" if r.fixable else " "
