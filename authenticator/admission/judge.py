@@ -22,6 +22,7 @@ from authenticator.lint.config import LintConfig
 from authenticator.lint.document import Section, Target
 from authenticator.lint.engine import lint_text, no_gc
 from authenticator.lint.findings import Finding, Severity
+from authenticator.lint.resolve import StaticSource
 from authenticator.mapping.awsauth import MAP_ACCOUNTS, MAP_ROLES, MAP_USERS, SECTIONS, parse_aws_auth
 from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
@@ -283,20 +284,8 @@ def _requester(user: RequestUser) -> Identity | None:
     )
 
 
-@dataclass(slots=True)
-class _Fixed:
-    """A mapping source holding one object's mappings, for the server's chain."""
-
-    mappings: MappingSet
-    name: str = EKS_CONFIGMAP
-    ready: bool = True
-
-    def snapshot(self) -> MappingSet:
-        return self.mappings
-
-
 def _maps(mappings: MappingSet, identity: Identity) -> bool:
-    return MappingChain([_Fixed(mappings)]).resolve(identity) is not None
+    return MappingChain([StaticSource(EKS_CONFIGMAP, mappings)]).resolve(identity) is not None
 
 
 # -- naming findings ----------------------------------------------------------------------------

@@ -249,7 +249,8 @@ def _lint(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextI
             reports.append(_not_text(path))
             continue
         if args.fix or args.diff:
-            fixed, resolved = fix_report(path, text, config)
+            outcome = fix_report(path, text, config)
+            fixed = outcome.text
             if fixed != text:
                 if args.diff:
                     diffs.extend(
@@ -262,10 +263,12 @@ def _lint(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextI
                 elif path != LIVE_PATH:
                     Path(path).write_text(fixed, encoding="utf-8")
                 if args.fix:
-                    _say_fixed(resolved, stderr, palette_for(stderr, args.color), live=path == LIVE_PATH)
-                    text = fixed
+                    _say_fixed(outcome.resolved, stderr, palette_for(stderr, args.color), live=path == LIVE_PATH)
             elif args.fix and path == "-":
                 stdout.write(text)
+            # fix_report has linted both texts: lint's report is on the fixed one with --fix
+            reports.append(outcome.after if args.fix else outcome.before)
+            continue
         reports.append(lint_text(path, text, config))
     if not args.allow_empty and not any(r.targets or r.findings for r in reports):
         named = ["stdin" if p == "-" else p for p in args.paths] + ([LIVE_PATH] if args.live else [])
@@ -311,6 +314,7 @@ def _rules(args: argparse.Namespace, stdout: TextIO) -> int:
     rules = all_rules()
     # The severities lint reports: a configured override applies to every finding of its rule.
     overrides = _config(args).severity
+    severities = {r.id: [s.label for s in ((overrides[r.id],) if r.id in overrides else r.severities)] for r in rules}
     if args.format == "json":
         import json
 
@@ -320,10 +324,8 @@ def _rules(args: argparse.Namespace, stdout: TextIO) -> int:
                     {
                         "id": r.id,
                         "slug": r.slug,
-                        "severity": overrides.get(r.id, r.severity).label,
-                        "severities": (
-                            [overrides[r.id].label] if r.id in overrides else [s.label for s in r.severities]
-                        ),
+                        "severity": severities[r.id][0],
+                        "severities": severities[r.id],
                         "fixable": r.fixable,
                         "summary": r.summary,
                     }
@@ -335,9 +337,7 @@ def _rules(args: argparse.Namespace, stdout: TextIO) -> int:
         )
         return 0
     width = max(len(r.slug) for r in rules)
-    labels = {
-        r.id: "/".join(s.label for s in ((overrides[r.id],) if r.id in overrides else r.severities)) for r in rules
-    }
+    labels = {rule_id: "/".join(names) for rule_id, names in severities.items()}
     label_width = max(len(label) for label in labels.values())
     for r in rules:
         mark = "*" if r.fixable else " "

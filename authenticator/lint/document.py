@@ -455,6 +455,7 @@ def load_targets(path: str, text: str) -> list[Target]:
         return _targets_of(path, text, index, documents)
     lines = text.split("\n")
     masked = lines
+    numbers = _DocumentNumbers(lines)
     invalid: list[Target] = []
     while True:
         try:
@@ -465,7 +466,7 @@ def load_targets(path: str, text: str) -> list[Target]:
             first, first_column, end = _broken_document(masked, line, column)
             document = "\n".join(lines[first:end])
             if path == "-" or _MENTIONS_AWS_AUTH.search(document):
-                doc = _DocumentNumbers(lines).of(first)
+                doc = numbers.of(first)
                 # Its text is the file with every other document blanked: the rules that scan a
                 # file that does not parse (AA002, AA009) then see this document only.
                 own = "\n".join(row if first <= i < end else " " * len(row) for i, row in enumerate(lines))

@@ -21,6 +21,7 @@ from authenticator.lint.registry import Rule, RuleContext, all_rules, get_rule
 
 __all__ = [
     "FileReport",
+    "FixReport",
     "Suppression",
     "apply_edits",
     "fix_report",
@@ -217,11 +218,20 @@ def server_reading(targets: Iterable[Target]) -> list[object]:
 
 def fix_text(path: str, text: str, config: LintConfig | None = None, *, passes: int = 3) -> str:
     """The text with every safe fix applied (see :func:`fix_report`)."""
-    return fix_report(path, text, config, passes=passes)[0]
+    return fix_report(path, text, config, passes=passes).text
 
 
-def fix_report(path: str, text: str, config: LintConfig | None = None, *, passes: int = 3) -> tuple[str, list[Finding]]:
-    """(the text with every safe fix applied, the findings those fixes resolved).
+@dataclass(frozen=True)
+class FixReport:
+    text: str  # with every safe fix applied
+    resolved: list[Finding]  # the findings those fixes resolved
+    before: FileReport  # the report on the text as given
+    after: FileReport  # the report on ``text``: the caller need not lint it again
+
+
+def fix_report(path: str, text: str, config: LintConfig | None = None, *, passes: int = 3) -> FixReport:
+    """The text with every safe fix applied, the findings those fixes resolved, and the reports
+    on the text before and after.
 
     Fixes are applied until nothing fixable is left, at most ``passes`` times. A fix may only
     respell what the server already reads identically (docs/lint.md, "Fixing"): a pass whose
@@ -229,7 +239,7 @@ def fix_report(path: str, text: str, config: LintConfig | None = None, *, passes
     applied, whichever rule offered them. A finding counts as fixed when every edit it offered
     was applied; its line and column are those of the text the pass started from.
     """
-    report = lint_text(path, text, config)
+    report = before = lint_text(path, text, config)
     fixed_findings: list[Finding] = []
     for _ in range(passes):
         edits = [e for f in report.findings for e in f.edits]
@@ -244,7 +254,7 @@ def fix_report(path: str, text: str, config: LintConfig | None = None, *, passes
             break
         fixed_findings += [f for f in report.findings if f.edits and applied.issuperset(f.edits)]
         text, report = fixed, checked
-    return text, fixed_findings
+    return FixReport(text, fixed_findings, before, report)
 
 
 def exit_code(findings: Iterable[Finding], fail_on: str) -> int:

@@ -44,7 +44,7 @@ from authenticator.mapping.sources.modes import DYNAMIC_FILE, EKS_CONFIGMAP
 from authenticator.mapping.templates import EC2_PLACEHOLDER
 from authenticator.mapping.yamlv2 import AwsAuthLoader
 
-__all__ = ["Resolution", "ResolveError", "identity_for", "resolve_text", "run_resolve"]
+__all__ = ["Resolution", "ResolveError", "StaticSource", "identity_for", "resolve_text", "run_resolve"]
 
 DEFAULT_SESSION = "session"
 # The session name shown for a node role when none is given: nodes assume their role with their
@@ -58,8 +58,8 @@ class ResolveError(UserError):
 
 
 @dataclass
-class _StaticSource:
-    """A MappingSource over one parsed file (what the server's source would hold)."""
+class StaticSource:
+    """A MappingSource holding fixed mappings: one parsed file, as the server's source would hold it."""
 
     name: str
     mappings: MappingSet
@@ -147,14 +147,14 @@ def _source_for(target: Target) -> tuple[MappingSource, dict[str, tuple[str, ...
     if target.kind == "configmap":
         data = _construct(target.data_node)
         data = {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
-        return _StaticSource(EKS_CONFIGMAP, parse_aws_auth(data).mapping_set), {}
+        return StaticSource(EKS_CONFIGMAP, parse_aws_auth(data).mapping_set), {}
     if target.kind == "dynamicfile":
         # The DynamicFile source's own reader (all or nothing); a rejected file maps nobody.
         try:
             content = parse_dynamic_file(target.text)
         except DynamicFileError:
-            return _StaticSource(DYNAMIC_FILE, MappingSet()), {}
-        return _StaticSource(DYNAMIC_FILE, MappingSet(content.roles, content.users, content.accounts)), {}
+            return StaticSource(DYNAMIC_FILE, MappingSet()), {}
+        return StaticSource(DYNAMIC_FILE, MappingSet(content.roles, content.users, content.accounts)), {}
     # The server config file, read by the server's own loader; its MountedFile source, strict as at start.
     from authenticator.server.composition import build_mounted_file_source
     from authenticator.server.config import load_config_text

@@ -13,10 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# The static source `aws-auth resolve` builds over one parsed file: the chain as the server runs it.
 from authenticator.errors import UserError
-from authenticator.lint.resolve import _StaticSource as StaticSource
-from authenticator.lint.resolve import identity_for
+from authenticator.lint.resolve import StaticSource, identity_for
 from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
 from authenticator.mapping.sources.modes import EKS_CONFIGMAP

@@ -272,22 +272,10 @@ def _read_text(text: str, path: str) -> tuple[dict[str, Any], list[str]]:
     fields: dict[str, Any] = {}
     unknown: list[str] = []
     top = {k.lower(): f for k, f in _TOP_KEYS.items()}
-    srv = {k.lower(): f for k, f in _SERVER_KEYS.items()}
     for key, value in doc.items():
         lowered = str(key).lower()
         if lowered == "server":
-            if value is None:
-                continue
-            if not isinstance(value, dict):
-                raise ConfigError(f"config file {path}: server must be a mapping")
-            for skey, svalue in value.items():
-                name = srv.get(str(skey).lower())
-                if str(skey).lower() == "admission":
-                    _read_admission(svalue, path, fields, unknown)
-                elif name is None:
-                    unknown.append(f"server.{skey}")
-                else:
-                    fields[name] = svalue
+            _read_mapping(value, "server", _SERVER_KEYS, path, fields, unknown, nested={"admission": _ADMISSION_KEYS})
         elif lowered in top:
             fields[top[lowered]] = value
         else:
@@ -295,19 +283,33 @@ def _read_text(text: str, path: str) -> tuple[dict[str, Any], list[str]]:
     return fields, unknown
 
 
-def _read_admission(value: object, path: str, fields: dict[str, Any], unknown: list[str]) -> None:
-    """``server.admission``: a mapping of its own keys (case-insensitive, as the others)."""
+def _read_mapping(
+    value: object,
+    where: str,
+    keys: Mapping[str, str],
+    path: str,
+    fields: dict[str, Any],
+    unknown: list[str],
+    *,
+    nested: Mapping[str, Mapping[str, str]] | None = None,
+) -> None:
+    """``where`` (``server``, ``server.admission``): a mapping of ``keys`` and of ``nested``
+    mappings of their own, every key case-insensitive."""
     if value is None:
         return
     if not isinstance(value, dict):
-        raise ConfigError(f"config file {path}: server.admission must be a mapping")
-    keys = {k.lower(): f for k, f in _ADMISSION_KEYS.items()}
+        raise ConfigError(f"config file {path}: {where} must be a mapping")
+    known = {k.lower(): f for k, f in keys.items()}
+    inner = {k.lower(): (k, sub) for k, sub in (nested or {}).items()}
     for key, item in value.items():
-        name = keys.get(str(key).lower())
-        if name is None:
-            unknown.append(f"server.admission.{key}")
+        lowered = str(key).lower()
+        if lowered in inner:
+            name, sub = inner[lowered]
+            _read_mapping(item, f"{where}.{name}", sub, path, fields, unknown)
+        elif lowered in known:
+            fields[known[lowered]] = item
         else:
-            fields[name] = item
+            unknown.append(f"{where}.{key}")
 
 
 def load_config(path: str | None, overrides: Mapping[str, Any] | None = None) -> ServerConfig:

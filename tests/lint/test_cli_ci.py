@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -281,6 +282,10 @@ def test_colour_on_a_terminal(tmp_path: Path) -> None:
             os.close(terminal)
             chunks = []
             while True:
+                # bounded: a child that hangs fails the test instead of blocking the read for ever
+                if not select.select([controller], [], [], 60)[0]:
+                    proc.kill()
+                    raise AssertionError("aws-auth lint wrote nothing to its terminal for 60 s")
                 try:
                     chunk = os.read(controller, 4096)
                 except OSError:  # the terminal closed
