@@ -186,7 +186,7 @@ def ensure_certificate(
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     cert_pem, key_pem = generate_certificate(hostname, address, now=now)
     write_private(key_path, key_pem)
-    write_private(cert_path, cert_pem, mode=0o644)
+    write_private(cert_path, cert_pem)  # 0600 like the key (docs/cli.md): only the server reads it
     _log.info("generated a self-signed certificate", extra={"fields": {"cert": str(cert_path.resolve())}})
     return TlsFiles(cert_path, key_path, generated=True, not_after=certificate_expiry(cert_pem), replaced=replaced)
 

@@ -69,6 +69,7 @@ def test_init_writes_cert_key_and_kubeconfig(tmp_path: Path) -> None:
     result = _run("init", "-i", "demo", "--state-dir", str(state), "--hostname", "localhost", "--port", "4443")
     assert result.returncode == 0, result.stderr
     assert stat.S_IMODE((state / "key.pem").stat().st_mode) == 0o600
+    assert stat.S_IMODE((state / "cert.pem").stat().st_mode) == 0o600
     kubeconfig = state / "aws-iam-authenticator.kubeconfig"
     assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
     doc = yaml.safe_load(kubeconfig.read_text())
