@@ -245,6 +245,20 @@ def test_apply_asks_on_a_terminal(world: dict[str, Any], standin: EksStandIn, mo
     assert len(standin.calls("CreateAccessEntry")) == 5
 
 
+def test_an_unknown_cluster_is_one_line_and_exit_2(world: dict[str, Any]) -> None:
+    result = subprocess.run(
+        ["aws-auth", "migrate", str(world["path"]), "--cluster", "nosuch"],
+        env=world["env"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("aws-auth migrate: error: EKS DescribeCluster: ResourceNotFoundException")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_apply_without_a_terminal_needs_yes(world: dict[str, Any]) -> None:
     result = migrate(world, "--apply")
     assert result.returncode == 2
