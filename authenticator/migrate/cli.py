@@ -227,7 +227,10 @@ def run_migrate(
     if args.apply:
         code = max(code, _apply(args, eks, plan, stdin, stdout, stderr))
         if args.verify:
-            facts, _ = _cluster(args)  # the entries as they are now
+            from authenticator.migrate.cluster import read_entries
+
+            # The entries as they are now; the node roles and the mode did not change.
+            facts = replace(facts, entries=read_entries(eks, args.cluster)) if facts is not None else None
             report, verify_code = _verify(args, aws_auth, plan, facts)
             _write(args, report, stdout)
             code = max(code, verify_code)
