@@ -158,7 +158,7 @@ def username_problem(username: str, hint: str = "migrated") -> Reason | None:
             continue
         replacement = "{{SessionName}}"
         suggestion = username.replace(match.group(0), replacement)
-        if ":" not in suggestion.split(replacement, 1)[0] and replacement in suggestion:
+        if ":" not in suggestion.split(replacement, 1)[0]:
             suggestion = f"{_suggest_prefix(hint)}:{suggestion}"
         return Reason(
             "unsupported-placeholder",
