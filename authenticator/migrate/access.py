@@ -21,9 +21,8 @@ from authenticator.errors import UserError
 from authenticator.identity import Identity
 from authenticator.lint.resolve import Resolution, ResolveError
 from authenticator.mapping.templates import TemplateDenied, render
-from authenticator.migrate.classify import TYPE_GROUPS, TYPE_USERNAMES
 from authenticator.migrate.plan import existing_policies, principal_name_key
-from authenticator.migrate.verify import default_username
+from authenticator.migrate.verify import entry_template
 
 __all__ = ["MODES", "AccessDecision", "add_resolve_options", "decide", "run_access_resolve", "wants_access_entries"]
 
@@ -89,11 +88,7 @@ def _entry_for(identity: Identity, entries: Sequence[Mapping[str, Any]]) -> Mapp
 def _from_entry(identity: Identity, entry: Mapping[str, Any], mode: str) -> AccessDecision:
     kind = str(entry.get("type", "STANDARD"))
     arn = str(entry.get("principalArn", ""))
-    if kind in TYPE_GROUPS:
-        template, groups = TYPE_USERNAMES[kind], tuple(sorted(TYPE_GROUPS[kind]))
-    else:
-        template = str(entry.get("username") or default_username(arn))
-        groups = tuple(entry.get("kubernetesGroups") or ())
+    template, groups = entry_template(entry)
     try:
         dns = f"<private DNS name of {identity.session_name}>" if identity.session_name else None
         username = render(template, identity, ec2_private_dns_name=dns)

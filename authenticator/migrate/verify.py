@@ -25,7 +25,7 @@ from authenticator.migrate.plan import Plan, existing_policies, principal_name_k
 from authenticator.migrate.source import AwsAuthEntries
 from authenticator.words import counted
 
-__all__ = ["Comparison", "compare", "render_verify"]
+__all__ = ["Comparison", "compare", "default_username", "entry_template", "render_verify"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +68,22 @@ def default_username(principal_arn: str) -> str:
     return principal_arn
 
 
-def _after(entry: Mapping[str, Any]) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+def entry_template(entry: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """The username template and groups an access entry gives: EKS's own for a node type, else
+    its username (EKS's default when it has none) and ``kubernetesGroups``."""
     kind = str(entry.get("type", "STANDARD"))
     if kind in TYPE_GROUPS:
-        return TYPE_USERNAMES[kind], tuple(sorted(TYPE_GROUPS[kind])), ()
+        return TYPE_USERNAMES[kind], tuple(sorted(TYPE_GROUPS[kind]))
     username = entry.get("username") or default_username(str(entry.get("principalArn", "")))
-    groups = tuple(entry.get("kubernetesGroups") or ())
+    return str(username), tuple(entry.get("kubernetesGroups") or ())
+
+
+def _after(entry: Mapping[str, Any]) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    username, groups = entry_template(entry)
+    if str(entry.get("type", "STANDARD")) in TYPE_GROUPS:
+        return username, groups, ()
     policies = tuple(p.policy_arn.rsplit("/", 1)[-1] for p in existing_policies(entry) if p.scope_type == "cluster")
-    return str(username), groups, policies
+    return username, groups, policies
 
 
 def _today(chain: MappingChain, arn: str) -> tuple[str, tuple[str, ...]] | None:
