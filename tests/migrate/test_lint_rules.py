@@ -88,3 +88,20 @@ def test_a_dead_duplicate_is_no_migration_blocker() -> None:
     found = {(f.rule, f.entry_index) for f in report.findings if f.rule.startswith("AA8")}
     assert found == {("AA801", 2)}
     assert "AA601" in {f.rule for f in report.findings}
+
+
+def test_group_findings_point_at_the_group_they_are_about() -> None:
+    # Two carried-over problems in one entry, and a lookalike group the rules must not point at.
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n"
+        "  mapRoles: |\n"
+        "    - rolearn: arn:aws:iam::739275461218:role/ops\n"
+        '      username: "ops:{{SessionName}}"\n'
+        "      groups:\n"
+        "        - migrated-monitoring\n"  # line 11: named in AA804's suggestion, not a problem
+        "        - system:monitoring\n"  # line 12
+        "        - team-{{AccountID}}\n"  # line 13
+    )
+    report = lint_text("aws-auth.yaml", text, LintConfig())
+    found = {(f.rule, f.line) for f in report.findings if f.rule in ("AA804", "AA805")}
+    assert found == {("AA804", 12), ("AA805", 13)}

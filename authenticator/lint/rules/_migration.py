@@ -77,12 +77,12 @@ def report(ctx: RuleContext, code: ReasonCode, node_of: str | None = None) -> It
         yield _finding(ctx, entry, reason, entry.value_node(node_of) if node_of else None)
 
 
-def group_report(ctx: RuleContext, code: ReasonCode, matches: str) -> Iterator[Finding]:
-    """Like :func:`report`, at the group named in the reason; a typo of a known group is AA402's."""
+def group_report(ctx: RuleContext, code: ReasonCode) -> Iterator[Finding]:
+    """Like :func:`report`, at the group the reason is about; a typo of a known group is AA402's."""
     for entry, reason in reasons(ctx.target, code):
-        if any(typo_of(group) and f"{group!r}" in reason.message for group, _ in group_nodes(entry)):
+        if reason.subject is not None and typo_of(reason.subject):
             continue
-        nodes = [node for group, node in group_nodes(entry) if f"{group!r}" in reason.message and matches in group]
+        nodes = [node for group, node in group_nodes(entry) if group == reason.subject]
         yield _finding(ctx, entry, reason, nodes[0] if nodes else None)
 
 
