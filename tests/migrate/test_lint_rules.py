@@ -117,3 +117,23 @@ def test_the_corpus_exercises_the_readiness_rules() -> None:
     }
     # AA805 (a placeholder in a group): test_group_findings_point_at_the_group_they_are_about.
     assert found == set(RULE_OF.values()) - {"AA805"}
+
+
+def test_a_map_users_entry_for_a_mapped_role_is_no_migration_blocker() -> None:
+    # For the same ARN the mapRoles entry wins over the mapUsers one: the plan carries the role
+    # entry only, and the readiness rules agree.
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n"
+        "  mapRoles: |\n"
+        "    - rolearn: arn:aws:iam::739275461218:role/ci\n"
+        '      username: "ci:{{SessionName}}"\n'
+        "      groups: [ci]\n"
+        "  mapUsers: |\n"
+        "    - userarn: arn:aws:iam::739275461218:role/ci\n"
+        "      username: system:ci\n"
+        "      groups: [ci]\n"
+    )
+    plan = build_plan(read_aws_auth("aws-auth.yaml", text))
+    assert [(r.action, r.source) for r in plan.rows] == [("create", "mapRoles[0]")]
+    report = lint_text("aws-auth.yaml", text, LintConfig())
+    assert not [f for f in report.findings if f.rule.startswith("AA8")]

@@ -16,9 +16,9 @@ from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
 from authenticator.lint.rules._common import _memo, group_nodes, is_node_entry
 from authenticator.lint.rules.AA402_group_typo import typo_of
-from authenticator.mapping.entries import PrincipalKey, principal_key
 from authenticator.mapping.model import RoleMapping
 from authenticator.migrate.classify import Carried, Reason, ReasonCode, carry
+from authenticator.migrate.source import effective
 
 FIX_GUIDE = "see the migration guide (docs/migration.md)"
 
@@ -41,18 +41,9 @@ def carried(entry: Entry) -> Carried | None:
 
 
 def _dead(target: Target) -> set[int]:
-    """ids of the kept entries a later entry of the same section shadows (the last one wins, as
-    the server and the planner have it): never migrated, so never a migration blocker."""
-    dead: set[int] = set()
-    for section in target.sections.values():
-        last: dict[PrincipalKey, Entry] = {}
-        for entry in section.entries:
-            if entry.result.mapping is not None:
-                key = principal_key(entry.result.mapping)
-                if key in last:
-                    dead.add(id(last[key]))
-                last[key] = entry
-    return dead
+    """ids of the kept entries another entry for the same principal makes dead (as the server and
+    the planner have it): never migrated, so never a migration blocker."""
+    return {id(entry) for _, _, dead in effective(target) for entry in dead}
 
 
 def reasons(target: Target, code: ReasonCode) -> Iterator[tuple[Entry, Reason]]:
