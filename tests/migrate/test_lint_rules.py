@@ -137,3 +137,20 @@ def test_a_map_users_entry_for_a_mapped_role_is_no_migration_blocker() -> None:
     assert [(r.action, r.source) for r in plan.rows] == [("create", "mapRoles[0]")]
     report = lint_text("aws-auth.yaml", text, LintConfig())
     assert not [f for f in report.findings if f.rule.startswith("AA8")]
+
+
+def test_a_dead_sso_duplicate_is_reported_once() -> None:
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n"
+        "  mapRoles: |\n"
+        "    - sso: {permissionSetName: ReadOnly, accountID: '739275461218'}\n"
+        '      username: "old:{{SessionName}}"\n'
+        "      groups: [viewers]\n"
+        "    - sso: {permissionSetName: ReadOnly, accountID: '739275461218'}\n"
+        '      username: "ro:{{SessionName}}"\n'
+        "      groups: [viewers]\n"
+    )
+    plan = build_plan(read_aws_auth("aws-auth.yaml", text))
+    assert [(r.action, r.source) for r in plan.rows] == [("manual", "mapRoles[1]")]
+    report = lint_text("aws-auth.yaml", text, LintConfig())
+    assert [(f.rule, f.entry_index) for f in report.findings if f.rule.startswith("AA8")] == [("AA807", 1)]

@@ -40,20 +40,18 @@ def carried(entry: Entry) -> Carried | None:
     return _memo(entry.cache, "migrate", compute)
 
 
-def _dead(target: Target) -> set[int]:
-    """ids of the kept entries another entry for the same principal makes dead (as the server and
-    the planner have it): never migrated, so never a migration blocker."""
-    return {id(entry) for _, _, dead in effective(target) for entry in dead}
+def migrated(target: Target) -> list[Entry]:
+    """The kept aws-auth entries the plan carries: effective ones only, as the server and the
+    planner have them (a dead duplicate is never migrated, so never a migration blocker). Empty for
+    anything but an aws-auth ConfigMap; computed once for the eight rules."""
+    if target.kind != "configmap":
+        return []
+    return _memo(target.cache, "migrate-effective", lambda: [entry for entry, _, _ in effective(target)])
 
 
 def reasons(target: Target, code: ReasonCode) -> Iterator[tuple[Entry, Reason]]:
     """(entry, reason) for every aws-auth entry the plan carries whose access entry has a reason ``code``."""
-    if target.kind != "configmap":
-        return
-    dead = _memo(target.cache, "migrate-dead", lambda: _dead(target))  # once for the eight rules
-    for entry in target.entries():
-        if id(entry) in dead:
-            continue
+    for entry in migrated(target):
         found = carried(entry)
         if found is None or (found.type == "STANDARD" and is_node_entry(entry)):
             continue  # not kept, or a broken node entry: AA501/AA502 say what to fix first
