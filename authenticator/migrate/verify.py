@@ -21,7 +21,7 @@ from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
 from authenticator.mapping.sources.modes import EKS_CONFIGMAP
 from authenticator.migrate.classify import CLUSTER_ADMIN, MASTERS, TYPE_GROUPS, TYPE_USERNAMES
-from authenticator.migrate.plan import Plan, existing_policies, principal_name_key
+from authenticator.migrate.plan import Plan, existing_policies, find_entry, index_entries
 from authenticator.migrate.source import AwsAuthEntries
 from authenticator.words import counted
 
@@ -104,10 +104,7 @@ def compare(aws_auth: AwsAuthEntries, plan: Plan, entries: Sequence[Mapping[str,
     chain = MappingChain(
         [StaticSource(EKS_CONFIGMAP, MappingSet(roles, users, tuple(a.account for a in aws_auth.accounts)))]
     )
-    by_key: dict[object, Mapping[str, Any]] = {}
-    for entry in entries:
-        arn = str(entry.get("principalArn", ""))
-        by_key[principal_name_key(arn) or arn.lower()] = entry
+    by_principal = index_entries(entries)
     out: list[Comparison] = []
     for row in plan.rows:
         if row.action == "blocked":
@@ -126,7 +123,7 @@ def compare(aws_auth: AwsAuthEntries, plan: Plan, entries: Sequence[Mapping[str,
             )
             continue
         today = _today(chain, row.principal_arn) if "*" not in row.principal_arn else None
-        found = by_key.get(principal_name_key(row.principal_arn) or row.principal_arn.lower())
+        found = find_entry(by_principal, row.principal_arn)
         after = _after(found) if found is not None else None
         differences: list[str] = []
         loses = False
