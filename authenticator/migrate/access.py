@@ -21,9 +21,8 @@ from authenticator.errors import UserError
 from authenticator.identity import Identity
 from authenticator.lint.resolve import Resolution, ResolveError
 from authenticator.mapping.templates import TemplateDenied, render
-from authenticator.migrate.classify import TYPE_GROUPS, TYPE_USERNAMES
-from authenticator.migrate.plan import existing_policies, principal_name_key
-from authenticator.migrate.verify import default_username
+from authenticator.migrate.plan import existing_policies, find_entry, index_entries
+from authenticator.migrate.verify import entry_template
 
 __all__ = ["MODES", "AccessDecision", "add_resolve_options", "decide", "run_access_resolve", "wants_access_entries"]
 
@@ -75,25 +74,10 @@ def wants_access_entries(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "entries", None) or getattr(args, "cluster", None) or getattr(args, "mode", None))
 
 
-def _entry_for(identity: Identity, entries: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The access entry of the principal: matched on its canonical ARN, the role's path aside
-    (STS reports no path; the entry names the role with it)."""
-    key = principal_name_key(identity.canonical_arn)
-    for entry in entries:
-        arn = str(entry.get("principalArn", ""))
-        if (key is not None and principal_name_key(arn) == key) or arn.lower() == identity.canonical_arn.lower():
-            return entry
-    return None
-
-
 def _from_entry(identity: Identity, entry: Mapping[str, Any], mode: str) -> AccessDecision:
     kind = str(entry.get("type", "STANDARD"))
     arn = str(entry.get("principalArn", ""))
-    if kind in TYPE_GROUPS:
-        template, groups = TYPE_USERNAMES[kind], tuple(sorted(TYPE_GROUPS[kind]))
-    else:
-        template = str(entry.get("username") or default_username(arn))
-        groups = tuple(entry.get("kubernetesGroups") or ())
+    template, groups = entry_template(entry)
     try:
         dns = f"<private DNS name of {identity.session_name}>" if identity.session_name else None
         username = render(template, identity, ec2_private_dns_name=dns)
@@ -109,7 +93,7 @@ def _from_entry(identity: Identity, entry: Mapping[str, Any], mode: str) -> Acce
 def decide(resolution: Resolution, entries: Sequence[Mapping[str, Any]], mode: str) -> AccessDecision:
     """Which mechanism decides for ``resolution.identity`` in ``mode``, and what it yields."""
     identity = resolution.identity
-    entry = _entry_for(identity, entries) if mode != "CONFIG_MAP" else None
+    entry = find_entry(index_entries(entries), identity.canonical_arn) if mode != "CONFIG_MAP" else None
     if entry is not None:
         return _from_entry(identity, entry, mode)
     if mode == "API":

@@ -87,6 +87,7 @@ class Reason:
     code: ReasonCode
     message: str
     blocking: bool = False
+    subject: str | None = None  # the group the reason is about, for a lint finding to point at
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -158,7 +159,7 @@ def username_problem(username: str, hint: str = "migrated") -> Reason | None:
             continue
         replacement = "{{SessionName}}"
         suggestion = username.replace(match.group(0), replacement)
-        if ":" not in suggestion.split(replacement, 1)[0] and replacement in suggestion:
+        if ":" not in suggestion.split(replacement, 1)[0]:
             suggestion = f"{_suggest_prefix(hint)}:{suggestion}"
         return Reason(
             "unsupported-placeholder",
@@ -200,6 +201,7 @@ def carry(username: str, groups: tuple[str, ...], *, hint: str = "migrated") -> 
                     f"group {group!r} cannot be an access-entry group (EKS refuses system: groups); bind the "
                     f"RBAC roles of {group!r} to a new group, e.g. {'migrated-' + group[len('system:') :]!r}",
                     blocking=True,
+                    subject=group,
                 )
             )
         elif "{{" in group:
@@ -208,6 +210,7 @@ def carry(username: str, groups: tuple[str, ...], *, hint: str = "migrated") -> 
                     "group-placeholder",
                     f"group {group!r} has a placeholder; access-entry groups are literal",
                     blocking=True,
+                    subject=group,
                 )
             )
         else:

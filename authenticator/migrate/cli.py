@@ -16,6 +16,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -84,30 +85,16 @@ def _text(args: argparse.Namespace, stdin: TextIO) -> tuple[str, str]:
     return args.path, text
 
 
-def _aws_error(what: str, err: Exception) -> MigrateError:
-    from botocore.exceptions import ClientError
-
-    if isinstance(err, ClientError):
-        info = err.response.get("Error", {})
-        return MigrateError(f"{what}: {info.get('Code', 'Error')}: {info.get('Message', '')}".rstrip(": "))
-    lines = str(err).strip().splitlines()
-    return MigrateError(f"{what}: {lines[0] if lines else type(err).__name__}")
-
-
 def _cluster(args: argparse.Namespace) -> tuple[ClusterFacts | None, Any]:
-    """(what is known of the cluster, the EKS client or None)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
+    """(what is known of the cluster, the EKS client or None). AWS errors arrive as one-line
+    ``UserError``s (:func:`authenticator.migrate.cluster.aws_errors`)."""
     facts: ClusterFacts | None = None
     eks = None
     if args.cluster:
         from authenticator.migrate.cluster import eks_client, read_cluster
 
-        try:
-            eks = eks_client(args.region, args.profile)
-            facts = ClusterFacts.of(read_cluster(eks, args.cluster))
-        except (BotoCoreError, ClientError) as err:
-            raise _aws_error(f"cannot read cluster {args.cluster}", err) from None
+        eks = eks_client(args.region, args.profile)
+        facts = ClusterFacts.of(read_cluster(eks, args.cluster))
     if args.entries:
         from authenticator.migrate.cluster import load_entries
 
@@ -119,34 +106,18 @@ def _cluster(args: argparse.Namespace) -> tuple[ClusterFacts | None, Any]:
 def _iam(
     args: argparse.Namespace,
 ) -> tuple[Callable[[str], str | None] | None, Callable[[SSOMatcher], Sequence[str]] | None]:
+    """The IAM look-ups for the planner (None without --resolve-paths); their AWS errors are
+    already one-line ``UserError``s (:mod:`authenticator.migrate.iam`)."""
     if not args.resolve_paths:
         return None, None
-    from botocore.exceptions import BotoCoreError, ClientError
-
     from authenticator.migrate.iam import iam_client, resolve_role_arn, sso_role_arns
 
-    try:
-        iam = iam_client(args.region, args.profile)
-    except (BotoCoreError, ClientError) as err:
-        raise _aws_error("cannot reach IAM", err) from None
-
-    def resolve(arn: str) -> str | None:
-        try:
-            found: str | None = resolve_role_arn(iam, arn)
-            return found
-        except (BotoCoreError, ClientError) as err:
-            raise _aws_error(f"IAM GetRole for {arn}", err) from None
+    iam = iam_client(args.region, args.profile)
 
     def sso(matcher: SSOMatcher) -> Sequence[str]:
-        try:
-            arns: Sequence[str] = sso_role_arns(
-                iam, matcher.permission_set_name, account=matcher.account_id, partition=matcher.partition
-            )
-            return arns
-        except (BotoCoreError, ClientError) as err:
-            raise _aws_error(f"IAM ListRoles for sso {matcher.permission_set_name}", err) from None
+        return sso_role_arns(iam, matcher.permission_set_name, account=matcher.account_id, partition=matcher.partition)
 
-    return resolve, sso
+    return partial(resolve_role_arn, iam), sso
 
 
 def _check_output(args: argparse.Namespace) -> None:
@@ -183,9 +154,8 @@ def _confirm(args: argparse.Namespace, plan: Plan, stdin: TextIO, stderr: TextIO
 
 
 def _apply(args: argparse.Namespace, eks: Any, plan: Plan, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
-    from botocore.exceptions import BotoCoreError
-
     from authenticator.migrate.apply import apply_plan
+    from authenticator.migrate.cluster import aws_errors
 
     if plan.authentication_mode == "CONFIG_MAP":
         raise MigrateError(
@@ -206,10 +176,8 @@ def _apply(args: argparse.Namespace, eks: Any, plan: Plan, stdin: TextIO, stdout
         stderr.write("apply: cancelled\n")
         return 1
 
-    try:
+    with aws_errors("EKS"):  # apply_plan reports ClientErrors per row; this catches the rest
         outcome = apply_plan(eks, args.cluster, plan, say)
-    except BotoCoreError as err:
-        raise _aws_error("apply", err) from None
     say(
         f"apply: {outcome.created} created, {outcome.exists} already there, "
         f"{counted(outcome.associated, 'policy', 'policies')} associated, "
@@ -259,7 +227,10 @@ def run_migrate(
     if args.apply:
         code = max(code, _apply(args, eks, plan, stdin, stdout, stderr))
         if args.verify:
-            facts, _ = _cluster(args)  # the entries as they are now
+            from authenticator.migrate.cluster import read_entries
+
+            # The entries as they are now; the node roles and the mode did not change.
+            facts = replace(facts, entries=read_entries(eks, args.cluster)) if facts is not None else None
             report, verify_code = _verify(args, aws_auth, plan, facts)
             _write(args, report, stdout)
             code = max(code, verify_code)

@@ -26,7 +26,7 @@ from authenticator.errors import UserError
 if TYPE_CHECKING:  # type-checking only: botocore builds its client classes at run time
     from mypy_boto3_eks import EKSClient
 
-__all__ = ["ClusterState", "aws_errors", "eks_client", "load_entries", "read_cluster"]
+__all__ = ["ClusterState", "aws_errors", "eks_client", "load_entries", "read_cluster", "read_entries"]
 
 # Until the mode leaves CONFIG_MAP, EKS refuses every access-entry call.
 _CONFIG_MAP = "CONFIG_MAP"
@@ -93,6 +93,13 @@ def read_cluster(eks: EKSClient, name: str) -> ClusterState:
             entries=entries,
             managed_role_arns=frozenset(_managed_roles(eks, name)),
         )
+
+
+def read_entries(eks: EKSClient, name: str) -> tuple[dict[str, Any], ...]:
+    """The cluster's access entries alone (as :func:`read_cluster` has them): after ``--apply``,
+    ``--verify`` needs them again, not the node groups and Fargate profiles."""
+    with aws_errors("EKS"):
+        return tuple(_entries(eks, name))
 
 
 def _entries(eks: EKSClient, name: str) -> Iterator[dict[str, Any]]:

@@ -33,6 +33,8 @@ __all__ = [
     "build_plan",
     "differences",
     "existing_policies",
+    "find_entry",
+    "index_entries",
     "principal_name_key",
 ]
 
@@ -146,6 +148,24 @@ def principal_name_key(arn: str) -> tuple[str, str, str, str] | None:
     return match.group("partition"), match.group("account"), match.group("kind"), name.lower()
 
 
+EntryIndex = dict[tuple[str, str, str, str] | str, Mapping[str, Any]]
+
+
+def index_entries(entries: Iterable[Mapping[str, Any]]) -> EntryIndex:
+    """Access entries by principal: the path aside for IAM ARNs (see :func:`principal_name_key`),
+    else the lowercased ARN. Look one up with :func:`find_entry`."""
+    return {_lookup_key(str(entry.get("principalArn", ""))): entry for entry in entries}
+
+
+def find_entry(index: EntryIndex, arn: str) -> Mapping[str, Any] | None:
+    """The access entry of the principal ``arn`` names, whatever path either ARN has."""
+    return index.get(_lookup_key(arn))
+
+
+def _lookup_key(arn: str) -> tuple[str, str, str, str] | str:
+    return principal_name_key(arn) or arn.lower()
+
+
 def existing_policies(entry: Mapping[str, Any]) -> tuple[AccessPolicy, ...]:
     out: list[AccessPolicy] = []
     for item in entry.get("associatedAccessPolicies") or ():
@@ -188,10 +208,7 @@ class _Planner:
         self.cluster = cluster
         self.resolve_role = resolve_role
         self.sso_roles = sso_roles
-        self.existing: dict[tuple[str, str, str, str] | str, Mapping[str, Any]] = {}
-        for entry in cluster.entries:
-            arn = str(entry.get("principalArn", ""))
-            self.existing[principal_name_key(arn) or arn.lower()] = entry
+        self.existing = index_entries(cluster.entries)
         self.managed = {k for k in (principal_name_key(a) for a in cluster.managed_role_arns) if k is not None}
 
     # -- one principal ------------------------------------------------------------------------

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import yaml
 
 from authenticator.errors import UserError
-from authenticator.lint.document import Target, load_targets
+from authenticator.lint.document import Entry, Target, load_targets
 from authenticator.mapping.entries import PrincipalKey, principal_key
 from authenticator.mapping.model import RoleMapping, UserMapping
 
-__all__ = ["AccountEntry", "AwsAuthEntries", "EffectiveEntry", "InputError", "read_aws_auth"]
+__all__ = ["AccountEntry", "AwsAuthEntries", "EffectiveEntry", "InputError", "effective", "read_aws_auth"]
 
 
 class InputError(UserError):
@@ -58,6 +58,34 @@ def _choose(targets: list[Target], path: str) -> Target:
     return chosen[0]
 
 
+def _label(entry: Entry) -> str:
+    return f"{entry.section.label}[{entry.index}]"
+
+
+def effective(target: Target) -> list[tuple[Entry, RoleMapping | UserMapping, tuple[Entry, ...]]]:
+    """The entries the server uses (in the order their principals first appear), each with its
+    mapping and the earlier entries for the same principal it makes dead: the last entry of a
+    section wins; a mapUsers entry for an ARN that mapRoles maps loses to the role entry."""
+    kept: dict[PrincipalKey, tuple[Entry, RoleMapping | UserMapping, tuple[Entry, ...]]] = {}
+    for name in ("mapRoles", "mapUsers"):
+        section = target.sections.get(name)
+        if section is None:
+            continue
+        for entry in section.entries:
+            mapping = entry.result.mapping
+            if mapping is None:
+                continue
+            key = principal_key(mapping)
+            previous = kept.get(key)
+            if previous is None:
+                kept[key] = (entry, mapping, ())
+            elif previous[0].section is section:
+                kept[key] = (entry, mapping, (*previous[2], previous[0]))
+            else:
+                kept[key] = (previous[0], previous[1], (*previous[2], entry))
+    return list(kept.values())
+
+
 def read_aws_auth(path: str, text: str) -> AwsAuthEntries:
     """The effective entries of the aws-auth ConfigMap in ``text``. Raises InputError."""
     targets = load_targets(path, text)
@@ -70,36 +98,14 @@ def read_aws_auth(path: str, text: str) -> AwsAuthEntries:
         if section.result.error is not None:
             # The server would serve nobody from it: planning without it would drop its principals.
             raise InputError(f"{path}: {section.result.error}: fix it first (`aws-auth lint {path}` explains it)")
-    kept: dict[PrincipalKey, tuple[str, EffectiveEntry]] = {}  # key -> (section, entry)
-    order: list[PrincipalKey] = []
-    for name in ("mapRoles", "mapUsers"):
-        roles_or_users = target.sections.get(name)
-        if roles_or_users is None:
-            continue
-        for entry in roles_or_users.entries:
-            mapping = entry.result.mapping
-            if mapping is None:
-                continue
-            key = principal_key(mapping)
-            label = f"{roles_or_users.label}[{entry.index}]"
-            line = roles_or_users.pos(entry.node)[0]
-            previous = kept.get(key)
-            if previous is None:
-                order.append(key)
-                kept[key] = (name, EffectiveEntry(label, line, mapping))
-            elif previous[0] == name:  # the last entry of a section wins
-                shadowed = (*previous[1].shadowed, previous[1].source)
-                kept[key] = (name, EffectiveEntry(label, line, mapping, shadowed))
-            else:  # a mapUsers entry for an ARN mapRoles maps: the role entry wins
-                first = previous[1]
-                kept[key] = (
-                    previous[0],
-                    EffectiveEntry(first.source, first.line, first.mapping, (*first.shadowed, label)),
-                )
+    entries = tuple(
+        EffectiveEntry(_label(entry), entry.section.pos(entry.node)[0], mapping, tuple(_label(d) for d in dead))
+        for entry, mapping, dead in effective(target)
+    )
     accounts: list[AccountEntry] = []
     listed = target.sections.get("mapAccounts")
     if listed is not None and isinstance(listed.root, yaml.SequenceNode):
         for index, item in enumerate(listed.root.value):
             if isinstance(item, yaml.ScalarNode) and item.tag != "tag:yaml.org,2002:null":
                 accounts.append(AccountEntry(f"{listed.label}[{index}]", listed.pos(item)[0], item.value))
-    return AwsAuthEntries(tuple(kept[k][1] for k in order), tuple(accounts))
+    return AwsAuthEntries(entries, tuple(accounts))

@@ -19,11 +19,11 @@ from authenticator.mapping.chain import MappingChain
 from authenticator.mapping.model import MappingSet, RoleMapping, UserMapping
 from authenticator.mapping.sources.modes import EKS_CONFIGMAP
 from authenticator.migrate.classify import CLUSTER_ADMIN, MASTERS, TYPE_GROUPS, TYPE_USERNAMES
-from authenticator.migrate.plan import Plan, existing_policies, principal_name_key
+from authenticator.migrate.plan import Plan, existing_policies, find_entry, index_entries
 from authenticator.migrate.source import AwsAuthEntries
 from authenticator.words import counted
 
-__all__ = ["Comparison", "compare", "render_verify"]
+__all__ = ["Comparison", "compare", "default_username", "entry_template", "render_verify"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +66,22 @@ def default_username(principal_arn: str) -> str:
     return principal_arn
 
 
-def _after(entry: Mapping[str, Any]) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+def entry_template(entry: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """The username template and groups an access entry gives: EKS's own for a node type, else
+    its username (EKS's default when it has none) and ``kubernetesGroups``."""
     kind = str(entry.get("type", "STANDARD"))
     if kind in TYPE_GROUPS:
-        return TYPE_USERNAMES[kind], tuple(sorted(TYPE_GROUPS[kind])), ()
+        return TYPE_USERNAMES[kind], tuple(sorted(TYPE_GROUPS[kind]))
     username = entry.get("username") or default_username(str(entry.get("principalArn", "")))
-    groups = tuple(entry.get("kubernetesGroups") or ())
+    return str(username), tuple(entry.get("kubernetesGroups") or ())
+
+
+def _after(entry: Mapping[str, Any]) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    username, groups = entry_template(entry)
+    if str(entry.get("type", "STANDARD")) in TYPE_GROUPS:
+        return username, groups, ()
     policies = tuple(p.policy_arn.rsplit("/", 1)[-1] for p in existing_policies(entry) if p.scope_type == "cluster")
-    return str(username), groups, policies
+    return username, groups, policies
 
 
 def _today(chain: MappingChain, arn: str) -> tuple[str, tuple[str, ...]] | None:
@@ -94,10 +102,7 @@ def compare(aws_auth: AwsAuthEntries, plan: Plan, entries: Sequence[Mapping[str,
     chain = MappingChain(
         [StaticSource(EKS_CONFIGMAP, MappingSet(roles, users, tuple(a.account for a in aws_auth.accounts)))]
     )
-    by_key: dict[object, Mapping[str, Any]] = {}
-    for entry in entries:
-        arn = str(entry.get("principalArn", ""))
-        by_key[principal_name_key(arn) or arn.lower()] = entry
+    by_principal = index_entries(entries)
     out: list[Comparison] = []
     for row in plan.rows:
         if row.action == "blocked":
@@ -116,7 +121,7 @@ def compare(aws_auth: AwsAuthEntries, plan: Plan, entries: Sequence[Mapping[str,
             )
             continue
         today = _today(chain, row.principal_arn) if "*" not in row.principal_arn else None
-        found = by_key.get(principal_name_key(row.principal_arn) or row.principal_arn.lower())
+        found = find_entry(by_principal, row.principal_arn)
         after = _after(found) if found is not None else None
         differences: list[str] = []
         loses = False

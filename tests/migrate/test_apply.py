@@ -149,14 +149,19 @@ def test_apply_creates_idempotently_and_never_touches_the_mode_or_aws_auth(
     assert world["path"].read_bytes() == before
 
 
-def test_verify_before_and_after_apply(world: dict[str, Any]) -> None:
+def test_verify_before_and_after_apply(world: dict[str, Any], standin: EksStandIn) -> None:
     before = migrate(world, "--resolve-paths", "--verify")
     assert before.returncode == 1
     assert "would lose access" in before.stdout
     assert "has no access entry" in before.stdout
+    counted = ("DescribeCluster", "ListNodegroups", "ListFargateProfiles", "ListAccessEntries")
+    calls_before = {op: standin.operations().count(op) for op in counted}
     after = migrate(world, "--resolve-paths", "--apply", "--yes", "--verify")
     assert after.returncode == 0, after.stdout + after.stderr
     assert "0 would lose access" in after.stdout
+    # After --apply, --verify reads the access entries again, and only them.
+    calls = {op: standin.operations().count(op) - calls_before[op] for op in counted}
+    assert calls == {"DescribeCluster": 1, "ListNodegroups": 1, "ListFargateProfiles": 1, "ListAccessEntries": 2}
     report = migrate(world, "--resolve-paths", "--verify", "-f", "json")
     doc = json.loads(report.stdout)
     admins = next(p for p in doc["principals"] if p["principalArn"] == world["roles"]["admins"])
@@ -243,6 +248,20 @@ def test_apply_asks_on_a_terminal(world: dict[str, Any], standin: EksStandIn, mo
     )
     assert code == 0, err.getvalue()
     assert len(standin.calls("CreateAccessEntry")) == 5
+
+
+def test_an_unknown_cluster_is_one_line_and_exit_2(world: dict[str, Any]) -> None:
+    result = subprocess.run(
+        ["aws-auth", "migrate", str(world["path"]), "--cluster", "nosuch"],
+        env=world["env"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("aws-auth migrate: error: EKS DescribeCluster: ResourceNotFoundException")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_apply_without_a_terminal_needs_yes(world: dict[str, Any]) -> None:

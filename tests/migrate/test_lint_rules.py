@@ -88,3 +88,69 @@ def test_a_dead_duplicate_is_no_migration_blocker() -> None:
     found = {(f.rule, f.entry_index) for f in report.findings if f.rule.startswith("AA8")}
     assert found == {("AA801", 2)}
     assert "AA601" in {f.rule for f in report.findings}
+
+
+def test_group_findings_point_at_the_group_they_are_about() -> None:
+    # Two carried-over problems in one entry, and a lookalike group the rules must not point at.
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n"
+        "  mapRoles: |\n"
+        "    - rolearn: arn:aws:iam::739275461218:role/ops\n"
+        '      username: "ops:{{SessionName}}"\n'
+        "      groups:\n"
+        "        - migrated-monitoring\n"  # line 11: named in AA804's suggestion, not a problem
+        "        - system:monitoring\n"  # line 12
+        "        - team-{{AccountID}}\n"  # line 13
+    )
+    report = lint_text("aws-auth.yaml", text, LintConfig())
+    found = {(f.rule, f.line) for f in report.findings if f.rule in ("AA804", "AA805")}
+    assert found == {("AA804", 12), ("AA805", 13)}
+
+
+def test_the_corpus_exercises_the_readiness_rules() -> None:
+    # test_findings_match_the_offline_plan would also pass with the plan and the rules both silent.
+    found = {
+        f.rule
+        for path in CORPUS.glob("*.yaml")
+        for f in lint_text(path.name, path.read_text(), LintConfig()).findings
+        if f.rule.startswith("AA8")
+    }
+    # AA805 (a placeholder in a group): test_group_findings_point_at_the_group_they_are_about.
+    assert found == set(RULE_OF.values()) - {"AA805"}
+
+
+def test_a_map_users_entry_for_a_mapped_role_is_no_migration_blocker() -> None:
+    # For the same ARN the mapRoles entry wins over the mapUsers one: the plan carries the role
+    # entry only, and the readiness rules agree.
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n"
+        "  mapRoles: |\n"
+        "    - rolearn: arn:aws:iam::739275461218:role/ci\n"
+        '      username: "ci:{{SessionName}}"\n'
+        "      groups: [ci]\n"
+        "  mapUsers: |\n"
+        "    - userarn: arn:aws:iam::739275461218:role/ci\n"
+        "      username: system:ci\n"
+        "      groups: [ci]\n"
+    )
+    plan = build_plan(read_aws_auth("aws-auth.yaml", text))
+    assert [(r.action, r.source) for r in plan.rows] == [("create", "mapRoles[0]")]
+    report = lint_text("aws-auth.yaml", text, LintConfig())
+    assert not [f for f in report.findings if f.rule.startswith("AA8")]
+
+
+def test_a_dead_sso_duplicate_is_reported_once() -> None:
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n"
+        "  mapRoles: |\n"
+        "    - sso: {permissionSetName: ReadOnly, accountID: '739275461218'}\n"
+        '      username: "old:{{SessionName}}"\n'
+        "      groups: [viewers]\n"
+        "    - sso: {permissionSetName: ReadOnly, accountID: '739275461218'}\n"
+        '      username: "ro:{{SessionName}}"\n'
+        "      groups: [viewers]\n"
+    )
+    plan = build_plan(read_aws_auth("aws-auth.yaml", text))
+    assert [(r.action, r.source) for r in plan.rows] == [("manual", "mapRoles[1]")]
+    report = lint_text("aws-auth.yaml", text, LintConfig())
+    assert [(f.rule, f.entry_index) for f in report.findings if f.rule.startswith("AA8")] == [("AA807", 1)]

@@ -42,4 +42,4 @@ SUMMARY = "migration: a system: group access entries refuse"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    yield from group_report(ctx, "system-group", "system:")
+    yield from group_report(ctx, "system-group")

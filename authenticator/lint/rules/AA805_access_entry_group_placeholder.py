@@ -40,4 +40,4 @@ SUMMARY = "migration: a group with a placeholder"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    yield from group_report(ctx, "group-placeholder", "{{")
+    yield from group_report(ctx, "group-placeholder")

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 
 from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
-from authenticator.lint.rules._migration import FIX_GUIDE
+from authenticator.lint.rules._migration import FIX_GUIDE, migrated
 from authenticator.mapping.model import RoleMapping
 
 ID = "AA807"
@@ -45,9 +45,7 @@ SUMMARY = "migration: an sso matcher needs IAM (--resolve-paths) to become acces
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    if ctx.target.kind != "configmap":
-        return
-    for entry in ctx.target.entries():
+    for entry in migrated(ctx.target):
         mapping = entry.result.mapping
         if isinstance(mapping, RoleMapping) and mapping.sso is not None:
             node = entry.key_node("sso")

@@ -16,9 +16,9 @@ from authenticator.lint.findings import Finding
 from authenticator.lint.registry import RuleContext
 from authenticator.lint.rules._common import _memo, group_nodes, is_node_entry
 from authenticator.lint.rules.AA402_group_typo import typo_of
-from authenticator.mapping.entries import PrincipalKey, principal_key
 from authenticator.mapping.model import RoleMapping
 from authenticator.migrate.classify import Carried, Reason, ReasonCode, carry
+from authenticator.migrate.source import effective
 
 FIX_GUIDE = "see the migration guide (docs/migration.md)"
 
@@ -40,29 +40,18 @@ def carried(entry: Entry) -> Carried | None:
     return _memo(entry.cache, "migrate", compute)
 
 
-def _dead(target: Target) -> set[int]:
-    """ids of the kept entries a later entry of the same section shadows (the last one wins, as
-    the server and the planner have it): never migrated, so never a migration blocker."""
-    dead: set[int] = set()
-    for section in target.sections.values():
-        last: dict[PrincipalKey, Entry] = {}
-        for entry in section.entries:
-            if entry.result.mapping is not None:
-                key = principal_key(entry.result.mapping)
-                if key in last:
-                    dead.add(id(last[key]))
-                last[key] = entry
-    return dead
+def migrated(target: Target) -> list[Entry]:
+    """The kept aws-auth entries the plan carries: effective ones only, as the server and the
+    planner have them (a dead duplicate is never migrated, so never a migration blocker). Empty for
+    anything but an aws-auth ConfigMap; computed once for the eight rules."""
+    if target.kind != "configmap":
+        return []
+    return _memo(target.cache, "migrate-effective", lambda: [entry for entry, _, _ in effective(target)])
 
 
 def reasons(target: Target, code: ReasonCode) -> Iterator[tuple[Entry, Reason]]:
     """(entry, reason) for every aws-auth entry the plan carries whose access entry has a reason ``code``."""
-    if target.kind != "configmap":
-        return
-    dead = _memo(target.cache, "migrate-dead", lambda: _dead(target))  # once for the eight rules
-    for entry in target.entries():
-        if id(entry) in dead:
-            continue
+    for entry in migrated(target):
         found = carried(entry)
         if found is None or (found.type == "STANDARD" and is_node_entry(entry)):
             continue  # not kept, or a broken node entry: AA501/AA502 say what to fix first
@@ -77,12 +66,12 @@ def report(ctx: RuleContext, code: ReasonCode, node_of: str | None = None) -> It
         yield _finding(ctx, entry, reason, entry.value_node(node_of) if node_of else None)
 
 
-def group_report(ctx: RuleContext, code: ReasonCode, matches: str) -> Iterator[Finding]:
-    """Like :func:`report`, at the group named in the reason; a typo of a known group is AA402's."""
+def group_report(ctx: RuleContext, code: ReasonCode) -> Iterator[Finding]:
+    """Like :func:`report`, at the group the reason is about; a typo of a known group is AA402's."""
     for entry, reason in reasons(ctx.target, code):
-        if any(typo_of(group) and f"{group!r}" in reason.message for group, _ in group_nodes(entry)):
+        if reason.subject is not None and typo_of(reason.subject):
             continue
-        nodes = [node for group, node in group_nodes(entry) if f"{group!r}" in reason.message and matches in group]
+        nodes = [node for group, node in group_nodes(entry) if group == reason.subject]
         yield _finding(ctx, entry, reason, nodes[0] if nodes else None)
 
 
