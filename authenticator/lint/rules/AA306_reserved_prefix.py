@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from authenticator.lint.findings import Finding, Severity
 from authenticator.lint.registry import RuleContext
 from authenticator.lint.rules._common import is_node_entry
+from authenticator.migrate.classify import RESERVED_PREFIXES
 
 ID = "AA306"
 SLUG = "reserved-prefix"
@@ -41,7 +42,7 @@ SEVERITY = "warning"
 OTHER_SEVERITIES = {"error": "for system:node: outside node entries, system:serviceaccount: and system:anonymous"}
 SUMMARY = "username starts with system:, eks:, aws:, amazon: or iam:"
 
-PREFIXES = ("system:", "eks:", "aws:", "amazon:", "iam:")
+PREFIXES = RESERVED_PREFIXES  # the namespaces EKS reserves, as access entries refuse them too
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
